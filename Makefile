@@ -1,0 +1,49 @@
+# The two commands: `make run` (demo clinic on http://127.0.0.1:5000) and `make test` (what CI runs).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PG_TEST_URL ?= postgresql://postgres@127.0.0.1/test
+PYTEST := $(BIN)/python -m pytest
+
+export FLASK_APP := wsgi
+
+.PHONY: install run test lint test-unit test-sqlite test-postgres test-e2e bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo seed
+	$(BIN)/flask serve --host 127.0.0.1 --port 5000
+
+# pytest exits non-zero (5) when it collects no test, so an empty run fails `make test`.
+test: install lint test-unit test-sqlite test-postgres test-e2e
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-unit: install
+	$(PYTEST) tests/unit
+
+test-sqlite: install
+	$(PYTEST) tests/integration
+
+test-postgres: install
+	TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST) tests/integration
+
+test-e2e: install
+	$(PYTEST) tests/e2e
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) instance test-artifacts

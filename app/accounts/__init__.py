@@ -1,0 +1,1 @@
+"""Accounts: users and their roles, patient and clinician profiles."""

@@ -1,0 +1,93 @@
+"""Request and response models of the accounts API (they also feed the OpenAPI document)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.accounts.roles import Credential, Modality
+from app.validation import Email, Password, PersonName, PhoneNumber, StateCode, TimeZoneName
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_max_length=10_000)
+
+
+class PatientSignup(_Strict):
+    email: Email
+    password: Password
+    name: PersonName
+    state: StateCode
+    timezone: TimeZoneName
+    phone: PhoneNumber | None = None
+    sms_opt_in: bool = False
+
+    @field_validator("sms_opt_in")
+    @classmethod
+    def _needs_phone(cls, value: bool, info) -> bool:
+        if value and not info.data.get("phone"):
+            raise ValueError("a mobile number is needed to receive texts")
+        return value
+
+
+Language = Annotated[str, Field(min_length=2, max_length=40, pattern=r"^[A-Za-z][A-Za-z \-]*$")]
+
+
+class ClinicianCreate(_Strict):
+    email: Email
+    password: Password
+    name: PersonName
+    credential: Credential
+    licensed_states: list[StateCode] = Field(min_length=1, max_length=60)
+    modalities: list[Modality] = Field(default_factory=list, max_length=10)
+    timezone: TimeZoneName
+    bio: str = Field(default="", max_length=5000)
+    languages: list[Language] = Field(default_factory=lambda: ["English"], max_length=20)
+
+    @field_validator("licensed_states", "modalities", "languages")
+    @classmethod
+    def _dedupe(cls, values: list) -> list:
+        return list(dict.fromkeys(values))
+
+
+class StaffCreate(_Strict):
+    email: Email
+    password: Password
+    name: PersonName
+    role: Literal["billing_admin", "admin"]
+
+
+class UserOut(BaseModel):
+    id: int
+    role: str
+
+
+class PatientInfo(BaseModel):
+    state: str
+    phone: str | None
+    sms_opt_in: bool
+
+
+class ClinicianInfo(BaseModel):
+    credential: str
+    clinical_role: str
+    licensed_states: list[str]
+    modalities: list[str]
+    languages: list[str]
+    bio: str
+
+
+class Profile(BaseModel):
+    """The caller's own profile (``GET /api/v1/me``) and the answer to account creation."""
+
+    id: int
+    email: str
+    name: str
+    role: str
+    timezone: str
+    created_at: datetime
+    clinical_role: str | None = None
+    patient: PatientInfo | None = None
+    clinician: ClinicianInfo | None = None

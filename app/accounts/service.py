@@ -1,0 +1,91 @@
+"""Account creation. Each function is one use case and owns its transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.accounts.clinician import ClinicianProfile
+from app.accounts.patient import PatientProfile
+from app.accounts.roles import CLINICAL_ROLE_BY_CREDENTIAL, Credential, Role
+from app.accounts.schemas import ClinicianCreate, PatientSignup, StaffCreate
+from app.accounts.user import User
+from app.audit import service as audit
+from app.auth.passwords import hash_password
+from app.db import utcnow
+from app.errors import Conflict
+from app.extensions import db
+
+SMS_CONSENT_TEXT = (
+    "Yes, text me appointment confirmations, reminders and check-in links at this number. "
+    "Message frequency varies. Msg & data rates may apply. Reply STOP to opt out, HELP for help."
+)
+
+
+class EmailTaken(Conflict):
+    code = "email_taken"
+    message = "An account with this e-mail address already exists."
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def _new_user(email: str, password: str, name: str, role: Role, timezone: str) -> User:
+    if find_by_email(email) is not None:
+        raise EmailTaken()
+    return User(email=email.lower(), password_hash=hash_password(password), name=name, role=role, timezone=timezone)
+
+
+def _commit_new(user: User) -> User:
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # two sign-ups with one address racing past the check above
+        db.session.rollback()
+        raise EmailTaken() from exc
+    return user
+
+
+def register_patient(data: PatientSignup, *, source: str, now: datetime | None = None) -> User:
+    """A patient signs themselves up; SMS consent is recorded with its time, source and wording."""
+    now = now or utcnow()
+    user = _new_user(data.email, data.password, data.name, Role.PATIENT, data.timezone)
+    user.patient = PatientProfile(state=data.state, phone=data.phone, sms_opt_in=data.sms_opt_in)
+    if data.sms_opt_in:
+        user.patient.sms_consent_at = now
+        user.patient.sms_consent_source = source
+        user.patient.sms_consent_text = SMS_CONSENT_TEXT
+    db.session.add(user)
+    db.session.flush()
+    audit.record("account.create", actor=user, patient_id=user.id, object_type="user", object_id=user.id)
+    return _commit_new(user)
+
+
+def create_clinician(data: ClinicianCreate, *, actor: User | None) -> User:
+    """Admins add clinicians; the clinical role follows from the credential and is never chosen."""
+    user = _new_user(data.email, data.password, data.name, Role.CLINICIAN, data.timezone)
+    credential = Credential(data.credential)
+    profile = ClinicianProfile(
+        credential=credential.value,
+        clinical_role=CLINICAL_ROLE_BY_CREDENTIAL[credential].value,
+        bio=data.bio,
+    )
+    profile.licensed_states.extend(data.licensed_states)
+    profile.modalities.extend(m.value for m in data.modalities)
+    profile.languages.extend(data.languages)
+    user.clinician = profile
+    db.session.add(user)
+    db.session.flush()
+    audit.record("account.create", actor=actor, object_type="user", object_id=user.id)
+    return _commit_new(user)
+
+
+def create_staff(data: StaffCreate, *, actor: User | None) -> User:
+    """Billing admins and admins: accounts without a clinical profile."""
+    user = _new_user(data.email, data.password, data.name, Role(data.role), "America/New_York")
+    db.session.add(user)
+    db.session.flush()
+    audit.record("account.create", actor=actor, object_type="user", object_id=user.id)
+    return _commit_new(user)

@@ -1,0 +1,52 @@
+"""Writing to the audit trail.
+
+``record`` adds the row to the current transaction, so it commits (or rolls back) with the change it
+describes. ``record_now`` commits at once, for denials and failed logins where nothing else will.
+The client address comes from a context variable the web layer sets per request, so services and
+the scheduler call the same function without touching ``flask.request``.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import TYPE_CHECKING
+
+from app.audit.event import AuditEvent
+from app.extensions import db
+
+if TYPE_CHECKING:
+    from app.accounts.user import User
+
+current_ip: ContextVar[str | None] = ContextVar("audit_current_ip", default=None)
+
+
+def record(
+    action: str,
+    *,
+    actor: User | None,
+    patient_id: int | None = None,
+    object_type: str | None = None,
+    object_id: int | str | None = None,
+    outcome: str = "ok",
+    subject: str | None = None,
+) -> AuditEvent:
+    event = AuditEvent(
+        actor_id=actor.id if actor is not None else None,
+        actor_role=actor.role if actor is not None else None,
+        patient_id=patient_id,
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        outcome=outcome,
+        ip=current_ip.get(),
+        subject=subject,
+    )
+    db.session.add(event)
+    return event
+
+
+def record_now(action: str, **kwargs) -> None:
+    """Record in a transaction of its own: the denial must stay in the trail even if the request fails."""
+    db.session.rollback()
+    record(action, **kwargs)
+    db.session.commit()

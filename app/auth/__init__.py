@@ -1,0 +1,1 @@
+"""Authentication: passwords, server-side login sessions, API tokens, login throttling."""

@@ -1,0 +1,26 @@
+"""Token API for non-browser clients."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+
+from app import access
+from app.accounts.schemas import UserOut
+from app.api.blueprint import api_bp
+from app.api.endpoint import endpoint
+from app.auth import service
+from app.auth.schemas import TokenOut, TokenRequest
+from app.auth.throttle import login_throttled
+
+
+@endpoint(api_bp, "/auth/token", methods=["POST"], access_rule=access.PUBLIC, body=TokenRequest,
+          response=TokenOut, errors=[401, 429], tags=["auth"])  # fmt: skip
+@login_throttled
+def issue_token(body: TokenRequest) -> TokenOut:
+    """Exchange e-mail and password for a bearer token."""
+    user = service.authenticate(body.email, body.password)
+    hours = current_app.config["API_TOKEN_TTL_HOURS"]
+    raw = service.issue_token(user, timedelta(hours=hours))
+    return TokenOut(token=raw, expires_in=hours * 3600, user=UserOut(id=user.id, role=user.role))

@@ -1,0 +1,34 @@
+"""argon2id password hashing (argon2-cffi's RFC 9106 low-memory profile by default)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+
+@lru_cache(maxsize=1)
+def _hasher() -> PasswordHasher:
+    return PasswordHasher()
+
+
+@lru_cache(maxsize=1)
+def _decoy_hash() -> str:
+    return _hasher().hash("decoy password that matches nothing")
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+def verify_password(stored_hash: str | None, password: str) -> bool:
+    """Check a password; with no account, still spend the time of a check so timing reveals nothing."""
+    try:
+        return _hasher().verify(stored_hash or _decoy_hash(), password) and stored_hash is not None
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored_hash: str) -> bool:
+    return _hasher().check_needs_rehash(stored_hash)

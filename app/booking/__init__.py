@@ -1,0 +1,1 @@
+"""Booking: clinician availability, slots, appointments, calendar files, video visits."""

@@ -1,0 +1,1 @@
+"""The demo clinic for `make run` (``flask --app wsgi demo seed``)."""

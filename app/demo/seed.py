@@ -1,0 +1,80 @@
+"""Seed a small practice: clinicians of every credential across a few states, patients, staff.
+
+Idempotent: each account is created only when its e-mail is not taken, through the same services
+the app uses, so the demo data obeys every rule real data does.
+"""
+
+from __future__ import annotations
+
+from app.accounts import service as accounts
+from app.accounts.schemas import ClinicianCreate, PatientSignup, StaffCreate
+
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for the local demo on purpose
+DOMAIN = "demo-clinic.example.com"
+
+CLINICIANS = [
+    ("psychiatrist", "Dr. Maya Chen", "MD", ["NY", "NJ", "CA", "WA"], ["medication_management"],
+     "America/New_York", ["English", "Mandarin"],
+     "Board-certified psychiatrist focused on depression, anxiety and bipolar disorder."),
+    ("do", "Dr. Samuel Okafor", "DO", ["CA", "WA", "OR"], ["medication_management"],
+     "America/Los_Angeles", ["English"], "Osteopathic psychiatrist; ADHD and mood disorders."),
+    ("pmhnp", "Jordan Lee, PMHNP", "PMHNP", ["NY", "WA", "CA"], ["medication_management"],
+     "America/Chicago", ["English", "Spanish"], "Psychiatric nurse practitioner; medication management."),
+    ("psyd", "Dr. Ana Torres, PsyD", "PsyD", ["NY", "FL", "CA"], ["CBT", "trauma_informed"],
+     "America/New_York", ["English", "Spanish"], "Clinical psychologist; CBT and trauma-informed care."),
+    ("phd", "Dr. Eli Goldberg, PhD", "PhD", ["NY", "NJ"], ["psychodynamic", "CBT"],
+     "America/New_York", ["English", "Hebrew"], "Psychologist; psychodynamic therapy for adults."),
+    ("lcsw", "Priya Patel, LCSW", "LCSW", ["NY", "CA", "WA"], ["CBT", "DBT"],
+     "America/Los_Angeles", ["English", "Hindi"], "Clinical social worker; CBT and DBT skills."),
+    ("lmhc", "Marcus Green, LMHC", "LMHC", ["NY", "WA"], ["CBT", "trauma_informed"],
+     "America/New_York", ["English"], "Mental health counselor; anxiety and life transitions."),
+    ("lmft", "Sofia Rossi, LMFT", "LMFT", ["CA", "NY"], ["family_couples", "CBT"],
+     "America/Los_Angeles", ["English", "Italian"], "Marriage and family therapist; couples and families."),
+]  # fmt: skip
+
+PATIENTS = [
+    ("patient", "Alex Rivera", "NY", "America/New_York", "+12125550142"),
+    ("patient2", "Sam Nguyen", "CA", "America/Los_Angeles", None),
+]
+
+STAFF = [("billing", "Bailey Brooks", "billing_admin"), ("admin", "Avery Admin", "admin")]
+
+LOGIN_LABELS = {
+    "patient": "patient", "patient2": "patient (California)", "psychiatrist": "psychiatrist (MD)",
+    "do": "psychiatrist (DO)", "pmhnp": "psychiatric nurse practitioner (PMHNP)", "psyd": "psychologist (PsyD)",
+    "phd": "psychologist (PhD)", "lcsw": "clinical social worker (LCSW)", "lmhc": "counselor (LMHC)",
+    "lmft": "family therapist (LMFT)", "billing": "billing admin", "admin": "admin",
+}  # fmt: skip
+
+
+def email_for(handle: str) -> str:
+    return f"{handle}@{DOMAIN}"
+
+
+def seed_demo() -> tuple[bool, list[tuple[str, str]]]:
+    """Create whatever demo accounts are missing; return (anything created?, [(label, email)])."""
+    created = False
+    for handle, name, role in STAFF:
+        if accounts.find_by_email(email_for(handle)) is None:
+            accounts.create_staff(
+                StaffCreate(email=email_for(handle), password=DEMO_PASSWORD, name=name, role=role), actor=None
+            )
+            created = True
+    for handle, name, credential, states, modalities, tz, languages, bio in CLINICIANS:
+        if accounts.find_by_email(email_for(handle)) is None:
+            data = ClinicianCreate(
+                email=email_for(handle), password=DEMO_PASSWORD, name=name, credential=credential,
+                licensed_states=states, modalities=modalities, timezone=tz, bio=bio, languages=languages,
+            )  # fmt: skip
+            accounts.create_clinician(data, actor=None)
+            created = True
+    for handle, name, state, tz, phone in PATIENTS:
+        if accounts.find_by_email(email_for(handle)) is None:
+            data = PatientSignup(
+                email=email_for(handle), password=DEMO_PASSWORD, name=name, state=state, timezone=tz,
+                phone=phone, sms_opt_in=phone is not None,
+            )  # fmt: skip
+            accounts.register_patient(data, source="demo_seed")
+            created = True
+    order = ["patient", "patient2"] + [c[0] for c in CLINICIANS] + ["billing", "admin"]
+    return created, [(LOGIN_LABELS[h], email_for(h)) for h in order]

@@ -1,0 +1,13 @@
+"""Every mapped model, imported in one place so Alembic and the tests see the whole schema."""
+
+from app.accounts.clinician import ClinicianLanguage, ClinicianLicense, ClinicianModality, ClinicianProfile
+from app.accounts.patient import PatientProfile
+from app.accounts.user import User
+from app.audit.event import AuditEvent
+from app.auth.api_token import ApiToken
+from app.auth.login_session import LoginSession
+
+__all__ = [
+    "ApiToken", "AuditEvent", "ClinicianLanguage", "ClinicianLicense", "ClinicianModality",
+    "ClinicianProfile", "LoginSession", "PatientProfile", "User",
+]  # fmt: skip

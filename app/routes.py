@@ -1,0 +1,20 @@
+"""Which blueprints make up the app. Importing a domain's ``api`` module attaches its endpoints."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.accounts import api as _accounts_api  # noqa: F401 - attaches endpoints to api_bp
+    from app.accounts.routes import bp as accounts_bp
+    from app.api import meta as _meta  # noqa: F401
+    from app.api.blueprint import api_bp
+    from app.auth import api as _auth_api  # noqa: F401
+    from app.auth.routes import bp as auth_bp
+    from app.web.routes import bp as web_bp
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(web_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(accounts_bp)

@@ -1,0 +1,28 @@
+"""The job list. Each job is idempotent, so a second scheduler process (or a missed run) is safe:
+the work itself is claimed from tables, never from APScheduler's own bookkeeping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    func: Callable[[], Any]
+    seconds: int
+    description: str
+
+
+def _purge_auth() -> int:
+    from app.auth.loaders import session_policy
+    from app.auth.service import purge_expired
+
+    return purge_expired(session_policy())
+
+
+JOBS: tuple[Job, ...] = (
+    Job("auth.purge_expired", _purge_auth, 3600, "delete sessions and API tokens that can no longer be used"),
+)

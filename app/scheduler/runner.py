@@ -1,0 +1,36 @@
+"""Building and running the APScheduler scheduler from ``JOBS``."""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from app.extensions import db
+from app.scheduler.jobs import JOBS, Job
+
+log = logging.getLogger(__name__)
+
+JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+
+
+def run_job(app: Flask, job: Job) -> None:
+    with app.app_context():
+        try:
+            result = job.func()
+            log.debug("job %s done: %s", job.id, result)
+        except Exception:
+            db.session.rollback()
+            log.exception("job %s failed", job.id)
+            raise
+
+
+def build(app: Flask, *, blocking: bool) -> BackgroundScheduler | BlockingScheduler:
+    cls = BlockingScheduler if blocking else BackgroundScheduler
+    scheduler = cls(job_defaults=JOB_DEFAULTS, timezone="UTC")
+    for job in JOBS:
+        scheduler.add_job(partial(run_job, app, job), "interval", seconds=job.seconds, id=job.id, name=job.description)
+    return scheduler

@@ -1,0 +1,59 @@
+"""Response hardening and request context: security headers, no-store for personal pages, CSRF on
+cookie-authenticated API writes, the client address for the audit trail."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from flask_login import current_user
+
+from app.audit.service import current_ip
+from app.extensions import client_ip, csrf
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def install(app: Flask) -> None:
+    from app.api.blueprint import api_bp
+
+    # API clients authenticate with bearer tokens, which a foreign site cannot make a browser send.
+    csrf.exempt(api_bp)
+
+    @app.before_request
+    def _remember_ip() -> None:
+        current_ip.set(client_ip())
+
+    @app.before_request
+    def _csrf_for_cookie_auth() -> None:
+        # The same API called with the session cookie (from our own pages) must carry the CSRF token.
+        if request.blueprint != api_bp.name:
+            return
+        if request.method in UNSAFE_METHODS and "Authorization" not in request.headers:
+            if current_user.is_authenticated:
+                csrf.protect()
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Referrer-Policy", "same-origin")
+        headers.setdefault("Permissions-Policy", "geolocation=(), payment=(), usb=()")
+        if request.is_secure:
+            headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+        if request.endpoint != "static" and (request.path.startswith("/api/") or _signed_in()):
+            # Pages and API answers may carry patient data: never cache them anywhere.
+            headers["Cache-Control"] = "no-store"
+            headers["Pragma"] = "no-cache"
+        return response
+
+
+def _signed_in() -> bool:
+    try:
+        return bool(current_user.is_authenticated)
+    except Exception:
+        return False

@@ -1,0 +1,113 @@
+"""One validated settings object, read from the environment inside ``create_app``.
+
+Nothing reads the environment at import time: ``Settings.load`` is called by the app factory with
+``os.environ`` merged with the explicit overrides a test or a script passes in.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0000000000"  # noqa: S105 - refused in production
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(RuntimeError):
+    """The environment does not describe a runnable deployment."""
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    DATABASE_URL: str | None = None
+    SECRET_KEY: str | None = None
+    FLASK_DEBUG: bool = False
+    TESTING: bool = False
+    PUBLIC_BASE_URL: str = "http://127.0.0.1:5000"
+    REDIS_URL: str | None = None
+
+    SMS_BACKEND: Literal["console", "twilio"] = "console"
+    TWILIO_ACCOUNT_SID: str | None = None
+    TWILIO_AUTH_TOKEN: str | None = None
+    TWILIO_FROM_NUMBER: str | None = None
+    TWILIO_API_BASE: str | None = None
+
+    BILLING_BACKEND: Literal["dummy", "stripe"] = "dummy"
+    STRIPE_SECRET_KEY: str | None = None
+    STRIPE_WEBHOOK_SECRET: str | None = None
+    STRIPE_PRICE_MONTHLY: str | None = None
+    STRIPE_PRICE_ANNUAL: str | None = None
+    STRIPE_API_BASE: str | None = None
+
+    VIDEO_PROVIDER: Literal["jitsi", "twilio"] = "jitsi"
+    VIDEO_BASE_URL: str = "https://meet.jit.si"
+
+    # None means "the default for how the process was started": on for `flask serve`, off elsewhere.
+    SCHEDULER_ENABLED: bool | None = None
+
+    SESSION_IDLE_MINUTES: int = Field(default=15, ge=1, le=24 * 60)
+    SESSION_ABSOLUTE_HOURS: int = Field(default=12, ge=1, le=24 * 30)
+    API_TOKEN_TTL_HOURS: int = Field(default=12, ge=1, le=24 * 90)
+    LOGIN_FAILURE_LIMIT: str = "10 per 15 minutes"
+
+    @field_validator("FLASK_DEBUG", "TESTING", "SCHEDULER_ENABLED", mode="before")
+    @classmethod
+    def _parse_bool(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in _TRUE:
+                return True
+            if lowered in _FALSE:
+                return False
+        return value
+
+    @field_validator("PUBLIC_BASE_URL")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @classmethod
+    def load(cls, overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+        source: dict[str, Any] = dict(os.environ if environ is None else environ)
+        source.update(overrides or {})
+        # Empty strings in the environment mean "unset", as a shell user expects.
+        cleaned = {k: v for k, v in source.items() if k in cls.model_fields and v != ""}
+        try:
+            return cls.model_validate(cleaned)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise SettingsError(f"invalid settings: {problems}") from exc
+
+    def database_url(self, instance_path: str) -> str:
+        if self.DATABASE_URL:
+            url = self.DATABASE_URL
+            # Heroku-style URLs name the scheme "postgres"; SQLAlchemy wants the driver spelled out.
+            if url.startswith("postgres://"):
+                url = "postgresql+psycopg://" + url.removeprefix("postgres://")
+            elif url.startswith("postgresql://"):
+                url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+            return url
+        return "sqlite:///" + os.path.join(instance_path, "clinic.sqlite3")
+
+    @property
+    def is_production(self) -> bool:
+        url = self.DATABASE_URL or ""
+        return not self.FLASK_DEBUG and not self.TESTING and bool(url) and not url.startswith("sqlite")
+
+    def check_deployable(self) -> None:
+        """Production refuses to start with a missing or development secret key."""
+        if not self.is_production:
+            return
+        key = self.SECRET_KEY or ""
+        if not key or key == DEV_SECRET_KEY or len(key) < 32:
+            raise SettingsError(
+                "SECRET_KEY must be set to a random value of at least 32 characters in production "
+                "(FLASK_DEBUG off, non-SQLite DATABASE_URL). Generate one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )

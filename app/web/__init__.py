@@ -1,0 +1,1 @@
+"""Server-rendered pages shared by every role: home, dashboard shell, page helpers."""

@@ -1,0 +1,33 @@
+"""Home and the role-aware dashboard shell."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template
+from flask_login import current_user
+
+from app import access
+from app.accounts.roles import CREDENTIAL_TITLES, Credential
+from app.web.pages import page
+
+bp = Blueprint("web", __name__)
+
+
+@bp.app_context_processor
+def _globals():
+    return {
+        "demo_sms": current_app.config["SMS_BACKEND"] == "console",
+        "demo_billing": current_app.config["BILLING_BACKEND"] == "dummy",
+    }
+
+
+@page(bp, "/", access_rule=access.PUBLIC)
+def home():
+    return render_template("web/home.html")
+
+
+@page(bp, "/dashboard", access_rule=access.ANY_USER)
+def dashboard():
+    title = None
+    if current_user.clinician is not None:
+        title = CREDENTIAL_TITLES[Credential(current_user.clinician.credential)]
+    return render_template("web/dashboard.html", clinician_title=title)

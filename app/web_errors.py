@@ -1,0 +1,84 @@
+"""Errors as JSON for the API and as friendly pages for people. Never a traceback, never a 500 for
+bad input."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+HTTP_CODES = {
+    400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+    429: "rate_limited", 500: "server_error",
+}  # fmt: skip
+MESSAGES = {
+    404: "We could not find that page.",
+    405: "That action is not available here.",
+    413: "The request is too large.",
+    429: "Too many attempts. Please wait a few minutes and try again.",
+    500: "Something went wrong on our side. Nothing you entered was lost; please try again.",
+}
+
+
+def wants_json() -> bool:
+    return request.path.startswith(("/api/", "/billing/stripe/", "/sms/"))
+
+
+def _json(status: int, code: str, message: str, **extra) -> Response:
+    body = {"error": code, "message": message, **extra}
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _page(status: int, message: str) -> tuple[str, int]:
+    template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/generic.html"
+    return render_template(template, status=status, message=message), status
+
+
+def install(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def _domain(exc: DomainError):
+        if wants_json():
+            return _json(exc.status, exc.code, exc.message, **exc.extra)
+        if exc.status == 401:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        return _page(exc.status, exc.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf(exc: CSRFError):
+        message = "Your form expired or was sent from elsewhere. Please reload the page and try again."
+        if wants_json():
+            return _json(400, "csrf_failed", message)
+        return _page(400, message)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        status = exc.code or 500
+        message = MESSAGES.get(status) or exc.description or "Request failed."
+        if wants_json():
+            response = _json(status, HTTP_CODES.get(status, "error"), message)
+        else:
+            body, _ = _page(status, message)
+            response = Response(body, status=status, mimetype="text/html")
+        if status == 429 and exc.get_response().headers.get("Retry-After"):
+            response.headers["Retry-After"] = exc.get_response().headers["Retry-After"]
+        if status == 405:
+            allowed = exc.get_response().headers.get("Allow")
+            if allowed:
+                response.headers["Allow"] = allowed
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        if wants_json():
+            return _json(500, "server_error", MESSAGES[500])
+        return _page(500, MESSAGES[500])

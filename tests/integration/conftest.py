@@ -1,0 +1,157 @@
+"""One database per test session (migrated with Alembic), one savepoint-wrapped transaction per test."""
+
+from __future__ import annotations
+
+import contextvars
+import itertools
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+import flask_migrate
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_sqlalchemy.session import _app_ctx_id
+from sqlalchemy import text
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from app import create_app
+from app.accounts import service as accounts
+from app.accounts.schemas import ClinicianCreate, PatientSignup, StaffCreate
+from app.accounts.user import User
+from app.auth import service as auth_service
+from app.extensions import db, limiter
+from tests.conftest import PASSWORD, TEST_SECRET, test_database_url
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    url = test_database_url(str(tmp_path_factory.mktemp("db")))
+    app = create_app(
+        {"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": TEST_SECRET, "SCHEDULER_ENABLED": False,
+         "REDIS_URL": None, "SMS_BACKEND": "console", "BILLING_BACKEND": "dummy"}
+    )  # fmt: skip
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        flask_migrate.upgrade()
+        db.session.remove()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _transaction(app: Flask) -> Iterator[None]:
+    """Every test runs inside a transaction that is rolled back; services' commits become savepoints."""
+    with app.app_context():
+        connection = db.engine.connect()
+        outer = connection.begin()
+        original = db.session
+        # A plain Session: Flask-SQLAlchemy's own would route to its engine and ignore ``bind``.
+        db.session = scoped_session(
+            sessionmaker(bind=connection, join_transaction_mode="create_savepoint"), scopefunc=_app_ctx_id
+        )
+        limiter.reset()
+        try:
+            yield
+        finally:
+            db.session.remove()
+            outer.rollback()
+            connection.close()
+            db.session = original
+
+
+@pytest.fixture
+def is_postgres(app: Flask) -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in a fresh context, as in production: the test's own app context (kept open
+    for factories) must not lend the request its ``g`` (Flask-Login's user, Flask-Limiter's state)."""
+
+    def open(self, *args: Any, **kwargs: Any):  # type: ignore[override]
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        db.session.expire_all()  # the request may have changed rows the test holds
+        return response
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    app.test_client_class = IsolatedClient
+    return app.test_client()
+
+
+_seq = itertools.count(1)
+
+
+@pytest.fixture
+def make_patient() -> Callable[..., User]:
+    def make(**overrides: Any) -> User:
+        n = next(_seq)
+        data: dict[str, Any] = {
+            "email": f"patient{n}@example.com", "password": PASSWORD, "name": f"Patient {n}",
+            "state": "NY", "timezone": "America/New_York",
+        }  # fmt: skip
+        data.update(overrides)
+        return accounts.register_patient(PatientSignup(**data), source="test")
+
+    return make
+
+
+@pytest.fixture
+def make_clinician() -> Callable[..., User]:
+    def make(credential: str = "LCSW", **overrides: Any) -> User:
+        n = next(_seq)
+        data: dict[str, Any] = {
+            "email": f"clinician{n}@example.com", "password": PASSWORD, "name": f"Clinician {n}",
+            "credential": credential, "licensed_states": ["NY"], "modalities": ["CBT"],
+            "timezone": "America/Los_Angeles",
+        }  # fmt: skip
+        data.update(overrides)
+        return accounts.create_clinician(ClinicianCreate(**data), actor=None)
+
+    return make
+
+
+@pytest.fixture
+def make_staff() -> Callable[..., User]:
+    def make(role: str = "admin", **overrides: Any) -> User:
+        n = next(_seq)
+        data: dict[str, Any] = {"email": f"{role}{n}@example.com", "password": PASSWORD, "name": f"Staff {n}"}
+        data.update(overrides)
+        return accounts.create_staff(StaffCreate(role=role, **data), actor=None)
+
+    return make
+
+
+@pytest.fixture
+def auth_headers() -> Callable[[User], dict[str, str]]:
+    def headers(user: User) -> dict[str, str]:
+        return {"Authorization": "Bearer " + auth_service.issue_token(user, timedelta(hours=1))}
+
+    return headers
+
+
+def csrf_token_from(html: str) -> str:
+    marker = 'name="csrf_token" value="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
+
+
+@pytest.fixture
+def browser_login(client: FlaskClient) -> Callable[[User], FlaskClient]:
+    """Sign in through the real login form (CSRF token included)."""
+
+    def login(user: User, password: str = PASSWORD) -> FlaskClient:
+        token = csrf_token_from(client.get("/login").get_data(as_text=True))
+        response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return login
