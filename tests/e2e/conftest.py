@@ -20,9 +20,14 @@ from tests.conftest import TEST_SECRET
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]  # fmt: skip
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 
 
@@ -30,9 +35,15 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db_file = tmp_path_factory.mktemp("e2e") / "e2e.sqlite3"
     app = create_app(
-        {"DATABASE_URL": f"sqlite:///{db_file}", "SECRET_KEY": TEST_SECRET, "SCHEDULER_ENABLED": False,
-         "REDIS_URL": None, "SMS_BACKEND": "console", "BILLING_BACKEND": "dummy"}
-    )  # fmt: skip
+        {
+            "DATABASE_URL": f"sqlite:///{db_file}",
+            "SECRET_KEY": TEST_SECRET,
+            "SCHEDULER_ENABLED": False,
+            "REDIS_URL": None,
+            "SMS_BACKEND": "console",
+            "BILLING_BACKEND": "dummy",
+        }
+    )
     with app.app_context():
         flask_migrate.upgrade()
         seed_demo()

@@ -29,9 +29,16 @@ from tests.conftest import PASSWORD, TEST_SECRET, test_database_url
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     url = test_database_url(str(tmp_path_factory.mktemp("db")))
     app = create_app(
-        {"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": TEST_SECRET, "SCHEDULER_ENABLED": False,
-         "REDIS_URL": None, "SMS_BACKEND": "console", "BILLING_BACKEND": "dummy"}
-    )  # fmt: skip
+        {
+            "DATABASE_URL": url,
+            "TESTING": True,
+            "SECRET_KEY": TEST_SECRET,
+            "SCHEDULER_ENABLED": False,
+            "REDIS_URL": None,
+            "SMS_BACKEND": "console",
+            "BILLING_BACKEND": "dummy",
+        }
+    )
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as conn:
@@ -95,9 +102,12 @@ def make_patient() -> Callable[..., User]:
     def make(**overrides: Any) -> User:
         n = next(_seq)
         data: dict[str, Any] = {
-            "email": f"patient{n}@example.com", "password": PASSWORD, "name": f"Patient {n}",
-            "state": "NY", "timezone": "America/New_York",
-        }  # fmt: skip
+            "email": f"patient{n}@example.com",
+            "password": PASSWORD,
+            "name": f"Patient {n}",
+            "state": "NY",
+            "timezone": "America/New_York",
+        }
         data.update(overrides)
         return accounts.register_patient(PatientSignup(**data), source="test")
 
@@ -109,10 +119,14 @@ def make_clinician() -> Callable[..., User]:
     def make(credential: str = "LCSW", **overrides: Any) -> User:
         n = next(_seq)
         data: dict[str, Any] = {
-            "email": f"clinician{n}@example.com", "password": PASSWORD, "name": f"Clinician {n}",
-            "credential": credential, "licensed_states": ["NY"], "modalities": ["CBT"],
+            "email": f"clinician{n}@example.com",
+            "password": PASSWORD,
+            "name": f"Clinician {n}",
+            "credential": credential,
+            "licensed_states": ["NY"],
+            "modalities": ["CBT"],
             "timezone": "America/Los_Angeles",
-        }  # fmt: skip
+        }
         data.update(overrides)
         return accounts.create_clinician(ClinicianCreate(**data), actor=None)
 
