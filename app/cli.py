@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from pydantic import ValidationError
+from werkzeug.serving import run_simple
 
 from app.accounts import service as accounts
 from app.accounts.schemas import StaffCreate
@@ -81,7 +82,8 @@ def serve(host: str, port: int) -> None:
         click.echo("scheduler: running inside the dev server")
     click.echo(f"serving on http://{host}:{port}")
     try:
-        app.run(host=host, port=port, use_reloader=False, threaded=True)
+        # app.run() refuses to run inside a `flask` command; run_simple is what it would call.
+        run_simple(host, port, app, threaded=True, use_reloader=False)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)

@@ -1,0 +1,42 @@
+"""The scheduler: one declarative job list, safe defaults, jobs that call services with an app context."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.auth.api_token import ApiToken
+from app.auth.loaders import session_policy
+from app.auth.login_session import LoginSession
+from app.auth.service import issue_token, purge_expired
+from app.db import utcnow
+from app.extensions import db
+from app.scheduler.jobs import JOBS
+from app.scheduler.runner import JOB_DEFAULTS, build
+
+
+def test_jobs_are_registered_with_coalescing_and_one_instance(app):
+    scheduler = build(app, blocking=False)
+    ids = {job.id for job in scheduler.get_jobs()}
+    assert ids == {job.id for job in JOBS}
+    assert JOB_DEFAULTS["coalesce"] is True and JOB_DEFAULTS["max_instances"] == 1
+    assert JOB_DEFAULTS["misfire_grace_time"] > 0
+
+
+def test_purge_removes_only_dead_sessions_and_tokens(app, make_patient):
+    patient = make_patient()
+    now = utcnow()
+    db.session.add_all(
+        [
+            LoginSession(id="old", user_id=patient.id, created_at=now - timedelta(days=60),
+                         last_seen_at=now - timedelta(days=60), ended_at=now - timedelta(days=59)),
+            LoginSession(id="live", user_id=patient.id, created_at=now, last_seen_at=now),
+        ]
+    )  # fmt: skip
+    db.session.commit()
+    issue_token(patient, timedelta(hours=1), now=now - timedelta(days=45))
+    issue_token(patient, timedelta(hours=1), now=now)
+    with app.test_request_context():
+        removed = purge_expired(session_policy(), now=now)
+    assert removed == 2
+    assert [s.id for s in db.session.scalars(db.select(LoginSession))] == ["live"]
+    assert db.session.scalar(db.select(db.func.count()).select_from(ApiToken)) == 1
