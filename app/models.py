@@ -6,8 +6,9 @@ from app.accounts.user import User
 from app.audit.event import AuditEvent
 from app.auth.api_token import ApiToken
 from app.auth.login_session import LoginSession
+from app.auth.password_reset import PasswordResetToken
 
 __all__ = [
     "ApiToken", "AuditEvent", "ClinicianLanguage", "ClinicianLicense", "ClinicianModality",
-    "ClinicianProfile", "LoginSession", "PatientProfile", "User",
+    "ClinicianProfile", "LoginSession", "PasswordResetToken", "PatientProfile", "User",
 ]  # fmt: skip

@@ -45,6 +45,14 @@ class Settings(BaseModel):
     STRIPE_PRICE_ANNUAL: str | None = None
     STRIPE_API_BASE: str | None = None
 
+    MAIL_BACKEND: Literal["console", "smtp"] = "console"
+    MAIL_FROM: str = "Harbor Mind <no-reply@localhost>"
+    SMTP_HOST: str | None = None
+    SMTP_PORT: int = 587
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS: bool = True
+
     VIDEO_PROVIDER: Literal["jitsi", "twilio"] = "jitsi"
     VIDEO_BASE_URL: str = "https://meet.jit.si"
 
@@ -56,7 +64,7 @@ class Settings(BaseModel):
     API_TOKEN_TTL_HOURS: int = Field(default=12, ge=1, le=24 * 90)
     LOGIN_FAILURE_LIMIT: str = "10 per 15 minutes"
 
-    @field_validator("FLASK_DEBUG", "TESTING", "SCHEDULER_ENABLED", mode="before")
+    @field_validator("FLASK_DEBUG", "TESTING", "SCHEDULER_ENABLED", "SMTP_STARTTLS", mode="before")
     @classmethod
     def _parse_bool(cls, value: Any) -> Any:
         if isinstance(value, str):

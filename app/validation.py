@@ -44,12 +44,20 @@ def _phone(value: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _not_common(value: str) -> str:
+    from app.auth.common_passwords import is_common
+
+    if is_common(value):
+        raise ValueError("this password is too common or too easy to guess; a short sentence works well")
+    return value
+
+
 def _lower_email(value: str) -> str:
     return value.strip().lower() if isinstance(value, str) else value
 
 
 Email = Annotated[EmailStr, BeforeValidator(_lower_email), Field(max_length=254)]
-Password = Annotated[str, Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX)]
+Password = Annotated[str, Field(min_length=PASSWORD_MIN, max_length=PASSWORD_MAX), AfterValidator(_not_common)]
 StateCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=8), AfterValidator(_state)]
 TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
 PhoneNumber = Annotated[str, Field(max_length=32), AfterValidator(_phone)]

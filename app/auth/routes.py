@@ -4,16 +4,24 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, logout_user
+from pydantic import BaseModel, ValidationError
 
 from app import access
-from app.auth import service
+from app.api.endpoint import validation_fields
+from app.auth import recovery, service
 from app.auth.browser import sign_in
 from app.auth.throttle import login_throttled
-from app.web.pages import page
+from app.extensions import limiter
+from app.validation import Password
+from app.web.pages import form_errors, page
 
 bp = Blueprint("auth", __name__)
+
+
+class NewPassword(BaseModel):
+    password: Password
 
 
 def _safe_next(target: str | None) -> str:
@@ -46,4 +54,44 @@ def logout():
         logout_user()
     session.clear()
     flash("You are signed out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@page(bp, "/password/forgot", access_rule=access.PUBLIC, methods=["GET", "POST"])
+@limiter.limit("5 per 15 minutes", methods=["POST"], scope="password-forgot")
+def forgot_password():
+    if request.method == "GET":
+        return render_template("auth/forgot.html", sent=False)
+    recovery.request_reset(request.form.get("email", "").strip(), link_base=current_app.config["PUBLIC_BASE_URL"])
+    return render_template("auth/forgot.html", sent=True)
+
+
+@page(bp, "/password/reset/<token>", access_rule=access.PUBLIC, methods=["GET", "POST"])
+def reset_password(token: str):
+    if recovery.valid_token(token) is None:
+        return render_template("auth/reset.html", invalid=True, errors={}), 400
+    if request.method == "GET":
+        return render_template("auth/reset.html", invalid=False, errors={})
+    try:
+        form = NewPassword.model_validate({"password": request.form.get("password", "")})
+        recovery.reset_password(token, form.password)
+    except ValidationError as exc:
+        return render_template("auth/reset.html", invalid=False, errors=form_errors(validation_fields(exc))), 422
+    logout_user()
+    session.clear()
+    flash("Your password was changed and you were signed out everywhere. Sign in with the new password.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@page(bp, "/account", access_rule=access.ANY_USER)
+def account():
+    return render_template("auth/account.html")
+
+
+@page(bp, "/account/sign-out-everywhere", access_rule=access.ANY_USER, methods=["POST"])
+def sign_out_everywhere():
+    service.end_all_sessions(current_user, actor=current_user)
+    logout_user()
+    session.clear()
+    flash("You were signed out on every device.", "info")
     return redirect(url_for("auth.login"))

@@ -143,3 +143,18 @@ def purge_expired(policy: SessionPolicy, now: datetime | None = None) -> int:
     removed += db.session.execute(delete(ApiToken).where(ApiToken.expires_at < keep_after)).rowcount
     db.session.commit()
     return removed or 0
+
+
+def end_all_sessions(user: User, *, actor: User | None, now: datetime | None = None) -> None:
+    """Sign out everywhere: every browser session and every API token of the user stop working."""
+    now = now or utcnow()
+    db.session.execute(
+        update(LoginSession)
+        .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    db.session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    audit.record("auth.logout_everywhere", actor=actor, object_type="user", object_id=user.id)
+    db.session.commit()

@@ -60,7 +60,13 @@ def test_signup_422_names_the_field(client, field, value):
 
 
 def test_password_of_exactly_twelve_characters_is_accepted(client):
-    assert client.post("/api/v1/patients", json={**SIGNUP, "password": "x" * 12}).status_code == 201
+    assert client.post("/api/v1/patients", json={**SIGNUP, "password": "tulip-violet"}).status_code == 201
+
+
+@pytest.mark.parametrize("password", ["password1234", "Qwerty123456!", "aaaaaaaaaaaaaa", "iloveyouiloveyou"])
+def test_common_passwords_are_refused(client, password):
+    response = client.post("/api/v1/patients", json={**SIGNUP, "password": password})
+    assert response.status_code == 422 and "too common" in response.get_json()["fields"]["password"]
 
 
 def test_missing_fields_and_unknown_fields_are_422(client):

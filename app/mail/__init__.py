@@ -1,0 +1,1 @@
+"""E-mail: a tiny port with a console backend (demo, development) and SMTP (production)."""
