@@ -20,6 +20,32 @@ from app.api.endpoint import validation_fields
 users_cli = AppGroup("users", help="Manage accounts.")
 demo_cli = AppGroup("demo", help="The demo clinic.")
 scheduler_cli = AppGroup("scheduler", help="Periodic jobs (reminders, follow-ups, clean-up).")
+audit_cli = AppGroup("audit", help="The audit trail's hash chain.")
+
+
+@audit_cli.command("seal")
+def audit_seal() -> None:
+    """Chain the audit rows written since the last seal (the scheduler does this every minute)."""
+    from app.audit.chain import seal
+
+    total = 0
+    while sealed := seal():
+        total += sealed
+    click.echo(f"sealed {total} audit rows")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Walk the chain and report the first broken link (exit 1 when broken)."""
+    from app.audit.chain import verify
+
+    result = verify()
+    if result.broken_at is not None:
+        click.echo(
+            f"BROKEN at chain_seq {result.broken_at}: {result.reason} ({result.checked} rows verified before it)"
+        )
+        raise SystemExit(1)
+    click.echo(f"audit chain intact: {result.checked} rows verified, {result.unsealed} not sealed yet")
 
 
 @users_cli.command("create")
@@ -93,4 +119,5 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(scheduler_cli)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(serve)

@@ -13,7 +13,9 @@ class AuditEvent(db.Model):
     """One thing someone did or tried: who, to whose record, what, on which object, how it ended.
 
     Never holds note text, answers or secrets — only identifiers. Rows are never updated or
-    deleted (on PostgreSQL a trigger refuses it).
+    deleted (on PostgreSQL a trigger refuses it), except once: the sealer fills ``chain_seq``,
+    ``prev_hash`` and ``row_hash``, chaining each row to the one sealed before it, so any later
+    change to a sealed row breaks the chain where ``flask audit verify`` will find it.
     """
 
     __tablename__ = "audit_events"
@@ -35,3 +37,6 @@ class AuditEvent(db.Model):
     ip: Mapped[str | None] = mapped_column(String(45))
     # Attempted e-mail on failed logins (never the password) so an admin can see who was targeted.
     subject: Mapped[str | None] = mapped_column(String(254))
+    chain_seq: Mapped[int | None] = mapped_column(unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))

@@ -23,6 +23,13 @@ def _purge_auth() -> int:
     return purge_expired(session_policy())
 
 
+def _seal_audit() -> int:
+    from app.audit.chain import seal
+
+    return seal()
+
+
 JOBS: tuple[Job, ...] = (
+    Job("audit.seal", _seal_audit, 60, "chain new audit rows into the tamper-evident hash chain"),
     Job("auth.purge_expired", _purge_auth, 3600, "delete sessions and API tokens that can no longer be used"),
 )

@@ -22,6 +22,12 @@ depends_on = None
 AUDIT_APPEND_ONLY = """
 CREATE OR REPLACE FUNCTION audit_events_refuse_change() RETURNS trigger AS $$
 BEGIN
+    -- The one permitted update: sealing an unsealed row (chain columns from NULL, nothing else).
+    IF TG_OP = 'UPDATE' AND OLD.row_hash IS NULL AND NEW.row_hash IS NOT NULL
+       AND (to_jsonb(OLD) - 'chain_seq' - 'prev_hash' - 'row_hash')
+         = (to_jsonb(NEW) - 'chain_seq' - 'prev_hash' - 'row_hash') THEN
+        RETURN NEW;
+    END IF;
     RAISE EXCEPTION 'audit_events is append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
 END;
 $$ LANGUAGE plpgsql
@@ -46,6 +52,10 @@ def upgrade():
     sa.Column('outcome', sa.String(length=20), nullable=False),
     sa.Column('ip', sa.String(length=45), nullable=True),
     sa.Column('subject', sa.String(length=254), nullable=True),
+    sa.Column('chain_seq', sa.Integer(), nullable=True),
+    sa.Column('prev_hash', sa.String(length=64), nullable=True),
+    sa.Column('row_hash', sa.String(length=64), nullable=True),
+    sa.UniqueConstraint('chain_seq', name=op.f('uq_audit_events_chain_seq')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_events'))
     )
     with op.batch_alter_table('audit_events', schema=None) as batch_op:
