@@ -17,6 +17,8 @@ from app.errors import Forbidden, Unauthorized
 
 PUBLIC: Final = "public"
 ANY_USER: Final = "any_user"
+# Signed in with a password but still owing the second factor: only the MFA pages allow this.
+MFA_STEP: Final = "mfa_step"
 
 Access = str | frozenset[Role]
 
@@ -31,6 +33,12 @@ def check(rule: Access) -> None:
         return
     if not current_user.is_authenticated:
         raise Unauthorized()
+    if rule == MFA_STEP:
+        return
+    if getattr(current_user, "mfa_pending", False):
+        from app.auth.mfa_service import MfaRequired
+
+        raise MfaRequired()
     if rule == ANY_USER:
         return
     assert isinstance(rule, frozenset)

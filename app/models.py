@@ -6,9 +6,10 @@ from app.accounts.user import User
 from app.audit.event import AuditEvent
 from app.auth.api_token import ApiToken
 from app.auth.login_session import LoginSession
+from app.auth.mfa import MfaRecoveryCode, MfaSecret
 from app.auth.password_reset import PasswordResetToken
 
 __all__ = [
     "ApiToken", "AuditEvent", "ClinicianLanguage", "ClinicianLicense", "ClinicianModality",
-    "ClinicianProfile", "LoginSession", "PasswordResetToken", "PatientProfile", "User",
+    "ClinicianProfile", "LoginSession", "MfaRecoveryCode", "MfaSecret", "PasswordResetToken", "PatientProfile", "User",
 ]  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -48,6 +49,9 @@ def install(app: Flask) -> None:
     def _domain(exc: DomainError):
         if wants_json():
             return _json(exc.status, exc.code, exc.message, **exc.extra)
+        if exc.code == "mfa_required":
+            step = "auth.mfa_verify" if current_user.mfa_enabled else "auth.mfa_setup"
+            return redirect(url_for(step, next=request.full_path.rstrip("?")))
         if exc.status == 401:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return _page(exc.status, exc.message)

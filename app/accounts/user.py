@@ -30,6 +30,8 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(20))
     timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
     is_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Two-factor sign-in is confirmed (staff must enrol after their first login; patients may opt in).
+    mfa_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     patient: Mapped[PatientProfile | None] = relationship(back_populates="user", uselist=False)
@@ -37,6 +39,8 @@ class User(db.Model):
 
     # Set by the auth layer for the request: the server-side session this user came in with.
     login_session_id = None  # str | None; a plain attribute, not a column
+    # True while a browser session still owes its second factor (set by the session loader).
+    mfa_pending = False
 
     # Flask-Login protocol -------------------------------------------------------------------
     @property
@@ -56,6 +60,11 @@ class User(db.Model):
         if not self.login_session_id:
             raise RuntimeError("user has no login session")
         return self.login_session_id
+
+    @property
+    def must_use_mfa(self) -> bool:
+        """Staff always need a second factor; patients only once they chose one."""
+        return self.role != Role.PATIENT.value or self.mfa_enabled
 
     def has_role(self, *roles: Role | str) -> bool:
         return self.role in {str(r) for r in roles}

@@ -10,17 +10,23 @@ from app import access
 from app.accounts.schemas import UserOut
 from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint
-from app.auth import service
+from app.auth import mfa_service, service
 from app.auth.schemas import TokenOut, TokenRequest
 from app.auth.throttle import login_throttled
 
 
 @endpoint(api_bp, "/auth/token", methods=["POST"], access_rule=access.PUBLIC, body=TokenRequest,
-          response=TokenOut, errors=[401, 429], tags=["auth"])  # fmt: skip
+          response=TokenOut, errors=[401, 403, 422, 429], tags=["auth"])  # fmt: skip
 @login_throttled
 def issue_token(body: TokenRequest) -> TokenOut:
     """Exchange e-mail and password for a bearer token."""
     user = service.authenticate(body.email, body.password)
+    if user.must_use_mfa:
+        if not user.mfa_enabled:
+            raise mfa_service.MfaEnrollmentRequired()
+        if not body.otp:
+            raise mfa_service.MfaRequired()
+        mfa_service.check_code(user, body.otp)
     hours = current_app.config["API_TOKEN_TTL_HOURS"]
     raw = service.issue_token(user, timedelta(hours=hours))
     return TokenOut(token=raw, expires_in=hours * 3600, user=UserOut(id=user.id, role=user.role))

@@ -16,3 +16,12 @@ def sign_in(user: User) -> None:
     user.login_session_id = service.start_session(user, ip=client_ip(), user_agent=request.headers.get("User-Agent"))
     login_user(user)
     session.permanent = True
+
+
+def complete_mfa(user: User) -> None:
+    """New session id after the second factor, as after the password."""
+    old = user.login_session_id
+    session.clear()
+    service.rotate_after_mfa(old, user, ip=client_ip(), user_agent=request.headers.get("User-Agent"))
+    login_user(user)
+    session.permanent = True

@@ -24,7 +24,7 @@ class NewPassword(BaseModel):
     password: Password
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     # Only same-site paths: an open redirect after login is a phishing gift.
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
@@ -44,7 +44,10 @@ def login():
     except service.InvalidCredentials as exc:
         return render_template("auth/login.html", email=email, error=exc.message), 401
     sign_in(user)
-    return redirect(_safe_next(request.args.get("next")))
+    if user.must_use_mfa:
+        step = "auth.mfa_verify" if user.mfa_enabled else "auth.mfa_setup"
+        return redirect(url_for(step, next=request.args.get("next")))
+    return redirect(safe_next(request.args.get("next")))
 
 
 @page(bp, "/logout", access_rule=access.PUBLIC, methods=["POST"])

@@ -12,6 +12,8 @@ class TokenRequest(BaseModel):
     # would let a caller probe the validator.
     email: str = Field(max_length=254)
     password: str = Field(max_length=1024)
+    # Required for accounts with two-factor sign-in: a current TOTP code or a recovery code.
+    otp: str | None = Field(default=None, max_length=20)
 
 
 class TokenOut(BaseModel):

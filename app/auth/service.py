@@ -89,7 +89,23 @@ def load_session(session_id: str, policy: SessionPolicy, now: datetime | None = 
         db.session.commit()
         user = row.user
     user.login_session_id = row.id
+    user.mfa_pending = user.must_use_mfa and row.mfa_verified_at is None
     return user
+
+
+def rotate_after_mfa(session_id: str, user: User, *, ip: str | None, user_agent: str | None,
+                     now: datetime | None = None) -> str:  # fmt: skip
+    """The second factor passed: end the pre-MFA session and start a verified one under a new id."""
+    now = now or utcnow()
+    db.session.execute(
+        update(LoginSession).where(LoginSession.id == session_id, LoginSession.ended_at.is_(None)).values(ended_at=now)
+    )
+    fresh = LoginSession(id=secrets.token_urlsafe(32), user_id=user.id, created_at=now, last_seen_at=now,
+                         mfa_verified_at=now, ip=ip, user_agent=(user_agent or "")[:300])  # fmt: skip
+    db.session.add(fresh)
+    db.session.commit()
+    user.login_session_id, user.mfa_pending = fresh.id, False
+    return fresh.id
 
 
 def end_session(session_id: str | None, *, actor: User | None, now: datetime | None = None) -> None:

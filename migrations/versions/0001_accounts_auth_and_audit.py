@@ -71,6 +71,7 @@ def upgrade():
     sa.Column('role', sa.String(length=20), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
     sa.Column('is_enabled', sa.Boolean(), nullable=False),
+    sa.Column('mfa_enabled', sa.Boolean(), nullable=False),
     sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("role IN ('patient', 'clinician', 'billing_admin', 'admin')", name=op.f('ck_users_role_known')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
@@ -109,6 +110,7 @@ def upgrade():
     sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('last_seen_at', app.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('ended_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('mfa_verified_at', app.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('ip', sa.String(length=45), nullable=True),
     sa.Column('user_agent', sa.String(length=300), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_login_sessions_user_id_users'), ondelete='CASCADE'),
@@ -130,6 +132,27 @@ def upgrade():
     )
     with op.batch_alter_table('password_reset_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_password_reset_tokens_user_id'), ['user_id'], unique=False)
+
+    op.create_table('mfa_secrets',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('secret', sa.String(length=64), nullable=False),
+    sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('confirmed_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_step', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_mfa_secrets_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_mfa_secrets'))
+    )
+    op.create_table('mfa_recovery_codes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('code_hash', sa.String(length=64), nullable=False),
+    sa.Column('used_at', app.db.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_mfa_recovery_codes_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_mfa_recovery_codes')),
+    sa.UniqueConstraint('code_hash', name=op.f('uq_mfa_recovery_codes_code_hash'))
+    )
+    with op.batch_alter_table('mfa_recovery_codes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_mfa_recovery_codes_user_id'), ['user_id'], unique=False)
 
     op.create_table('patient_profiles',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -193,6 +216,8 @@ def downgrade():
 
     op.drop_table('clinician_languages')
     op.drop_table('patient_profiles')
+    op.drop_table('mfa_recovery_codes')
+    op.drop_table('mfa_secrets')
     op.drop_table('password_reset_tokens')
     with op.batch_alter_table('login_sessions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_login_sessions_user_id'))

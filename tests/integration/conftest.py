@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextvars
 import itertools
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
 import flask_migrate
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -21,6 +23,7 @@ from app.accounts import service as accounts
 from app.accounts.schemas import ClinicianCreate, PatientSignup, StaffCreate
 from app.accounts.user import User
 from app.auth import service as auth_service
+from app.auth.mfa import MfaSecret
 from app.extensions import db, limiter
 from tests.conftest import PASSWORD, TEST_SECRET, test_database_url
 
@@ -158,14 +161,33 @@ def csrf_token_from(html: str) -> str:
     return html[start : html.index('"', start)]
 
 
+def totp_code(user: User) -> str:
+    """A code the user's authenticator would show now (or the next one, if now's was just used)."""
+    row = db.session.get(MfaSecret, user.id)
+    db.session.refresh(row)
+    totp = pyotp.TOTP(row.secret)
+    step = int(time.time()) // totp.interval
+    return totp.generate_otp(max(step, row.last_step + 1))
+
+
 @pytest.fixture
 def browser_login(client: FlaskClient) -> Callable[[User], FlaskClient]:
-    """Sign in through the real login form (CSRF token included)."""
+    """Sign in through the real login form (CSRF token included), completing two-factor sign-in
+    (enrolling on first use) for accounts that need it."""
 
     def login(user: User, password: str = PASSWORD) -> FlaskClient:
         token = csrf_token_from(client.get("/login").get_data(as_text=True))
         response = client.post("/login", data={"email": user.email, "password": password, "csrf_token": token})
         assert response.status_code == 302, response.get_data(as_text=True)
+        step = response.headers["Location"]
+        if "/account/mfa/setup" in step:
+            page = client.get(step).get_data(as_text=True)
+            done = client.post(step, data={"code": totp_code(user), "csrf_token": csrf_token_from(page)})
+            assert done.status_code == 200 and "recovery codes" in done.get_data(as_text=True)
+        elif "/login/verify" in step:
+            page = client.get(step).get_data(as_text=True)
+            done = client.post(step, data={"code": totp_code(user), "csrf_token": csrf_token_from(page)})
+            assert done.status_code == 302, done.get_data(as_text=True)
         return client
 
     return login
