@@ -8,7 +8,7 @@ PYTEST := $(BIN)/python -m pytest
 
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint test-unit test-sqlite test-postgres test-e2e bench clean
+.PHONY: install run test lint security test-unit test-sqlite test-postgres test-e2e bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,11 +24,16 @@ run: install
 	$(BIN)/flask serve --host 127.0.0.1 --port 5000
 
 # pytest exits non-zero (5) when it collects no test, so an empty run fails `make test`.
-test: install lint test-unit test-sqlite test-postgres test-e2e
+test: install lint security test-unit test-sqlite test-postgres test-e2e
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# bandit: no high-severity finding in our code; pip-audit: no known vulnerability in what we install.
+security: install
+	$(BIN)/bandit -q -r app -lll
+	bash tools/pip_audit.sh $(BIN)
 
 test-unit: install
 	$(PYTEST) tests/unit

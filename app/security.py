@@ -3,7 +3,7 @@ cookie-authenticated API writes, the client address for the audit trail."""
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+from flask import Flask, Response, abort, request
 from flask_login import current_user
 
 from app.audit.service import current_ip
@@ -25,6 +25,13 @@ def install(app: Flask) -> None:
     @app.before_request
     def _remember_ip() -> None:
         current_ip.set(client_ip())
+
+    @app.before_request
+    def _refuse_nul_in_forms() -> None:
+        # A NUL in a form field or query string is never legitimate and PostgreSQL cannot store it.
+        for values in (request.args, request.form if request.mimetype != "application/json" else {}):
+            if any("\x00" in key or any("\x00" in v for v in values.getlist(key)) for key in values):
+                abort(400, description="The request contains a NUL character.")
 
     @app.before_request
     def _csrf_for_cookie_auth() -> None:

@@ -62,9 +62,25 @@ def _json_body() -> Any:
         raise MalformedJson() from exc
 
 
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """Where a NUL character hides in the JSON, if anywhere: PostgreSQL text cannot store one."""
+    if isinstance(value, str):
+        return path or "body" if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return path or "body"
+        found = _nul_path(item, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
+
+
 def parse(model: type[BaseModel], data: Any) -> BaseModel:
     if not isinstance(data, dict):
         raise Invalid({"body": "must be a JSON object"})
+    if where := _nul_path(data):
+        raise Invalid({where: "must not contain NUL characters"})
     try:
         return model.model_validate(data)
     except ValidationError as exc:
