@@ -8,8 +8,10 @@ from app.auth.api_token import ApiToken
 from app.auth.login_session import LoginSession
 from app.auth.mfa import MfaRecoveryCode, MfaSecret
 from app.auth.password_reset import PasswordResetToken
+from app.intake.result import IntakeResult
 
 __all__ = [
     "ApiToken", "AuditEvent", "ClinicianLanguage", "ClinicianLicense", "ClinicianModality",
-    "ClinicianProfile", "LoginSession", "MfaRecoveryCode", "MfaSecret", "PasswordResetToken", "PatientProfile", "User",
+    "ClinicianProfile", "IntakeResult", "LoginSession", "MfaRecoveryCode", "MfaSecret", "PasswordResetToken",
+    "PatientProfile", "User",
 ]  # fmt: skip

@@ -13,9 +13,11 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import api as _auth_api  # noqa: F401
     from app.auth import mfa_routes as _mfa_routes  # noqa: F401 - attaches pages to the auth blueprint
     from app.auth.routes import bp as auth_bp
+    from app.intake.routes import bp as intake_bp
     from app.web.routes import bp as web_bp
 
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(intake_bp)

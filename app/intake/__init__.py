@@ -1,0 +1,1 @@
+"""The guided intake, "Which care fits me?": a short questionnaire giving a recommendation."""
