@@ -67,8 +67,8 @@ def recommend(
             "A psychiatric prescriber can help because you said: " + "; ".join(s.lower() for s in psychiatry) + "."
         )
     if therapy:
-        said = "; ".join(s.lower() for s in therapy)
-        reasons.append(f"A therapist can help because you said: {said}.")
+        said = "; ".join(f"“{s}”" for s in therapy)
+        reasons.append(f"A therapist can help with what you told us: {said}.")
 
     if crisis or severe or (psychiatry and (therapy or moderate)):
         care = Care.BOTH
