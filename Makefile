@@ -44,7 +44,12 @@ test-sqlite: install
 test-postgres: install
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST) tests/integration
 
-test-e2e: install
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json
+	npm ci --no-audit --no-fund --silent
+	touch $(AXE)
+
+test-e2e: install $(AXE)
 	$(PYTEST) tests/e2e
 
 bench: install
