@@ -29,6 +29,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from app.auth.loaders import install_loaders
     from app.cli import register_cli
     from app.routes import register_blueprints
+    from app.web import formatting
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(
@@ -42,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     security.install(app)
     web_errors.install(app)
+    formatting.install(app)
     register_cli(app)
     if settings.PUBLIC_BASE_URL.startswith("https://"):
         # Behind a TLS-terminating proxy: trust one hop for scheme, host and client address.

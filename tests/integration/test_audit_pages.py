@@ -1,0 +1,61 @@
+"""Who viewed my record (patients), audit search and export (admins)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from app.audit.event import AuditEvent
+from app.audit.service import record
+from app.extensions import db
+
+
+def test_patient_sees_who_else_touched_the_record(client, make_patient, make_clinician, browser_login):
+    patient = make_patient()
+    clinician = make_clinician("MD", name="Dr. Rivera")
+    record("care_plan.read", actor=clinician, patient_id=patient.id, object_type="care_plan", object_id=1)
+    record("care_plan.read", actor=clinician, patient_id=make_patient().id)  # someone else's record
+    db.session.commit()
+    browser_login(patient)
+    html = client.get("/my/record-access").get_data(as_text=True)
+    assert "Dr. Rivera" in html and "viewed the care plan" in html
+    assert html.count("viewed the care plan") == 1
+    assert "created the account" not in html  # the patient's own actions are not "someone else"
+
+
+def test_only_patients_have_an_access_log_page(client, make_staff, browser_login):
+    browser_login(make_staff("admin"))
+    assert client.get("/my/record-access").status_code == 403
+
+
+def test_admin_searches_and_exports_a_patients_trail(client, make_patient, make_clinician, make_staff, browser_login):
+    patient, other = make_patient(), make_patient()
+    clinician = make_clinician()
+    for action in ("care_plan.read", "note.create"):
+        record(action, actor=clinician, patient_id=patient.id)
+    record("care_plan.read", actor=clinician, patient_id=other.id)
+    db.session.commit()
+    browser_login(make_staff("admin"))
+    page = client.get(f"/admin/audit?patient={patient.email}&action=care_plan").get_data(as_text=True)
+    assert page.count("care_plan.read") == 1 and "note.create" not in page
+    export = client.get(f"/admin/audit/export.csv?patient={patient.id}")
+    assert export.status_code == 200 and export.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True))))
+    assert {r["action"] for r in rows} >= {"care_plan.read", "note.create", "account.create"}
+    assert all(r["patient_id"] == str(patient.id) for r in rows)
+    searches = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action.in_(["audit.search", "audit.export"])))
+    assert len(list(searches)) == 2  # reading the trail is itself audited
+
+
+def test_bad_filters_are_explained_not_500(client, make_staff, browser_login):
+    browser_login(make_staff("admin"))
+    page = client.get("/admin/audit?since=2027-02-30&actor=abc&patient=nobody@example.com")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Use a date like" in html and "numeric account id" in html
+    assert client.get("/admin/audit/export.csv?since=nope").status_code == 422
+
+
+def test_non_admins_cannot_search(client, make_clinician, browser_login):
+    browser_login(make_clinician())
+    assert client.get("/admin/audit").status_code == 403
+    assert client.get("/admin/audit/export.csv").status_code == 403
