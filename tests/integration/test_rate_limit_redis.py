@@ -1,0 +1,33 @@
+"""With REDIS_URL set, login throttling is shared by every web instance (two apps, one Redis)."""
+
+from __future__ import annotations
+
+import uuid
+
+from app import create_app
+from app.extensions import db
+from tests.conftest import PASSWORD, TEST_SECRET
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def _app(database_url: str, prefix: str):
+    return create_app({"DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET, "TESTING": True,
+                       "REDIS_URL": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix})  # fmt: skip
+
+
+def test_two_instances_share_the_failure_count(app, make_patient):
+    patient = make_patient()
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    prefix = f"test-{uuid.uuid4().hex}"
+    first, second = _app(url, prefix), _app(url, prefix)
+    assert first.config["RATELIMIT_STORAGE_URI"] == REDIS_URL
+    bad = {"email": patient.email, "password": "wrong wrong wrong"}
+    for _ in range(5):
+        first.test_client().post("/api/v1/auth/token", json=bad)
+        second.test_client().post("/api/v1/auth/token", json=bad)
+    response = first.test_client().post("/api/v1/auth/token", json={"email": patient.email, "password": PASSWORD})
+    assert response.status_code == 429
+    for extra in (first, second):
+        with extra.app_context():
+            db.engine.dispose()
