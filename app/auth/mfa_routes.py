@@ -1,4 +1,5 @@
-"""Two-factor pages: enrolment (QR code, recovery codes shown once), the sign-in step, admin reset."""
+"""Two-factor pages (enrolment with QR code and recovery codes, the sign-in step) and the admin's staff page
+(second-factor reset, disabling an account)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from flask_login import current_user
 from app import access
 from app.accounts.roles import Role
 from app.accounts.user import User
-from app.auth import mfa_service
+from app.auth import mfa_service, service
 from app.auth.browser import complete_mfa
 from app.auth.routes import bp, safe_next
 from app.auth.throttle import login_throttled
@@ -70,4 +71,18 @@ def admin_reset_mfa(user_id: int):
         raise NotFound()
     mfa_service.reset(target, actor=current_user)
     flash(f"Two-factor sign-in was reset for {target.name}; they set it up again at their next sign-in.", "success")
+    return redirect(url_for("auth.admin_users"))
+
+
+@page(bp, "/admin/users/<int:user_id>/enabled", access_rule=access.roles(Role.ADMIN), methods=["POST"])
+def admin_set_enabled(user_id: int):
+    target = db.session.get(User, user_id)
+    if target is None:
+        raise NotFound()
+    enable = request.form.get("enabled") == "1"
+    if target.id == current_user.id and not enable:
+        flash("You cannot disable your own account.", "error")
+        return redirect(url_for("auth.admin_users"))
+    service.set_enabled(target, enable, actor=current_user)
+    flash(f"{target.name} is {'enabled' if enable else 'disabled'}.", "success")
     return redirect(url_for("auth.admin_users"))

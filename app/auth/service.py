@@ -174,3 +174,15 @@ def end_all_sessions(user: User, *, actor: User | None, now: datetime | None = N
     )
     audit.record("auth.logout_everywhere", actor=actor, object_type="user", object_id=user.id)
     db.session.commit()
+
+
+def set_enabled(user: User, enabled: bool, *, actor: User) -> None:
+    """Disable or re-enable an account. A disabled account's sessions and tokens stop working on the
+    next request (the loaders check ``is_enabled``); they are also ended here so enabling it again
+    does not revive them."""
+    user.is_enabled = enabled
+    audit.record("account.enable" if enabled else "account.disable", actor=actor, object_type="user", object_id=user.id)
+    if enabled:
+        db.session.commit()
+    else:
+        end_all_sessions(user, actor=actor)

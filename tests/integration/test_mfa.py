@@ -142,3 +142,28 @@ def test_only_admins_reach_the_reset(client, make_clinician, browser_login):
     clinician = make_clinician()
     browser_login(clinician)
     assert client.get("/admin/users").status_code == 403
+
+
+def test_admin_disables_an_account_and_its_sessions_stop(
+    app, client, make_staff, make_clinician, browser_login, auth_headers
+):
+    clinician = make_clinician()
+    headers = auth_headers(clinician)
+    device = app.test_client()
+    token = csrf_token_from(device.get("/login").get_data(as_text=True))
+    device.post("/login", data={"email": clinician.email, "password": PASSWORD, "csrf_token": token})
+    admin = make_staff("admin")
+    browser_login(admin)
+    page = client.get("/admin/users").get_data(as_text=True)
+    response = client.post(
+        f"/admin/users/{clinician.id}/enabled", data={"enabled": "0", "csrf_token": csrf_token_from(page)}
+    )
+    assert response.status_code == 302
+    assert device.get("/account/mfa/setup").status_code == 302
+    assert app.test_client().get("/api/v1/me", headers=headers).status_code == 401
+    assert (
+        db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "account.disable")).one().actor_id
+        == admin.id
+    )
+    own = client.post(f"/admin/users/{admin.id}/enabled", data={"enabled": "0", "csrf_token": csrf_token_from(page)})
+    assert own.status_code == 302 and client.get("/dashboard").status_code == 200
