@@ -8,10 +8,26 @@ from app.auth.api_token import ApiToken
 from app.auth.login_session import LoginSession
 from app.auth.mfa import MfaRecoveryCode, MfaSecret
 from app.auth.password_reset import PasswordResetToken
+from app.booking.appointment import Appointment
+from app.booking.availability import ClinicianAvailability
+from app.care_team.member import CareTeamMember
 from app.intake.result import IntakeResult
 
 __all__ = [
-    "ApiToken", "AuditEvent", "ClinicianLanguage", "ClinicianLicense", "ClinicianModality",
-    "ClinicianProfile", "IntakeResult", "LoginSession", "MfaRecoveryCode", "MfaSecret", "PasswordResetToken",
-    "PatientProfile", "User",
+    "ApiToken",
+    "Appointment",
+    "AuditEvent",
+    "CareTeamMember",
+    "ClinicianAvailability",
+    "ClinicianLanguage",
+    "ClinicianLicense",
+    "ClinicianModality",
+    "ClinicianProfile",
+    "IntakeResult",
+    "LoginSession",
+    "MfaRecoveryCode",
+    "MfaSecret",
+    "PasswordResetToken",
+    "PatientProfile",
+    "User",
 ]  # fmt: skip

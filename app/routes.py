@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import api as _auth_api  # noqa: F401
     from app.auth import mfa_routes as _mfa_routes  # noqa: F401 - attaches pages to the auth blueprint
     from app.auth.routes import bp as auth_bp
+    from app.booking import api as _booking_api  # noqa: F401
     from app.intake.routes import bp as intake_bp
     from app.web.routes import bp as web_bp
 

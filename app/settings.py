@@ -37,6 +37,8 @@ class Settings(BaseModel):
     TWILIO_AUTH_TOKEN: str | None = None
     TWILIO_FROM_NUMBER: str | None = None
     TWILIO_API_BASE: str | None = None
+    TWILIO_API_KEY_SID: str | None = None
+    TWILIO_API_KEY_SECRET: str | None = None
 
     BILLING_BACKEND: Literal["dummy", "stripe"] = "dummy"
     STRIPE_SECRET_KEY: str | None = None

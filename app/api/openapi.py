@@ -53,7 +53,7 @@ def _operation(spec: EndpointSpec, components: dict[str, Any]) -> dict[str, Any]
     if spec.query is not None:
         for name, fld in spec.query.model_fields.items():
             schema = _schema(fld.annotation, "validation", components)
-            params.append({"name": name, "in": "query", "required": fld.is_required(), "schema": schema})
+            params.append({"name": fld.alias or name, "in": "query", "required": fld.is_required(), "schema": schema})
     if params:
         op["parameters"] = params
     if spec.body is not None:

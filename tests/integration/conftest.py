@@ -27,6 +27,9 @@ from app.auth.mfa import MfaSecret
 from app.extensions import db, limiter
 from tests.conftest import PASSWORD, TEST_SECRET, test_database_url
 
+# Flask-SQLAlchemy's own scoped session, for tests that need real commits from many threads.
+REAL_SESSION = db.session
+
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:

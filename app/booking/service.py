@@ -1,0 +1,313 @@
+"""Booking use cases. Each owns its transaction; callers pass ``now``; nothing reads flask.request.
+
+The slot rules live in the pure ``slots`` module; this module loads what they need, re-checks a
+requested start inside the booking transaction, and leaves PostgreSQL's exclusion constraints as
+the last word should two transactions race past the check anyway.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.accounts.clinician import ClinicianLanguage, ClinicianLicense, ClinicianModality, ClinicianProfile
+from app.accounts.roles import Role
+from app.accounts.user import User
+from app.audit import service as audit
+from app.booking import slots
+from app.booking.appointment import Appointment
+from app.booking.availability import DEFAULTS, ClinicianAvailability
+from app.booking.types import TYPES, AppointmentType
+from app.care_team.member import CareTeamMember
+from app.db import utcnow
+from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.extensions import db
+
+LATE_CANCEL = timedelta(hours=24)
+EARLY_ACTION = timedelta(minutes=15)
+
+
+class SlotUnavailable(Conflict):
+    code = "slot_unavailable"
+    message = "That time is no longer available. Please pick another slot."
+
+
+class NotLicensedInState(Forbidden):
+    code = "not_licensed_in_state"
+    message = "This clinician is not licensed in the state you are in."
+
+
+class TooEarly(Conflict):
+    code = "too_early"
+    message = "A visit can be marked from 15 minutes before its start."
+
+
+class NotBooked(Conflict):
+    code = "not_booked"
+    message = "Only a booked appointment can be changed."
+
+
+# --- clinicians and availability -------------------------------------------------------------
+
+
+def find_clinicians(clinical_role: str | None = None, state: str | None = None, modality: str | None = None,
+                    language: str | None = None) -> list[User]:  # fmt: skip
+    query = select(User).join(ClinicianProfile, ClinicianProfile.user_id == User.id).where(User.is_enabled)
+    if clinical_role:
+        query = query.where(ClinicianProfile.clinical_role == clinical_role)
+    if state:
+        query = query.where(ClinicianProfile.license_rows.any(ClinicianLicense.state == state))
+    if modality:
+        query = query.where(ClinicianProfile.modality_rows.any(ClinicianModality.modality == modality))
+    if language:
+        query = query.where(ClinicianProfile.language_rows.any(ClinicianLanguage.language.ilike(language)))
+    return list(db.session.scalars(query.order_by(User.name)))
+
+
+def get_clinician(clinician_id: int) -> User:
+    user = db.session.get(User, clinician_id)
+    if user is None or user.clinician is None or not user.is_enabled:
+        raise NotFound("No such clinician.")
+    return user
+
+
+def availability_of(clinician: User) -> ClinicianAvailability:
+    row = db.session.get(ClinicianAvailability, clinician.id)
+    if row is None:
+        row = ClinicianAvailability(clinician_id=clinician.id, timezone=clinician.timezone,
+                                    **{k: v for k, v in DEFAULTS.items()})  # fmt: skip
+    return row
+
+
+def update_availability(clinician: User, changes: dict, *, actor: User) -> ClinicianAvailability:
+    """Apply only the named fields; the merged document must still make sense."""
+    row = availability_of(clinician)
+    for field, value in changes.items():
+        setattr(row, field, value)
+    try:
+        slots.Availability.from_document(row.document())
+    except (ValueError, KeyError) as exc:
+        raise Invalid({"availability": str(exc)}) from exc
+    db.session.add(row)
+    audit.record("availability.update", actor=actor, object_type="clinician", object_id=clinician.id)
+    db.session.commit()
+    return row
+
+
+def _type_for(clinician: User, code: str) -> AppointmentType:
+    kind = TYPES.get(code)
+    if kind is None or kind.clinical_role not in (None, clinician.clinician.clinical_role):
+        raise Invalid({"type": f"{clinician.name} does not offer this appointment type"})
+    return kind
+
+
+def _busy(clinician_id: int, lo: datetime, hi: datetime, exclude_id: int | None = None) -> list[slots.Busy]:
+    query = select(Appointment.start_at, Appointment.end_at).where(
+        Appointment.clinician_id == clinician_id, Appointment.status == "booked",
+        Appointment.start_at < hi, Appointment.end_at > lo,
+    )  # fmt: skip
+    if exclude_id is not None:
+        query = query.where(Appointment.id != exclude_id)
+    return [slots.Busy(s, e) for s, e in db.session.execute(query)]
+
+
+def open_slots(clinician: User, type_code: str, from_date: date, to_date: date, view_tz: str,
+               now: datetime | None = None) -> list[tuple[datetime, datetime]]:  # fmt: skip
+    now = now or utcnow()
+    kind = _type_for(clinician, type_code)
+    avail = slots.Availability.from_document(availability_of(clinician).document())
+    lo, hi = slots.busy_window(avail, kind.duration_minutes, *slots.local_range_to_utc(from_date, to_date, view_tz))
+    return slots.slots_for_range(avail, kind.duration_minutes, _busy(clinician.id, lo, hi), now, from_date, to_date,
+                                 view_tz)  # fmt: skip
+
+
+# --- booking -------------------------------------------------------------------------------------
+
+
+def _serialise_on(clinician_id: int) -> None:
+    """Make the check-then-insert of one clinician's bookings one at a time.
+
+    PostgreSQL: lock the clinician's availability row (created if missing). SQLite: BEGIN IMMEDIATE
+    takes the database write lock before the check.
+    """
+    if db.engine.dialect.name == "sqlite":
+        db.session.rollback()  # end the read transaction the request started (nothing is pending), then lock
+        db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+        return
+    if db.session.get(ClinicianAvailability, clinician_id) is None:
+        clinician = db.session.get(User, clinician_id)
+        db.session.add(availability_of(clinician))
+        try:
+            with db.session.begin_nested():
+                db.session.flush()
+        except IntegrityError:
+            pass  # another transaction created it first
+    db.session.execute(
+        select(ClinicianAvailability.clinician_id).where(ClinicianAvailability.clinician_id == clinician_id)
+        .with_for_update()
+    )  # fmt: skip
+
+
+def _check_slot(clinician: User, kind: AppointmentType, start: datetime, now: datetime,
+                exclude_id: int | None = None) -> slots.Availability:  # fmt: skip
+    avail = slots.Availability.from_document(availability_of(clinician).document())
+    lo, hi = slots.busy_window(avail, kind.duration_minutes, start, start + timedelta(minutes=1))
+    if not slots.is_offered(avail, kind.duration_minutes, _busy(clinician.id, lo, hi, exclude_id), now, start):
+        raise SlotUnavailable()
+    return avail
+
+
+def _patient_overlaps(patient_id: int, start: datetime, end: datetime, exclude_id: int | None) -> bool:
+    query = select(Appointment.id).where(
+        Appointment.patient_id == patient_id, Appointment.status == "booked",
+        Appointment.start_at < end, Appointment.end_at > start,
+    )  # fmt: skip
+    if exclude_id is not None:
+        query = query.where(Appointment.id != exclude_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def _membership_gate(patient: User, kind: AppointmentType, now: datetime) -> None:
+    try:
+        from app.billing.gate import require_membership  # billing may not be installed yet
+    except ImportError:
+        return
+    require_membership(patient, kind.code, now)
+
+
+def _commit_or_conflict() -> None:
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # an exclusion constraint caught a race the check could not see
+        db.session.rollback()
+        raise SlotUnavailable() from exc
+
+
+def book(patient: User, clinician_id: int, type_code: str, start: datetime, now: datetime | None = None) -> Appointment:
+    """Book an offered slot: licensure, type vs clinical role and membership are checked here, and
+    the slot is re-checked inside the transaction. Booking adds the clinician to the care team."""
+    now = now or utcnow()
+    try:
+        clinician = get_clinician(clinician_id)
+    except NotFound as exc:
+        raise Invalid({"clinician_id": "no such clinician"}) from exc
+    kind = _type_for(clinician, type_code)
+    if patient.patient.state not in clinician.clinician.licensed_states:
+        raise NotLicensedInState()
+    _membership_gate(patient, kind, now)
+    patient_id, clinician_pk = patient.id, clinician.id
+    _serialise_on(clinician_pk)
+    clinician, patient = db.session.get(User, clinician_pk), db.session.get(User, patient_id)
+    avail = _check_slot(clinician, kind, start, now)
+    end = start + timedelta(minutes=kind.duration_minutes)
+    if _patient_overlaps(patient.id, start, end, None):
+        raise SlotUnavailable("You already have an appointment at that time.")
+    appointment = Appointment(
+        patient_id=patient.id, clinician_id=clinician.id, type=kind.code, start_at=start, end_at=end,
+        gap_minutes=avail.gap_minutes, blocked_until=end + timedelta(minutes=avail.gap_minutes),
+        status="booked", video_room=secrets.token_urlsafe(24),
+    )  # fmt: skip
+    db.session.add(appointment)
+    if db.session.scalar(select(CareTeamMember.id).where(
+        CareTeamMember.patient_id == patient.id, CareTeamMember.clinician_id == clinician.id)) is None:  # fmt: skip
+        db.session.add(CareTeamMember(patient_id=patient.id, clinician_id=clinician.id, added_at=now))
+    db.session.flush()
+    audit.record("appointment.book", actor=patient, patient_id=patient.id, object_type="appointment",
+                 object_id=appointment.id)  # fmt: skip
+    _commit_or_conflict()
+    return appointment
+
+
+def visible_to(user: User, appointment_id: int) -> Appointment:
+    """The appointment if ``user`` is its patient, its clinician or an admin; 404 for anyone else.
+    Staff reads are written to the audit trail."""
+    appointment = db.session.get(Appointment, appointment_id)
+    allowed = appointment is not None and (
+        user.role == Role.ADMIN.value or user.id in (appointment.patient_id, appointment.clinician_id)
+    )
+    if not allowed:
+        raise NotFound()
+    if user.id != appointment.patient_id:
+        audit.record("appointment.read", actor=user, patient_id=appointment.patient_id, object_type="appointment",
+                     object_id=appointment.id)  # fmt: skip
+        db.session.commit()
+    return appointment
+
+
+def list_for(user: User, limit: int = 500) -> list[Appointment]:
+    query = select(Appointment).order_by(Appointment.start_at.desc()).limit(limit)
+    if user.role == Role.PATIENT.value:
+        query = query.where(Appointment.patient_id == user.id)
+    elif user.role == Role.CLINICIAN.value:
+        query = query.where(Appointment.clinician_id == user.id)
+    elif user.role != Role.ADMIN.value:
+        return []
+    return list(db.session.scalars(query))
+
+
+def _participant(user: User, appointment_id: int) -> Appointment:
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is None or user.id not in (appointment.patient_id, appointment.clinician_id):
+        raise NotFound()
+    return appointment
+
+
+def cancel(user: User, appointment_id: int, reason: str | None, now: datetime | None = None) -> Appointment:
+    """Its patient or clinician cancels; under 24 hours before the start it counts as late."""
+    now = now or utcnow()
+    appointment = _participant(user, appointment_id)
+    if appointment.status != "booked":
+        raise NotBooked()
+    appointment.status, appointment.cancelled_at = "cancelled", now
+    appointment.cancelled_late = appointment.start_at - now < LATE_CANCEL
+    appointment.cancel_reason = (reason or "").strip() or None
+    audit.record("appointment.cancel", actor=user, patient_id=appointment.patient_id, object_type="appointment",
+                 object_id=appointment.id)  # fmt: skip
+    db.session.commit()
+    return appointment
+
+
+def reschedule(user: User, appointment_id: int, start: datetime, now: datetime | None = None) -> Appointment:
+    """Move to another offered slot atomically: the old time is released only if the new one is
+    booked; on ``slot_unavailable`` nothing changes."""
+    now = now or utcnow()
+    appointment = _participant(user, appointment_id)
+    if appointment.status != "booked":
+        raise NotBooked()
+    clinician_id, appointment_pk = appointment.clinician_id, appointment.id
+    _serialise_on(clinician_id)
+    appointment = db.session.get(Appointment, appointment_pk)
+    clinician = db.session.get(User, clinician_id)
+    kind = TYPES[appointment.type]
+    avail = _check_slot(clinician, kind, start, now, exclude_id=appointment.id)
+    end = start + timedelta(minutes=kind.duration_minutes)
+    if _patient_overlaps(appointment.patient_id, start, end, appointment.id):
+        raise SlotUnavailable("The patient already has an appointment at that time.")
+    appointment.start_at, appointment.end_at = start, end
+    appointment.gap_minutes, appointment.blocked_until = avail.gap_minutes, end + timedelta(minutes=avail.gap_minutes)
+    audit.record("appointment.reschedule", actor=db.session.get(User, user.id), patient_id=appointment.patient_id,
+                 object_type="appointment", object_id=appointment.id)  # fmt: skip
+    _commit_or_conflict()
+    return appointment
+
+
+def mark(user: User, appointment_id: int, status: str, now: datetime | None = None) -> Appointment:
+    """Its clinician marks the visit completed or a no-show, from 15 minutes before the start."""
+    now = now or utcnow()
+    appointment = db.session.get(Appointment, appointment_id)
+    if appointment is not None and user.id == appointment.patient_id:
+        raise Forbidden("Only the clinician records how a visit went.")
+    if appointment is None or user.id != appointment.clinician_id:
+        raise NotFound()
+    if appointment.status not in ("booked", "completed", "no_show"):
+        raise NotBooked()
+    if now < appointment.start_at - EARLY_ACTION:
+        raise TooEarly()
+    appointment.status = status
+    audit.record(f"appointment.{status}", actor=user, patient_id=appointment.patient_id, object_type="appointment",
+                 object_id=appointment.id)  # fmt: skip
+    db.session.commit()
+    return appointment

@@ -1,0 +1,333 @@
+"""Contract: "Clinicians, availability, slots" and "Appointments"."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from icalendar import Calendar
+
+from app.audit.event import AuditEvent
+from app.booking import service
+from app.booking.appointment import Appointment
+from app.care_team.member import CareTeamMember
+from app.extensions import db
+
+WEEKDAYS_9_TO_17 = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(7)]
+
+
+@pytest.fixture
+def setup(client, make_patient, make_clinician, auth_headers):
+    """An LCSW in Los Angeles licensed in NY, available every day 09:00-17:00, and a NY patient."""
+    therapist = make_clinician("LCSW", licensed_states=["NY", "NJ"], timezone="America/Los_Angeles")
+    headers = auth_headers(therapist)
+    response = client.put(
+        f"/api/v1/clinicians/{therapist.id}/availability",
+        headers=headers,
+        json={"weekly": WEEKDAYS_9_TO_17, "min_notice_minutes": 0},
+    )
+    assert response.status_code == 200, response.get_json()
+    patient = make_patient(state="NY", timezone="America/New_York")
+    return therapist, patient, headers, auth_headers(patient)
+
+
+def _first_slot(client, therapist, patient_headers, kind="therapy_session", days_ahead=2):
+    day = (datetime.now(UTC) + timedelta(days=days_ahead)).date()
+    body = client.get(
+        f"/api/v1/clinicians/{therapist.id}/slots",
+        headers=patient_headers,
+        query_string={"type": kind, "from": day.isoformat(), "to": day.isoformat()},
+    ).get_json()
+    assert body["slots"], body
+    return body["slots"]
+
+
+def _book(client, therapist, headers, start, kind="therapy_session"):
+    return client.post(
+        "/api/v1/appointments", headers=headers, json={"clinician_id": therapist.id, "type": kind, "start": start}
+    )
+
+
+def test_directory_filters(client, make_clinician, auth_headers):
+    md = make_clinician("MD", licensed_states=["WA"], modalities=["medication_management"], languages=["Spanish"])
+    lcsw = make_clinician("LCSW", licensed_states=["WA", "OR"], modalities=["CBT"])
+    headers = auth_headers(md)
+
+    def ids(**q):
+        return {c["id"] for c in client.get("/api/v1/clinicians", headers=headers, query_string=q).get_json()}
+
+    assert {md.id, lcsw.id} <= ids()
+    assert lcsw.id in ids(clinical_role="therapist") and md.id not in ids(clinical_role="therapist")
+    assert ids(state="OR") >= {lcsw.id} and md.id not in ids(state="OR")
+    assert md.id in ids(modality="medication_management") and lcsw.id not in ids(modality="medication_management")
+    assert md.id in ids(language="spanish")
+    row = next(c for c in client.get("/api/v1/clinicians", headers=headers).get_json() if c["id"] == md.id)
+    assert set(row) >= {
+        "id",
+        "name",
+        "credential",
+        "clinical_role",
+        "licensed_states",
+        "modalities",
+        "languages",
+        "timezone",
+    }
+    assert client.get("/api/v1/clinicians", headers=headers, query_string={"state": "ZZ"}).status_code == 422
+
+
+def test_slots_are_written_in_the_viewers_zone(client, setup):
+    therapist, patient, _, headers = setup
+    slots = _first_slot(client, therapist, headers)
+    first = datetime.fromisoformat(slots[0]["start"])
+    assert first.utcoffset() in (timedelta(hours=-5), timedelta(hours=-4))  # Eastern
+    assert first.astimezone(UTC).hour in (16, 17)  # 09:00 in Los Angeles
+    la = client.get(
+        f"/api/v1/clinicians/{therapist.id}/slots",
+        headers=headers,
+        query_string={
+            "type": "therapy_session",
+            "from": first.date().isoformat(),
+            "to": first.date().isoformat(),
+            "tz": "America/Los_Angeles",
+        },
+    ).get_json()
+    assert la["timezone"] == "America/Los_Angeles" and la["slots"][0]["start"].startswith(f"{first.date()}T09:00")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"type": "psychiatric_evaluation"},
+        {"to": "2020-01-01"},
+        {"from": "2027-01-01", "to": "2027-03-04"},
+        {"tz": "Mars/Olympus"},
+        {"from": "2027-02-30"},
+    ],
+)
+def test_slot_queries_422(client, setup, query):
+    therapist, _, _, headers = setup
+    base = {"type": "therapy_session", "from": "2027-01-10", "to": "2027-01-12"}
+    assert (
+        client.get(
+            f"/api/v1/clinicians/{therapist.id}/slots", headers=headers, query_string={**base, **query}
+        ).status_code
+        == 422
+    )
+
+
+def test_a_62_day_range_is_allowed(client, setup):
+    therapist, _, _, headers = setup
+    response = client.get(
+        f"/api/v1/clinicians/{therapist.id}/slots",
+        headers=headers,
+        query_string={"type": "therapy_session", "from": "2027-01-01", "to": "2027-03-03"},
+    )
+    assert response.status_code == 200
+
+
+def test_book_then_slot_is_gone_and_team_formed(client, setup):
+    therapist, patient, _, headers = setup
+    slots = _first_slot(client, therapist, headers)
+    response = _book(client, therapist, headers, slots[0]["start"])
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["status"] == "booked" and body["patient_id"] == patient.id and body["start"].endswith("Z")
+    assert datetime.fromisoformat(body["start"]) == datetime.fromisoformat(slots[0]["start"])
+    assert "/visits/" in body["video_url"] and len(body["video_url"].rsplit("/", 1)[1]) >= 32
+    again = _first_slot(client, therapist, headers)
+    assert slots[0]["start"] not in [s["start"] for s in again]
+    assert _book(client, therapist, headers, slots[0]["start"]).get_json()["error"] == "slot_unavailable"
+    assert db.session.scalar(db.select(CareTeamMember).where(CareTeamMember.patient_id == patient.id)) is not None
+
+
+def test_video_urls_are_unique(client, setup, make_patient, auth_headers):
+    therapist, _, _, headers = setup
+    slots = _first_slot(client, therapist, headers)
+    urls = {
+        _book(client, therapist, headers, slots[0]["start"]).get_json()["video_url"],
+        _book(client, therapist, auth_headers(make_patient()), slots[2]["start"]).get_json()["video_url"],
+    }
+    assert len(urls) == 2
+
+
+def test_not_an_offered_start_is_409(client, setup):
+    therapist, _, _, headers = setup
+    slots = _first_slot(client, therapist, headers)
+    off_grid = (datetime.fromisoformat(slots[0]["start"]) + timedelta(minutes=7)).isoformat()
+    assert _book(client, therapist, headers, off_grid).status_code == 409
+    past = (datetime.now(UTC) - timedelta(days=1)).isoformat()
+    assert _book(client, therapist, headers, past).status_code == 409
+
+
+def test_licensure_role_and_validation(client, setup, make_patient, make_clinician, auth_headers):
+    therapist, _, _, headers = setup
+    slot = _first_slot(client, therapist, headers)[0]["start"]
+    californian = auth_headers(make_patient(state="CA"))
+    response = _book(client, therapist, californian, slot)
+    assert response.status_code == 403 and response.get_json()["error"] == "not_licensed_in_state"
+    assert _book(client, therapist, headers, slot, kind="medication_management").status_code == 422
+    assert (
+        client.post(
+            "/api/v1/appointments",
+            headers=headers,
+            json={"clinician_id": therapist.id, "type": "therapy_session", "start": "2027-02-30T10:00:00Z"},
+        ).status_code
+        == 422
+    )
+    naive = client.post(
+        "/api/v1/appointments",
+        headers=headers,
+        json={"clinician_id": therapist.id, "type": "therapy_session", "start": "2027-03-01T10:00:00"},
+    )
+    assert naive.status_code == 422
+    assert _book(client, therapist, auth_headers(therapist), slot).status_code == 403  # clinicians do not book
+
+
+def test_visibility_404_for_others_and_audit_of_staff_reads(
+    client, setup, make_patient, make_clinician, make_staff, auth_headers
+):
+    therapist, patient, therapist_headers, headers = setup
+    appointment = _book(client, therapist, headers, _first_slot(client, therapist, headers)[0]["start"]).get_json()
+    path = f"/api/v1/appointments/{appointment['id']}"
+    for outsider in (make_patient(), make_clinician("MD"), make_staff("billing_admin")):
+        assert client.get(path, headers=auth_headers(outsider)).status_code == 404
+        assert client.get(path + "/calendar.ics", headers=auth_headers(outsider)).status_code == 404
+    assert client.get(path, headers=headers).status_code == 200
+    assert client.get(path, headers=therapist_headers).status_code == 200
+    assert client.get(path, headers=auth_headers(make_staff("admin"))).status_code == 200
+    reads = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "appointment.read")).all()
+    assert {e.actor_role for e in reads} == {"clinician", "admin"}
+    assert all(e.patient_id == patient.id for e in reads)
+
+
+def test_lists_are_the_callers_own_latest_first(client, setup, make_staff, auth_headers):
+    therapist, patient, therapist_headers, headers = setup
+    slots = _first_slot(client, therapist, headers)
+    _book(client, therapist, headers, slots[0]["start"])
+    _book(client, therapist, headers, slots[4]["start"])
+    mine = client.get("/api/v1/appointments", headers=headers).get_json()
+    assert [a["start"] for a in mine] == sorted((a["start"] for a in mine), reverse=True) and len(mine) == 2
+    assert len(client.get("/api/v1/appointments", headers=therapist_headers).get_json()) == 2
+    assert client.get("/api/v1/appointments", headers=auth_headers(make_staff("billing_admin"))).get_json() == []
+
+
+def test_cancel_late_and_not_late(client, setup):
+    therapist, _, therapist_headers, headers = setup
+    slots = _first_slot(client, therapist, headers, days_ahead=3)
+    early = _book(client, therapist, headers, slots[0]["start"]).get_json()
+    response = client.post(f"/api/v1/appointments/{early['id']}/cancel", headers=headers, json={"reason": "sick"})
+    assert response.get_json() == {"status": "cancelled", "late": False}
+    appointment = db.session.get(Appointment, early["id"])
+    late = service.cancel(
+        db.session.get(type(therapist), therapist.id),
+        _book(client, therapist, headers, slots[2]["start"]).get_json()["id"],
+        None,
+        now=appointment.start_at - timedelta(hours=2),
+    )
+    assert late.cancelled_late is True
+    again = client.post(f"/api/v1/appointments/{early['id']}/cancel", headers=headers, json={})
+    assert again.status_code == 409
+    # The cancelled time is open again.
+    assert slots[0]["start"] in [s["start"] for s in _first_slot(client, therapist, headers, days_ahead=3)]
+
+
+def test_reschedule_is_atomic(client, setup, make_patient, auth_headers):
+    therapist, _, _, headers = setup
+    slots = _first_slot(client, therapist, headers)
+    mine = _book(client, therapist, headers, slots[0]["start"]).get_json()
+    taken = _book(client, therapist, auth_headers(make_patient()), slots[4]["start"]).get_json()
+    refused = client.post(
+        f"/api/v1/appointments/{mine['id']}/reschedule", headers=headers, json={"start": taken["start"]}
+    )
+    assert refused.status_code == 409 and refused.get_json()["error"] == "slot_unavailable"
+    assert client.get(f"/api/v1/appointments/{mine['id']}", headers=headers).get_json()["start"] == mine["start"]
+    moved = client.post(
+        f"/api/v1/appointments/{mine['id']}/reschedule", headers=headers, json={"start": slots[8]["start"]}
+    )
+    assert moved.status_code == 200 and moved.get_json()["id"] == mine["id"]
+    assert slots[0]["start"] in [s["start"] for s in _first_slot(client, therapist, headers)]
+    # Moving an appointment onto (a part of) its own old time is allowed: it does not conflict with itself.
+    back = client.post(
+        f"/api/v1/appointments/{mine['id']}/reschedule", headers=headers, json={"start": slots[7]["start"]}
+    )
+    assert back.status_code == 200
+
+
+def test_complete_and_no_show(client, setup):
+    therapist, _, therapist_headers, headers = setup
+    appointment = _book(client, therapist, headers, _first_slot(client, therapist, headers)[0]["start"]).get_json()
+    path = f"/api/v1/appointments/{appointment['id']}"
+    early = client.post(path + "/complete", headers=therapist_headers)
+    assert early.status_code == 409 and early.get_json()["error"] == "too_early"
+    assert client.post(path + "/no-show", headers=headers).status_code == 403
+    row = db.session.get(Appointment, appointment["id"])
+    done = service.mark(
+        db.session.get(type(therapist), therapist.id), row.id, "completed", now=row.start_at - timedelta(minutes=15)
+    )
+    assert done.status == "completed"
+
+
+def test_calendar_file(client, setup):
+    therapist, _, _, headers = setup
+    appointment = _book(client, therapist, headers, _first_slot(client, therapist, headers)[0]["start"]).get_json()
+    response = client.get(f"/api/v1/appointments/{appointment['id']}/calendar.ics", headers=headers)
+    assert response.status_code == 200 and response.mimetype == "text/calendar"
+    event = next(iter(Calendar.from_ical(response.data).walk("VEVENT")))
+    assert event["SUMMARY"] == "Video visit" and "therapy" not in response.get_data(as_text=True).lower()
+    assert event.decoded("DTSTART") == datetime.fromisoformat(appointment["start"])
+    assert str(event["URL"]) == appointment["video_url"]
+
+
+def test_availability_access_and_validation(client, setup, make_clinician, make_staff, auth_headers):
+    therapist, _, therapist_headers, headers = setup
+    path = f"/api/v1/clinicians/{therapist.id}/availability"
+    assert client.get(path, headers=headers).status_code == 403
+    assert client.get(path, headers=auth_headers(make_clinician())).status_code == 403
+    assert client.get(path, headers=auth_headers(make_staff("admin"))).status_code == 200
+    doc = client.put(path, headers=therapist_headers, json={"gap_minutes": 10}).get_json()
+    assert doc["gap_minutes"] == 10 and len(doc["weekly"]) == 7 and doc["timezone"] == "America/Los_Angeles"
+    for bad in (
+        {"weekly": [{"weekday": 7, "start": "09:00", "end": "10:00"}]},
+        {"weekly": [{"weekday": 1, "start": "10:00", "end": "09:00"}]},
+        {"weekly": [{"weekday": 1, "start": "24:00", "end": "24:00"}]},
+        {"weekly": [{"weekday": 1, "start": "09:00", "end": "25:00"}]},
+        {"overrides": [{"date": "2027-02-30", "intervals": []}]},
+        {"slot_step_minutes": 0},
+        {"timezone": "Nowhere"},
+    ):
+        assert client.put(path, headers=therapist_headers, json=bad).status_code == 422, bad
+    assert client.get("/api/v1/clinicians/999999/availability", headers=therapist_headers).status_code == 404
+
+
+def test_override_day_off_and_24_00(client, setup):
+    therapist, _, therapist_headers, headers = setup
+    day = date.today() + timedelta(days=3)
+    path = f"/api/v1/clinicians/{therapist.id}/availability"
+    client.put(path, headers=therapist_headers, json={"overrides": [{"date": day.isoformat(), "intervals": []}]})
+    q = {"type": "therapy_session", "from": day.isoformat(), "to": day.isoformat(), "tz": "America/Los_Angeles"}
+    assert (
+        client.get(f"/api/v1/clinicians/{therapist.id}/slots", headers=headers, query_string=q).get_json()["slots"]
+        == []
+    )
+    client.put(
+        path,
+        headers=therapist_headers,
+        json={"overrides": [{"date": day.isoformat(), "intervals": [{"start": "22:00", "end": "24:00"}]}]},
+    )
+    late = client.get(f"/api/v1/clinicians/{therapist.id}/slots", headers=headers, query_string=q).get_json()["slots"]
+    assert [s["start"][11:16] for s in late] == ["22:00", "22:30", "23:00"]
+
+
+def test_appointment_types(client, setup):
+    _, _, _, headers = setup
+    types = {t["code"]: t for t in client.get("/api/v1/appointment-types", headers=headers).get_json()}
+    assert types["initial_consultation"] == {
+        "code": "initial_consultation",
+        "name": "Initial consultation",
+        "duration_minutes": 20,
+        "clinical_role": None,
+        "requires_membership": False,
+    }
+    assert (
+        types["therapy_session"]["duration_minutes"] == 50 and types["therapy_session"]["clinical_role"] == "therapist"
+    )

@@ -1,0 +1,146 @@
+"""Two bookings of one slot, at the same instant, from separate connections: exactly one 201.
+
+Runs with real commits on a separate app (the per-test savepoint would serialise everything): on
+PostgreSQL against the suite's database (rows removed afterwards), on SQLite against a fresh file.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import flask_migrate
+import pytest
+from sqlalchemy import delete, text
+
+from app import create_app
+from app.accounts import service as accounts
+from app.accounts.schemas import ClinicianCreate, PatientSignup
+from app.accounts.user import User
+from app.auth import service as auth_service
+from app.booking import service as booking
+from app.booking.schemas import AvailabilityPatch
+from app.extensions import db
+from tests.conftest import PASSWORD, TEST_SECRET
+from tests.integration.conftest import REAL_SESSION
+
+THREADS = 20
+
+
+@pytest.fixture
+def live_app(app, tmp_path):
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    postgres = url.startswith("postgresql")
+    other = create_app(
+        {
+            "DATABASE_URL": url if postgres else f"sqlite:///{tmp_path}/race.sqlite3",
+            "TESTING": True,
+            "SECRET_KEY": TEST_SECRET,
+            "REDIS_URL": None,
+        }
+    )
+    created: list[int] = []
+    swapped = db.session
+    db.session = REAL_SESSION  # real transactions, one per thread, for this test only
+    with other.app_context():
+        if not postgres:
+            flask_migrate.upgrade(revision="heads")
+        yield other, created
+        if postgres:  # remove what this test committed, children first
+            with db.engine.begin() as conn:
+                conn.execute(
+                    text("DELETE FROM appointments WHERE clinician_id = ANY(:ids) OR patient_id = ANY(:ids)"),
+                    {"ids": created},
+                )
+                conn.execute(text("DELETE FROM care_team_members WHERE patient_id = ANY(:ids)"), {"ids": created})
+                conn.execute(
+                    text("DELETE FROM clinician_availability WHERE clinician_id = ANY(:ids)"), {"ids": created}
+                )
+                conn.execute(delete(User).where(User.id.in_(created)))
+        db.session.remove()
+        db.engine.dispose()
+    db.session = swapped
+
+
+def _people(n_patients: int, created: list[int], tag: str) -> tuple[User, list[str]]:
+    clinician = accounts.create_clinician(
+        ClinicianCreate(
+            email=f"race-{tag}@example.com",
+            password=PASSWORD,
+            name="Race",
+            credential="LCSW",
+            licensed_states=["NY"],
+            timezone="America/New_York",
+        ),
+        actor=None,
+    )
+    created.append(clinician.id)
+    booking.update_availability(
+        clinician,
+        AvailabilityPatch(
+            weekly=[{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)],
+            min_notice_minutes=0,
+            slot_step_minutes=10,
+        ).model_dump(exclude_unset=True, mode="json"),
+        actor=clinician,
+    )
+    tokens = []
+    for i in range(n_patients):
+        patient = accounts.register_patient(
+            PatientSignup(
+                email=f"race-{tag}-{i}@example.com",
+                password=PASSWORD,
+                name=f"P{i}",
+                state="NY",
+                timezone="America/New_York",
+            ),
+            source="test",
+        )
+        created.append(patient.id)
+        tokens.append(auth_service.issue_token(patient, timedelta(hours=1)))
+    return clinician, tokens
+
+
+def _race(app, clinician_id: int, tokens: list[str], starts: list[str]) -> list[int]:
+    barrier = threading.Barrier(len(tokens))
+    results: list[int] = [0] * len(tokens)
+
+    def attempt(i: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        response = client.post(
+            "/api/v1/appointments",
+            headers={"Authorization": f"Bearer {tokens[i]}"},
+            json={"clinician_id": clinician_id, "type": "therapy_session", "start": starts[i]},
+        )
+        results[i] = response.status_code
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(tokens))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def _slot_start(days: int = 2) -> datetime:
+    day = (datetime.now(UTC) + timedelta(days=days)).replace(hour=15, minute=0, second=0, microsecond=0)
+    return day
+
+
+def test_twenty_simultaneous_bookings_of_one_slot_yield_one(live_app):
+    app, created = live_app
+    clinician, tokens = _people(THREADS, created, "same")
+    start = _slot_start().isoformat()
+    results = _race(app, clinician.id, tokens, [start] * THREADS)
+    assert sorted(results) == [201] + [409] * (THREADS - 1), results
+
+
+def test_overlapping_but_different_starts_yield_one(live_app):
+    app, created = live_app
+    clinician, tokens = _people(5, created, "overlap")
+    base = _slot_start(3)
+    # 50-minute sessions starting 0..40 minutes apart: every pair overlaps, so only one can stand.
+    starts = [(base + timedelta(minutes=10 * i)).isoformat() for i in range(5)]
+    results = _race(app, clinician.id, tokens, starts)
+    assert results.count(201) == 1 and results.count(409) == 4, results
