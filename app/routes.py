@@ -15,6 +15,8 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import mfa_routes as _mfa_routes  # noqa: F401 - attaches pages to the auth blueprint
     from app.auth.routes import bp as auth_bp
     from app.booking import api as _booking_api  # noqa: F401
+    from app.booking import editor as _booking_editor  # noqa: F401 - attaches pages to the booking blueprint
+    from app.booking.routes import bp as booking_bp
     from app.intake.routes import bp as intake_bp
     from app.web.routes import bp as web_bp
 
@@ -24,3 +26,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(intake_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(booking_bp)

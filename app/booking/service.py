@@ -7,10 +7,11 @@ the last word should two transactions race past the check anyway.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.clinician import ClinicianLanguage, ClinicianLicense, ClinicianModality, ClinicianProfile
@@ -20,6 +21,7 @@ from app.audit import service as audit
 from app.booking import slots
 from app.booking.appointment import Appointment
 from app.booking.availability import DEFAULTS, ClinicianAvailability
+from app.booking.feed import CalendarFeed
 from app.booking.types import TYPES, AppointmentType
 from app.care_team.member import CareTeamMember
 from app.db import utcnow
@@ -82,7 +84,7 @@ def availability_of(clinician: User) -> ClinicianAvailability:
     return row
 
 
-def update_availability(clinician: User, changes: dict, *, actor: User) -> ClinicianAvailability:
+def update_availability(clinician: User, changes: dict, *, actor: User | None) -> ClinicianAvailability:
     """Apply only the named fields; the merged document must still make sense."""
     row = availability_of(clinician)
     for field, value in changes.items():
@@ -311,3 +313,59 @@ def mark(user: User, appointment_id: int, status: str, now: datetime | None = No
                  object_id=appointment.id)  # fmt: skip
     db.session.commit()
     return appointment
+
+
+# --- calendar feed -------------------------------------------------------------------------------
+
+
+def _feed_digest(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def new_calendar_feed(clinician: User) -> str:
+    """A new private feed token (returned once); any earlier feed URL stops working."""
+    raw = secrets.token_urlsafe(32)
+    db.session.execute(delete(CalendarFeed).where(CalendarFeed.clinician_id == clinician.id))
+    db.session.add(CalendarFeed(clinician_id=clinician.id, token_hash=_feed_digest(raw)))
+    audit.record("calendar_feed.create", actor=clinician, object_type="clinician", object_id=clinician.id)
+    db.session.commit()
+    return raw
+
+
+def revoke_calendar_feed(clinician: User) -> None:
+    db.session.execute(delete(CalendarFeed).where(CalendarFeed.clinician_id == clinician.id))
+    audit.record("calendar_feed.revoke", actor=clinician, object_type="clinician", object_id=clinician.id)
+    db.session.commit()
+
+
+def has_calendar_feed(clinician: User) -> bool:
+    return db.session.get(CalendarFeed, clinician.id) is not None
+
+
+def feed_appointments(raw: str, now: datetime | None = None) -> list[Appointment] | None:
+    """The booked appointments of the feed's clinician from 30 days back, or None for a bad token."""
+    now = now or utcnow()
+    if not raw or len(raw) > 200:
+        return None
+    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token_hash == _feed_digest(raw)))
+    if feed is None:
+        return None
+    return list(db.session.scalars(
+        select(Appointment).where(Appointment.clinician_id == feed.clinician_id, Appointment.status == "booked",
+                                  Appointment.start_at >= now - timedelta(days=30)).order_by(Appointment.start_at)
+    ))  # fmt: skip
+
+
+def by_room(user: User, room: str) -> Appointment:
+    """The appointment of a video room, for its patient or clinician only (404 for anyone else)."""
+    appointment = db.session.scalar(select(Appointment).where(Appointment.video_room == room))
+    if appointment is None or user.id not in (appointment.patient_id, appointment.clinician_id):
+        raise NotFound()
+    return appointment
+
+
+def names_for(appointments: list[Appointment]) -> dict[int, str]:
+    """Display names of everyone in these appointments, in one query."""
+    ids = {a.patient_id for a in appointments} | {a.clinician_id for a in appointments}
+    rows = db.session.execute(select(User.id, User.name).where(User.id.in_(ids))) if ids else []
+    return {user_id: name for user_id, name in rows}

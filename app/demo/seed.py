@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from app.accounts import service as accounts
 from app.accounts.schemas import ClinicianCreate, PatientSignup, StaffCreate
+from app.booking import service as booking
+from app.booking.availability import ClinicianAvailability
+from app.extensions import db
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for the local demo on purpose
 DOMAIN = "demo-clinic.example.com"
@@ -67,6 +70,11 @@ def seed_demo() -> tuple[bool, list[tuple[str, str]]]:
                 licensed_states=states, modalities=modalities, timezone=tz, bio=bio, languages=languages,
             )  # fmt: skip
             accounts.create_clinician(data, actor=None)
+            created = True
+        clinician = accounts.find_by_email(email_for(handle))
+        if db.session.get(ClinicianAvailability, clinician.id) is None:
+            weekly = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(5)]
+            booking.update_availability(clinician, {"weekly": weekly, "min_notice_minutes": 60}, actor=None)
             created = True
     for handle, name, state, tz, phone in PATIENTS:
         if accounts.find_by_email(email_for(handle)) is None:

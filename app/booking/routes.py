@@ -1,0 +1,194 @@
+"""Booking pages: directory, profile with slot picker, confirm, my appointments, the clinician's
+schedule and availability editor, the private calendar feed, the video join page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app import access
+from app.accounts.roles import CREDENTIAL_TITLES, MODALITY_LABELS, US_STATES, Role
+from app.booking import service, video
+from app.booking.api import ics_response
+from app.booking.types import TYPES, offered_by
+from app.booking.validation import parse_start, parse_tz, parse_week
+from app.db import utcnow
+from app.errors import DomainError
+from app.web.pages import page
+
+bp = Blueprint("booking", __name__)
+PATIENT = access.roles(Role.PATIENT)
+CLINICIAN = access.roles(Role.CLINICIAN)
+
+
+@bp.app_context_processor
+def _labels():
+    return {
+        "timedelta": timedelta,
+        "credential_titles": {c.value: t for c, t in CREDENTIAL_TITLES.items()},
+        "modality_labels": {m.value: t for m, t in MODALITY_LABELS.items()},
+        "appointment_types": TYPES,
+    }
+
+
+def _viewer_tz() -> str:
+    return current_user.timezone if current_user.is_authenticated else "America/New_York"
+
+
+@page(bp, "/clinicians", access_rule=access.PUBLIC)
+def directory():
+    args = request.args
+    default_state = current_user.patient.state if current_user.is_authenticated and current_user.patient else ""
+    state = args.get("state", default_state).upper()
+    filters = {
+        "clinical_role": args.get("clinical_role") if args.get("clinical_role") in ("prescriber", "therapist") else "",
+        "modality": args.get("modality") if args.get("modality") in MODALITY_LABELS else "",
+        "language": args.get("language", "").strip()[:40],
+        "state": state if state in US_STATES else "",
+    }
+    clinicians = service.find_clinicians(**{k: v or None for k, v in filters.items()})
+    return render_template("booking/directory.html", clinicians=clinicians, filters=filters, states=US_STATES)
+
+
+@page(bp, "/clinicians/<int:clinician_id>", access_rule=access.PUBLIC)
+def profile(clinician_id: int):
+    clinician = service.get_clinician(clinician_id)
+    types = offered_by(clinician.clinician.clinical_role)
+    kind = request.args.get("type") if request.args.get("type") in {t.code for t in types} else types[-1].code
+    tz = parse_tz(request.args.get("tz")) or _viewer_tz()
+    today = datetime.now(ZoneInfo(tz)).date()
+    week = parse_week(request.args.get("week"), today)
+    days: dict[date, list] = {week + timedelta(days=i): [] for i in range(7)}
+    for start, end in service.open_slots(clinician, kind, week, week + timedelta(days=6), tz):
+        days[start.date()].append((start, end))
+    reschedule = request.args.get("reschedule", type=int)
+    return render_template(
+        "booking/profile.html",
+        clinician=clinician,
+        types=types,
+        kind=kind,
+        tz=tz,
+        week=week,
+        days=days,
+        today=today,
+        reschedule=reschedule,
+        timezones=_zones(tz),
+    )
+
+
+def _zones(current: str) -> list[str]:
+    from app.accounts.roles import COMMON_US_TIMEZONES
+
+    return list(dict.fromkeys([current, *COMMON_US_TIMEZONES]))
+
+
+@page(bp, "/book/confirm", access_rule=PATIENT, methods=["GET", "POST"])
+def confirm():
+    source = request.form if request.method == "POST" else request.args
+    clinician = service.get_clinician(source.get("clinician", type=int) or 0)
+    kind = TYPES.get(source.get("type", ""))
+    start = parse_start(source.get("start"))
+    reschedule = source.get("reschedule", type=int)
+    if kind is None or start is None:
+        abort(400, description="That slot link is incomplete. Please pick a time again.")
+    back = url_for("booking.profile", clinician_id=clinician.id, type=kind.code, reschedule=reschedule)
+    if request.method == "GET":
+        return render_template(
+            "booking/confirm.html",
+            clinician=clinician,
+            kind=kind,
+            start=start,
+            end=start + timedelta(minutes=kind.duration_minutes),
+            reschedule=reschedule,
+            back=back,
+        )
+    try:
+        if reschedule:
+            appointment = service.reschedule(current_user, reschedule, start)
+            flash("Your appointment was moved.", "success")
+        else:
+            appointment = service.book(current_user, clinician.id, kind.code, start)
+            flash("You're booked.", "success")
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(back)
+    return redirect(url_for("booking.appointment", appointment_id=appointment.id))
+
+
+@page(bp, "/appointments", access_rule=access.roles(Role.PATIENT, Role.CLINICIAN))
+def my_appointments():
+    now = utcnow()
+    items = service.list_for(current_user)
+    upcoming = sorted((a for a in items if a.end_at >= now and a.status == "booked"), key=lambda a: a.start_at)
+    past = [a for a in items if a not in upcoming]
+    return render_template(
+        "booking/my_appointments.html", upcoming=upcoming, past=past, now=now, names=service.names_for(items)
+    )
+
+
+@page(bp, "/appointments/<int:appointment_id>", access_rule=access.ANY_USER)
+def appointment(appointment_id: int):
+    item = service.visible_to(current_user, appointment_id)
+    now = utcnow()
+    return render_template(
+        "booking/appointment.html",
+        a=item,
+        now=now,
+        names=service.names_for([item]),
+        late=item.start_at - now < service.LATE_CANCEL,
+        can_join=video.can_join(item, now),
+        can_mark=now >= item.start_at - service.EARLY_ACTION,
+    )
+
+
+@page(
+    bp,
+    "/appointments/<int:appointment_id>/cancel",
+    access_rule=access.roles(Role.PATIENT, Role.CLINICIAN),
+    methods=["POST"],
+)
+def cancel(appointment_id: int):
+    try:
+        item = service.cancel(current_user, appointment_id, request.form.get("reason", "")[:1000])
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("booking.appointment", appointment_id=appointment_id))
+    flash("The appointment was cancelled" + (" (late cancellation)." if item.cancelled_late else "."), "info")
+    return redirect(url_for("booking.my_appointments"))
+
+
+@page(bp, "/appointments/<int:appointment_id>/status", access_rule=CLINICIAN, methods=["POST"])
+def mark(appointment_id: int):
+    status = request.form.get("status")
+    if status not in ("completed", "no_show"):
+        abort(400)
+    try:
+        service.mark(current_user, appointment_id, status)
+        flash("Marked " + status.replace("_", "-") + ".", "success")
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("booking.appointment", appointment_id=appointment_id))
+
+
+@page(bp, "/visits/<room>", access_rule=access.roles(Role.PATIENT, Role.CLINICIAN))
+def join(room: str):
+    item = service.by_room(current_user, room)
+    now = utcnow()
+    provider = video.provider()
+    return render_template(
+        "booking/join.html",
+        a=item,
+        can_join=video.can_join(item, now),
+        room_url=provider.join_url(item.video_room) if video.can_join(item, now) else None,
+    )
+
+
+@page(bp, "/calendar/<token>.ics", access_rule=access.PUBLIC)
+def calendar_feed(token: str) -> Response:
+    items = service.feed_appointments(token)
+    if items is None:
+        abort(404)
+    return ics_response(items, "appointments.ics")
