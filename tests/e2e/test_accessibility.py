@@ -12,8 +12,8 @@ from playwright.sync_api import Browser
 from app.demo.seed import DEMO_PASSWORD, email_for
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-PUBLIC_PAGES = ["/", "/signup", "/login", "/care-finder", "/password/forgot"]
-PATIENT_PAGES = ["/dashboard", "/account", "/my/record-access"]
+PUBLIC_PAGES = ["/", "/signup", "/login", "/care-finder", "/password/forgot", "/clinicians"]
+PATIENT_PAGES = ["/dashboard", "/account", "/my/record-access", "/appointments"]
 
 
 def _violations(page) -> list[dict]:
@@ -44,6 +44,12 @@ def test_no_serious_violations(browser: Browser, live_server: str, width: int) -
     for path in PATIENT_PAGES:
         page.goto(live_server + path)
         found[path] = _violations(page)
+    page.goto(live_server + "/clinicians")
+    page.locator(".clinician-list h2 a").first.click()
+    found["clinician profile and slot picker"] = _violations(page)
+    page.get_by_role("link", name="Next week →").click()  # a full week ahead always has open weekdays
+    page.locator("a.slot").first.click()
+    found["booking confirmation"] = _violations(page)
     context.close()
     bad = {path: v for path, v in found.items() if v}
     assert not bad, json.dumps(bad, indent=1)
