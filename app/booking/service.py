@@ -369,3 +369,30 @@ def names_for(appointments: list[Appointment]) -> dict[int, str]:
     ids = {a.patient_id for a in appointments} | {a.clinician_id for a in appointments}
     rows = db.session.execute(select(User.id, User.name).where(User.id.in_(ids))) if ids else []
     return {user_id: name for user_id, name in rows}
+
+
+def clinicians_with_openings(
+    *,
+    type_code: str,
+    from_date: date,
+    to_date: date,
+    view_tz: str,
+    limit: int = 10,
+    clinical_role: str | None = None,
+    state: str | None = None,
+    modality: str | None = None,
+    language: str | None = None,
+    now: datetime | None = None,
+) -> list[tuple[User, datetime]]:
+    """The first ``limit`` matching clinicians with an open slot in the range, with their first slot
+    ("first 10 open CBT therapists in WA this week")."""
+    found: list[tuple[User, datetime]] = []
+    for clinician in find_clinicians(clinical_role, state, modality, language):
+        if TYPES[type_code].clinical_role not in (None, clinician.clinician.clinical_role):
+            continue
+        open_ = open_slots(clinician, type_code, from_date, to_date, view_tz, now)
+        if open_:
+            found.append((clinician, open_[0][0]))
+            if len(found) == limit:
+                break
+    return found

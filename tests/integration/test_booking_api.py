@@ -331,3 +331,14 @@ def test_appointment_types(client, setup):
     assert (
         types["therapy_session"]["duration_minutes"] == 50 and types["therapy_session"]["clinical_role"] == "therapist"
     )
+
+
+def test_first_open_clinicians(client, setup, make_clinician):
+    therapist, *_ = setup
+    closed = make_clinician("LCSW", licensed_states=["NY"], modalities=["CBT"])  # no availability: never open
+    day = date.today() + timedelta(days=2)
+    found = service.clinicians_with_openings(
+        type_code="therapy_session", from_date=day, to_date=day, view_tz="America/New_York", state="NY", modality="CBT"
+    )
+    ids = [c.id for c, _ in found]
+    assert therapist.id in ids and closed.id not in ids
