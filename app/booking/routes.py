@@ -124,8 +124,17 @@ def my_appointments():
     items = service.list_for(current_user)
     upcoming = sorted((a for a in items if a.end_at >= now and a.status == "booked"), key=lambda a: a.start_at)
     past = [a for a in items if a not in upcoming]
+    zone = ZoneInfo(current_user.timezone)
+    by_day: dict[date, list] = {}
+    for item in upcoming:  # the clinician's calendar: one heading per local day
+        by_day.setdefault(item.start_at.astimezone(zone).date(), []).append(item)
     return render_template(
-        "booking/my_appointments.html", upcoming=upcoming, past=past, now=now, names=service.names_for(items)
+        "booking/my_appointments.html",
+        upcoming=upcoming,
+        past=past,
+        now=now,
+        by_day=by_day,
+        names=service.names_for(items),
     )
 
 
