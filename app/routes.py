@@ -18,6 +18,8 @@ def register_blueprints(app: Flask) -> None:
     from app.booking import editor as _booking_editor  # noqa: F401 - attaches pages to the booking blueprint
     from app.booking.routes import bp as booking_bp
     from app.intake.routes import bp as intake_bp
+    from app.notifications.pages import bp as notifications_bp
+    from app.notifications.webhooks import bp as sms_bp
     from app.web.routes import bp as web_bp
 
     app.register_blueprint(api_bp)
@@ -27,3 +29,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(intake_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(booking_bp)
+    app.register_blueprint(sms_bp)
+    app.register_blueprint(notifications_bp)

@@ -40,5 +40,6 @@ class Appointment(db.Model):
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     cancelled_late: Mapped[bool | None] = mapped_column(Boolean)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    patient_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # replied "C" to a reminder
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -27,6 +27,7 @@ from app.care_team.member import CareTeamMember
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
+from app.notifications import appointments as texts
 
 LATE_CANCEL = timedelta(hours=24)
 EARLY_ACTION = timedelta(minutes=15)
@@ -217,6 +218,7 @@ def book(patient: User, clinician_id: int, type_code: str, start: datetime, now:
         CareTeamMember.patient_id == patient.id, CareTeamMember.clinician_id == clinician.id)) is None:  # fmt: skip
         db.session.add(CareTeamMember(patient_id=patient.id, clinician_id=clinician.id, added_at=now))
     db.session.flush()
+    texts.booked(patient, appointment, now)
     audit.record("appointment.book", actor=patient, patient_id=patient.id, object_type="appointment",
                  object_id=appointment.id)  # fmt: skip
     _commit_or_conflict()
@@ -266,6 +268,7 @@ def cancel(user: User, appointment_id: int, reason: str | None, now: datetime | 
     appointment.status, appointment.cancelled_at = "cancelled", now
     appointment.cancelled_late = appointment.start_at - now < LATE_CANCEL
     appointment.cancel_reason = (reason or "").strip() or None
+    texts.cancelled(db.session.get(User, appointment.patient_id), appointment, now)
     audit.record("appointment.cancel", actor=user, patient_id=appointment.patient_id, object_type="appointment",
                  object_id=appointment.id)  # fmt: skip
     db.session.commit()
@@ -290,6 +293,7 @@ def reschedule(user: User, appointment_id: int, start: datetime, now: datetime |
         raise SlotUnavailable("The patient already has an appointment at that time.")
     appointment.start_at, appointment.end_at = start, end
     appointment.gap_minutes, appointment.blocked_until = avail.gap_minutes, end + timedelta(minutes=avail.gap_minutes)
+    texts.moved(db.session.get(User, appointment.patient_id), appointment, now)
     audit.record("appointment.reschedule", actor=db.session.get(User, user.id), patient_id=appointment.patient_id,
                  object_type="appointment", object_id=appointment.id)  # fmt: skip
     _commit_or_conflict()

@@ -29,7 +29,14 @@ def _seal_audit() -> int:
     return seal()
 
 
+def _dispatch_texts() -> dict[str, int]:
+    from app.notifications.sender import dispatch_due
+
+    return dispatch_due()
+
+
 JOBS: tuple[Job, ...] = (
+    Job("notifications.dispatch", _dispatch_texts, 20, "send due text messages from the outbox"),
     Job("audit.seal", _seal_audit, 60, "chain new audit rows into the tamper-evident hash chain"),
     Job("auth.purge_expired", _purge_auth, 3600, "delete sessions and API tokens that can no longer be used"),
 )

@@ -48,6 +48,7 @@ def live_app(app, tmp_path):
         yield other, created
         if postgres:  # remove what this test committed, children first
             with db.engine.begin() as conn:
+                conn.execute(text("DELETE FROM outbox_messages WHERE patient_id = ANY(:ids)"), {"ids": created})
                 conn.execute(
                     text("DELETE FROM appointments WHERE clinician_id = ANY(:ids) OR patient_id = ANY(:ids)"),
                     {"ids": created},

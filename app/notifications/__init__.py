@@ -1,0 +1,1 @@
+"""Text messages: a transactional outbox, the Twilio/console backends, inbound keywords, delivery status."""

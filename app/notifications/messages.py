@@ -1,0 +1,52 @@
+"""Text bodies: the minimum — a date, a time in the patient's zone, a link. Never the appointment
+type, a diagnosis, a medication, the clinician's specialty or the word "psychiatry": a lock screen
+is not private."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+PRACTICE = "Harbor Mind"
+FORBIDDEN = (
+    "psychiatr",
+    "therapy",
+    "therapist",
+    "medication",
+    "depress",
+    "anxiety",
+    "diagnos",
+    "evaluation",
+    "prescri",
+    "counsel",
+    "mental",
+)
+
+
+def _when(start: datetime, tz: str) -> str:
+    return start.astimezone(ZoneInfo(tz)).strftime("%a %b %-d at %-I:%M %p %Z")
+
+
+def booking_confirmation(start: datetime, tz: str, link: str) -> str:
+    return f"{PRACTICE}: your visit is booked for {_when(start, tz)}. Details: {link} Reply STOP to opt out."
+
+
+def reminder(start: datetime, tz: str, link: str) -> str:
+    return f"{PRACTICE}: reminder of your video visit {_when(start, tz)}. Reply C to confirm. Join: {link}"
+
+
+def rescheduled(start: datetime, tz: str, link: str) -> str:
+    return f"{PRACTICE}: your visit was moved to {_when(start, tz)}. Details: {link}"
+
+
+def cancelled(start: datetime, tz: str, link: str) -> str:
+    return f"{PRACTICE}: your visit on {_when(start, tz)} was cancelled. Book again: {link}"
+
+
+HELP = (
+    f"{PRACTICE}: appointment texts. Reply STOP to opt out, START to opt back in. "
+    "In crisis, call or text 988. Emergencies: 911."
+)
+CONFIRMED = f"{PRACTICE}: thank you, your next visit is confirmed."
+NOTHING_TO_CONFIRM = f"{PRACTICE}: we could not find an upcoming visit for this number."
+OPTED_IN = f"{PRACTICE}: you will get appointment texts again. Reply STOP to opt out."

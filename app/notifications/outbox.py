@@ -1,0 +1,96 @@
+"""Putting texts in the outbox. ``enqueue`` adds to the caller's transaction (it never commits), so
+a text exists exactly when the event that caused it was committed."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.accounts.user import User
+from app.extensions import db
+from app.notifications.outbox_message import OutboxMessage, SmsNumber
+
+QUIET_START, QUIET_END = time(21, 0), time(8, 0)
+EXEMPT_FROM_QUIET_HOURS = {"reminder_2h"}
+
+
+def after_quiet_hours(due: datetime, tz: str) -> datetime:
+    """No text between 21:00 and 08:00 in the patient's zone: move it to 08:00."""
+    zone = ZoneInfo(tz)
+    local = due.astimezone(zone)
+    if local.time() >= QUIET_START:
+        morning = datetime.combine(local.date() + timedelta(days=1), QUIET_END, tzinfo=zone)
+    elif local.time() < QUIET_END:
+        morning = datetime.combine(local.date(), QUIET_END, tzinfo=zone)
+    else:
+        return due
+    return morning.astimezone(due.tzinfo)
+
+
+def blocked_reason(patient: User) -> str | None:
+    """Why this patient may not be texted, or None when they may."""
+    profile = patient.patient
+    if profile is None or not profile.phone:
+        return "no mobile number"
+    if not profile.sms_opt_in:
+        return "patient has not opted in to texts"
+    number = db.session.get(SmsNumber, profile.phone)
+    if number is not None and number.opted_out:
+        return "number replied STOP"
+    if number is not None and number.permanent_failure_code:
+        return f"number refused by carrier ({number.permanent_failure_code})"
+    return None
+
+
+def enqueue(
+    patient: User,
+    *,
+    kind: str,
+    body: str,
+    due_at: datetime,
+    dedupe_key: str,
+    appointment_id: int | None = None,
+    not_after: datetime | None = None,
+) -> OutboxMessage | None:
+    """Add a text (once per ``dedupe_key``). Quiet hours move it to 08:00 unless it is exempt; a text
+    that would then land after ``not_after`` is dropped. A patient who may not be texted gets a
+    ``suppressed`` row saying why, so staff can see it."""
+    existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
+    if existing is not None:
+        return existing
+    if kind not in EXEMPT_FROM_QUIET_HOURS:
+        due_at = after_quiet_hours(due_at, patient.timezone)
+    if not_after is not None and due_at >= not_after:
+        return None
+    reason = blocked_reason(patient)
+    message = OutboxMessage(
+        patient_id=patient.id,
+        appointment_id=appointment_id,
+        to_number=(patient.patient.phone or "") if patient.patient else "",
+        body=body,
+        kind=kind,
+        dedupe_key=dedupe_key,
+        due_at=due_at,
+        status="suppressed" if reason else "queued",
+        status_reason=reason,
+        attempts=0,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(message)
+    except IntegrityError:  # a concurrent transaction enqueued the same key first
+        return db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
+    return message
+
+
+def suppress_pending(*, appointment_id: int, reason: str, kinds: tuple[str, ...] | None = None) -> int:
+    """Queued texts about an appointment that no longer apply (cancelled, moved) will not be sent."""
+    query = update(OutboxMessage).where(
+        OutboxMessage.appointment_id == appointment_id, OutboxMessage.status == "queued"
+    )
+    if kinds:
+        query = query.where(OutboxMessage.kind.in_(kinds))
+    return db.session.execute(query.values(status="suppressed", status_reason=reason)).rowcount or 0

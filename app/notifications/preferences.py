@@ -1,0 +1,57 @@
+"""A patient's text preferences and who may see which outbox rows."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from app.accounts.roles import Role
+from app.accounts.service import SMS_CONSENT_TEXT
+from app.accounts.user import User
+from app.audit import service as audit
+from app.care_team.member import CareTeamMember
+from app.db import utcnow
+from app.extensions import db
+from app.notifications.outbox_message import OutboxMessage, SmsNumber
+
+
+def opt_in(patient: User, phone: str, *, source: str) -> None:
+    """Explicit consent: the time, where it was given and the exact wording are kept."""
+    profile = patient.patient
+    profile.phone, profile.sms_opt_in = phone, True
+    profile.sms_consent_at, profile.sms_consent_source, profile.sms_consent_text = utcnow(), source, SMS_CONSENT_TEXT
+    number = db.session.get(SmsNumber, phone)
+    if number is not None:
+        number.opted_out = False
+    audit.record("sms.opt_in", actor=patient, patient_id=patient.id, object_type="patient", object_id=patient.id)
+    db.session.commit()
+
+
+def opt_out(patient: User) -> None:
+    patient.patient.sms_opt_in = False
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.patient_id == patient.id, OutboxMessage.status == "queued")
+        .values(status="suppressed", status_reason="patient opted out")
+    )
+    audit.record("sms.opt_out", actor=patient, patient_id=patient.id, object_type="patient", object_id=patient.id)
+    db.session.commit()
+
+
+def outbox_for(user: User, status: str | None, limit: int = 200) -> list[tuple[OutboxMessage, str | None]]:
+    """Admins see every text; clinicians those of their care-team patients; patients their own."""
+    query = (
+        select(OutboxMessage, User.name)
+        .outerjoin(User, User.id == OutboxMessage.patient_id)
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    if user.role == Role.CLINICIAN.value:
+        team = select(CareTeamMember.patient_id).where(CareTeamMember.clinician_id == user.id)
+        query = query.where(OutboxMessage.patient_id.in_(team))
+    elif user.role == Role.PATIENT.value:
+        query = query.where(OutboxMessage.patient_id == user.id)
+    elif user.role != Role.ADMIN.value:
+        return []
+    if status:
+        query = query.where(OutboxMessage.status == status)
+    return [(m, name) for m, name in db.session.execute(query)]

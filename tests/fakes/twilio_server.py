@@ -1,0 +1,72 @@
+"""A fake of Twilio's Messages API on 127.0.0.1, for the real twilio SDK (the only fake we allow:
+a vendor's remote API). Thread-safe; records every request; can fail on purpose."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+MESSAGES = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Messages\.json$")
+
+
+@dataclass
+class FakeTwilio:
+    fail_ratio: float = 0.0  # share of requests answered with a 500
+    error_for: dict[str, tuple[int, int]] = field(default_factory=dict)  # number -> (HTTP status, Twilio code)
+    requests: list[dict[str, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    seed: int = 7
+
+    def __post_init__(self) -> None:
+        self.random = random.Random(self.seed)
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # keep test output quiet
+                pass
+
+            def do_POST(self) -> None:
+                match = MESSAGES.match(self.path)
+                length = int(self.headers.get("Content-Length", 0))
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                if not match or not self.headers.get("Authorization", "").startswith("Basic "):
+                    return self._json(404 if not match else 401, {"code": 20404, "message": "not found"})
+                with fake.lock:
+                    if form.get("To") in fake.error_for:
+                        status, code = fake.error_for[form["To"]]
+                        return self._json(status, {"code": code, "message": "refused", "status": status})
+                    if fake.random.random() < fake.fail_ratio:
+                        return self._json(500, {"code": 20500, "message": "internal error", "status": 500})
+                    fake.requests.append(form)
+                    sid = f"SM{len(fake.requests):032x}"
+                self._json(201, {"sid": sid, "account_sid": match.group(1), "to": form.get("To"),
+                                 "from": form.get("From"), "body": form.get("Body"), "status": "queued"})  # fmt: skip
+
+            def _json(self, status: int, payload: dict) -> None:
+                body = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def bodies_to(self, number: str) -> list[str]:
+        with self.lock:
+            return [r["Body"] for r in self.requests if r.get("To") == number]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,270 @@
+"""Texts: outbox rows written with their cause, quiet hours, consent, the real twilio SDK against a
+fake Twilio on 127.0.0.1, retries, permanent failures, leases, keywords and delivery reports."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from twilio.request_validator import RequestValidator
+
+from app.booking import service as booking
+from app.db import utcnow
+from app.extensions import db
+from app.notifications import messages
+from app.notifications.backends import TwilioSms
+from app.notifications.outbox import after_quiet_hours
+from app.notifications.outbox_message import OutboxMessage, SmsNumber
+from app.notifications.sender import claim, dispatch_due
+from tests.fakes.twilio_server import FakeTwilio
+
+TOKEN = "twilio-auth-token-for-tests-0123456789abcdef"
+SID = "AC" + "a" * 32
+PHONE = "+12125550142"
+EVERY_DAY = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "min_notice_minutes": 0}
+
+
+@pytest.fixture
+def fake():
+    server = FakeTwilio()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def sms(fake):
+    return TwilioSms(SID, TOKEN, "+15005550006", "http://127.0.0.1:5000/sms/twilio/status", api_base=fake.base_url)
+
+
+@pytest.fixture
+def world(make_patient, make_clinician):
+    clinician = make_clinician("LCSW", licensed_states=["NY"], timezone="America/New_York")
+    booking.update_availability(clinician, EVERY_DAY, actor=clinician)
+    patient = make_patient(phone=PHONE, sms_opt_in=True, timezone="America/New_York")
+    return clinician, patient
+
+
+def _book(clinician, patient, when: datetime):
+    return booking.book(patient, clinician.id, "therapy_session", when, now=utcnow())
+
+
+def _at(days: int, hour: int) -> datetime:
+    """A slot start `days` ahead at `hour`:00 New York time."""
+    from zoneinfo import ZoneInfo
+
+    day = (utcnow() + timedelta(days=days)).astimezone(ZoneInfo("America/New_York")).date()
+    return datetime(day.year, day.month, day.day, hour, tzinfo=ZoneInfo("America/New_York")).astimezone(UTC)
+
+
+def _outbox() -> list[OutboxMessage]:
+    db.session.expire_all()
+    return list(db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)))
+
+
+def test_booking_writes_confirmation_and_two_reminders_once(world):
+    clinician, patient = world
+    appointment = _book(clinician, patient, _at(3, 14))
+    kinds = sorted(m.kind for m in _outbox())
+    assert kinds == ["booking_confirmation", "reminder_24h", "reminder_2h"]
+    reminder = next(m for m in _outbox() if m.kind == "reminder_2h")
+    assert reminder.due_at == appointment.start_at - timedelta(hours=2) and reminder.status == "queued"
+    for m in _outbox():
+        assert not any(word in m.body.lower() for word in messages.FORBIDDEN), m.body
+
+
+def test_a_reminder_whose_time_passed_at_booking_is_skipped(world):
+    clinician, patient = world
+    _book(clinician, patient, utcnow().replace(second=0, microsecond=0) + timedelta(hours=5, minutes=-utcnow().minute))
+    assert "reminder_24h" not in {m.kind for m in _outbox()}
+
+
+def test_never_opted_in_gets_nothing_sent(world, make_patient, sms, fake):
+    clinician, _ = world
+    silent = make_patient(phone="+12125550199", sms_opt_in=False)
+    _book(clinician, silent, _at(3, 15))
+    assert {m.status for m in _outbox()} == {"suppressed"}
+    assert "not opted in" in _outbox()[0].status_reason
+    dispatch_due(now=utcnow() + timedelta(days=5), sms=sms)
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("local", "expected"),
+    [
+        ("20:59", "20:59"),
+        ("21:00", "08:00+1"),
+        ("23:30", "08:00+1"),
+        ("00:10", "08:00"),
+        ("07:59", "08:00"),
+        ("08:00", "08:00"),
+    ],
+)
+def test_quiet_hours_in_the_patients_zone(local, expected):
+    from zoneinfo import ZoneInfo
+
+    la = ZoneInfo("America/Los_Angeles")
+    hour, minute = map(int, local.split(":"))
+    due = datetime(2027, 3, 13, hour, minute, tzinfo=la)  # the eve of a spring-forward day
+    moved = after_quiet_hours(due.astimezone(UTC), "America/Los_Angeles").astimezone(la)
+    want_hm, plus = expected.split("+") if "+" in expected else (expected, "0")
+    assert moved.strftime("%H:%M") == want_hm and moved.date() == due.date() + timedelta(days=int(plus))
+
+
+def test_two_hour_reminder_ignores_quiet_hours_but_24h_does_not(world):
+    clinician, patient = world
+    appointment = _book(clinician, patient, _at(3, 7))  # 07:00: 2 h before is 05:00
+    by_kind = {m.kind: m for m in _outbox()}
+    assert by_kind["reminder_2h"].due_at == appointment.start_at - timedelta(hours=2)
+    from zoneinfo import ZoneInfo
+
+    local = by_kind["reminder_24h"].due_at.astimezone(ZoneInfo("America/New_York"))
+    assert local.strftime("%H:%M") == "08:00"  # 07:00 the day before is quiet time: moved to 08:00
+
+
+def test_dispatch_sends_through_the_sdk_and_status_is_recorded(world, sms, fake):
+    clinician, patient = world
+    _book(clinician, patient, _at(3, 14))
+    result = dispatch_due(now=utcnow(), sms=sms)
+    assert result == {"sent": 1}
+    (body,) = fake.bodies_to(PHONE)
+    assert body.startswith("Harbor Mind: your visit is booked for") and "/appointments/" in body
+    assert fake.requests[0]["StatusCallback"].endswith("/sms/twilio/status")
+    sent = next(m for m in _outbox() if m.kind == "booking_confirmation")
+    assert sent.status == "sent" and sent.provider_sid.startswith("SM")
+
+
+def test_cancelled_appointment_reminders_are_never_sent(world, sms, fake):
+    clinician, patient = world
+    appointment = _book(clinician, patient, _at(3, 14))
+    booking.cancel(patient, appointment.id, None)
+    dispatch_due(now=utcnow() + timedelta(days=4), sms=sms)
+    bodies = fake.bodies_to(PHONE)
+    assert not any("reminder" in b for b in bodies)
+    assert any("was cancelled" in b for b in bodies)
+    assert {m.status for m in _outbox() if m.kind.startswith("reminder")} == {"suppressed"}
+
+
+def test_reminders_follow_a_reschedule(world):
+    clinician, patient = world
+    appointment = _book(clinician, patient, _at(3, 14))
+    booking.reschedule(patient, appointment.id, _at(4, 15))
+    queued = [m for m in _outbox() if m.status == "queued" and m.kind.startswith("reminder")]
+    assert len(queued) == 2 and all(m.due_at >= _at(3, 15) for m in queued)
+
+
+def test_transient_failures_retry_with_backoff_then_fail_after_five(world, sms, fake):
+    clinician, patient = world
+    _book(clinician, patient, _at(3, 14))
+    fake.fail_ratio = 1.0
+    now = utcnow()
+    dispatch_due(now=now, sms=sms)
+    message = next(m for m in _outbox() if m.kind == "booking_confirmation")
+    assert message.status == "queued" and message.attempts == 1 and message.due_at > now + timedelta(seconds=20)
+    fake.fail_ratio = 0.0
+    dispatch_due(now=message.due_at, sms=sms)
+    assert len(fake.bodies_to(PHONE)) == 1
+    assert next(m for m in _outbox() if m.kind == "booking_confirmation").status == "sent"
+
+
+def test_gives_up_after_five_attempts(world, sms, fake):
+    clinician, patient = world
+    _book(clinician, patient, _at(3, 14))
+    fake.fail_ratio = 1.0
+    now = utcnow()
+    for _ in range(6):
+        dispatch_due(now=now, sms=sms)
+        now += timedelta(hours=1)
+    message = next(m for m in _outbox() if m.kind == "booking_confirmation")
+    assert message.status == "failed" and message.attempts == 5
+
+
+def test_permanent_opt_out_error_marks_the_number(world, sms, fake):
+    clinician, patient = world
+    fake.error_for[PHONE] = (400, 21610)
+    _book(clinician, patient, _at(3, 14))
+    dispatch_due(now=utcnow(), sms=sms)
+    message = next(m for m in _outbox() if m.kind == "booking_confirmation")
+    assert message.status == "failed" and message.error_code == "21610" and message.attempts == 1
+    assert db.session.get(SmsNumber, PHONE).opted_out
+    fake.error_for.clear()
+    dispatch_due(now=utcnow() + timedelta(days=4), sms=sms)
+    assert fake.requests == []  # the reminders were re-checked and suppressed
+
+
+def test_a_dead_senders_rows_are_retried_after_the_lease(world, sms, fake):
+    clinician, patient = world
+    _book(clinician, patient, _at(3, 14))
+    now = utcnow()
+    assert len(claim(now, 10, timedelta(seconds=120))) == 1  # claimed, then the sender "dies"
+    assert dispatch_due(now=now + timedelta(seconds=60), sms=sms) == {}
+    assert dispatch_due(now=now + timedelta(seconds=121), sms=sms) == {"sent": 1}
+    assert len(fake.bodies_to(PHONE)) == 1
+
+
+def _signed_post(client, path, form):
+    url = "http://127.0.0.1:5000" + path
+    signature = RequestValidator(TOKEN).compute_signature(url, form)
+    return client.post(path, data=form, headers={"X-Twilio-Signature": signature})
+
+
+@pytest.fixture
+def webhooks(app, monkeypatch):
+    monkeypatch.setitem(app.config, "TWILIO_AUTH_TOKEN", TOKEN)
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
+
+def test_inbound_requires_a_valid_signature(client, webhooks):
+    form = {"From": PHONE, "Body": "STOP"}
+    assert client.post("/sms/twilio/inbound", data=form, headers={"X-Twilio-Signature": "bogus"}).status_code == 403
+    assert client.post("/sms/twilio/inbound", data=form).status_code == 403
+
+
+def test_stop_start_help_and_confirm(client, webhooks, world):
+    clinician, patient = world
+    appointment = _book(clinician, patient, _at(3, 14))
+    stop = _signed_post(client, "/sms/twilio/inbound", {"From": PHONE, "Body": " stop "})
+    assert stop.status_code == 200 and "<Message>" not in stop.get_data(as_text=True)
+    db.session.expire_all()
+    assert not patient.patient.sms_opt_in and db.session.get(SmsNumber, PHONE).opted_out
+    assert {m.status for m in _outbox() if m.kind.startswith("reminder")} == {"suppressed"}
+    not_keyword = _signed_post(client, "/sms/twilio/inbound", {"From": PHONE, "Body": "start please"})
+    assert "<Message>" not in not_keyword.get_data(as_text=True)
+    start = _signed_post(client, "/sms/twilio/inbound", {"From": PHONE, "Body": "Start"})
+    assert "appointment texts again" in start.get_data(as_text=True)
+    db.session.expire_all()
+    assert patient.patient.sms_opt_in
+    assert "988" in _signed_post(client, "/sms/twilio/inbound", {"From": PHONE, "Body": "help"}).get_data(as_text=True)
+    confirm = _signed_post(client, "/sms/twilio/inbound", {"From": PHONE, "Body": "c"})
+    assert "confirmed" in confirm.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(appointment), appointment.id).patient_confirmed_at is not None
+    nobody = _signed_post(client, "/sms/twilio/inbound", {"From": "+12125550000", "Body": "C"})
+    assert "could not find" in nobody.get_data(as_text=True)
+
+
+def test_status_reports_never_move_backwards(client, webhooks, world, sms):
+    clinician, patient = world
+    _book(clinician, patient, _at(3, 14))
+    dispatch_due(now=utcnow(), sms=sms)
+    message = next(m for m in _outbox() if m.status == "sent")
+    report = {"MessageSid": message.provider_sid, "AccountSid": SID}
+    assert _signed_post(client, "/sms/twilio/status", {**report, "MessageStatus": "delivered"}).status_code == 204
+    _signed_post(client, "/sms/twilio/status", {**report, "MessageStatus": "sent"})  # late, older news
+    _signed_post(client, "/sms/twilio/status", {**report, "MessageStatus": "sending"})
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, message.id).status == "delivered"
+
+
+def test_undelivered_records_the_carrier_error(client, webhooks, world, sms):
+    clinician, patient = world
+    _book(clinician, patient, _at(3, 14))
+    dispatch_due(now=utcnow(), sms=sms)
+    message = next(m for m in _outbox() if m.status == "sent")
+    _signed_post(
+        client,
+        "/sms/twilio/status",
+        {"MessageSid": message.provider_sid, "MessageStatus": "undelivered", "ErrorCode": "30007"},
+    )
+    db.session.expire_all()
+    stored = db.session.get(OutboxMessage, message.id)
+    assert stored.status == "undelivered" and stored.error_code == "30007"
