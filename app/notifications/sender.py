@@ -3,7 +3,7 @@
 Claiming is one short transaction: on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several scheduler
 processes take disjoint batches; on SQLite BEGIN IMMEDIATE serialises the claim. A claimed row is
 ``sending`` with a lease; if its sender dies, the row is claimable again when the lease expires.
-Transient failures retry with exponential backoff and jitter, five attempts at most.
+Transient failures retry with exponential backoff and jitter, up to five times.
 """
 
 from __future__ import annotations
@@ -20,13 +20,13 @@ from app.notifications import backends
 from app.notifications.outbox import blocked_reason
 from app.notifications.outbox_message import OutboxMessage, SmsNumber
 
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = 6  # the first try plus up to five retries
 APPOINTMENT_KINDS = {"booking_confirmation", "reminder_24h", "reminder_2h", "reschedule_notice"}
 
 
-def backoff(attempt: int) -> timedelta:
+def backoff(attempt: int, base_seconds: float = 30) -> timedelta:
     """30 s, 60 s, 120 s, 240 s ... with ±25 % jitter so retries from a burst spread out."""
-    return timedelta(seconds=30 * 2 ** (attempt - 1) * random.uniform(0.75, 1.25))
+    return timedelta(seconds=base_seconds * 2 ** (attempt - 1) * random.uniform(0.75, 1.25))
 
 
 CLAIM_SQL = """
@@ -88,7 +88,7 @@ def _mark_number(number: str, code: str | None, now: datetime) -> None:
     db.session.add(row)
 
 
-def send_one(message_id: int, sms: backends.SmsBackend, now: datetime) -> str:
+def send_one(message_id: int, sms: backends.SmsBackend, now: datetime, backoff_seconds: float = 30) -> str:
     message = db.session.get(OutboxMessage, message_id)
     if message is None or message.status != "sending":
         return "skipped"
@@ -107,20 +107,24 @@ def send_one(message_id: int, sms: backends.SmsBackend, now: datetime) -> str:
             if message.attempts >= MAX_ATTEMPTS:
                 message.status = "failed"
             else:
-                message.status, message.due_at = "queued", now + backoff(message.attempts)
+                message.status, message.due_at = "queued", now + backoff(message.attempts, backoff_seconds)
     message.lease_expires_at = None
     db.session.commit()
     return message.status
 
 
 def dispatch_due(
-    now: datetime | None = None, batch: int = 50, lease_seconds: int = 120, sms: backends.SmsBackend | None = None
+    now: datetime | None = None,
+    batch: int = 50,
+    lease_seconds: int = 120,
+    sms: backends.SmsBackend | None = None,
+    backoff_seconds: float = 30,
 ) -> dict[str, int]:
     """One round: claim up to ``batch`` due texts and send them. Returns counts by outcome."""
     now = now or utcnow()
     sms = sms or backends.backend()
     counts: dict[str, int] = {}
     for message_id in claim(now, batch, timedelta(seconds=lease_seconds)):
-        outcome = send_one(message_id, sms, now)
+        outcome = send_one(message_id, sms, now, backoff_seconds)
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts

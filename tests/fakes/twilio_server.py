@@ -17,8 +17,10 @@ MESSAGES = re.compile(r"^/2010-04-01/Accounts/(AC\w+)/Messages\.json$")
 @dataclass
 class FakeTwilio:
     fail_ratio: float = 0.0  # share of requests answered with a 500
+    max_failures_per_body: int | None = None  # so "eventually sent" is certain, not merely likely
     error_for: dict[str, tuple[int, int]] = field(default_factory=dict)  # number -> (HTTP status, Twilio code)
     requests: list[dict[str, str]] = field(default_factory=list)
+    failures: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     seed: int = 7
 
@@ -40,7 +42,12 @@ class FakeTwilio:
                     if form.get("To") in fake.error_for:
                         status, code = fake.error_for[form["To"]]
                         return self._json(status, {"code": code, "message": "refused", "status": status})
-                    if fake.random.random() < fake.fail_ratio:
+                    body = form.get("Body", "")
+                    allowed = (
+                        fake.max_failures_per_body is None or fake.failures.get(body, 0) < fake.max_failures_per_body
+                    )
+                    if allowed and fake.random.random() < fake.fail_ratio:
+                        fake.failures[body] = fake.failures.get(body, 0) + 1
                         return self._json(500, {"code": 20500, "message": "internal error", "status": 500})
                     fake.requests.append(form)
                     sid = f"SM{len(fake.requests):032x}"

@@ -166,16 +166,16 @@ def test_transient_failures_retry_with_backoff_then_fail_after_five(world, sms, 
     assert next(m for m in _outbox() if m.kind == "booking_confirmation").status == "sent"
 
 
-def test_gives_up_after_five_attempts(world, sms, fake):
+def test_gives_up_after_five_retries(world, sms, fake):
     clinician, patient = world
     _book(clinician, patient, _at(3, 14))
     fake.fail_ratio = 1.0
     now = utcnow()
-    for _ in range(6):
+    for _ in range(7):
         dispatch_due(now=now, sms=sms)
         now += timedelta(hours=1)
     message = next(m for m in _outbox() if m.kind == "booking_confirmation")
-    assert message.status == "failed" and message.attempts == 5
+    assert message.status == "failed" and message.attempts == 6
 
 
 def test_permanent_opt_out_error_marks_the_number(world, sms, fake):
