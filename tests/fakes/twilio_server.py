@@ -7,6 +7,7 @@ import json
 import random
 import re
 import threading
+import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
@@ -50,7 +51,7 @@ class FakeTwilio:
                         fake.failures[body] = fake.failures.get(body, 0) + 1
                         return self._json(500, {"code": 20500, "message": "internal error", "status": 500})
                     fake.requests.append(form)
-                    sid = f"SM{len(fake.requests):032x}"
+                    sid = "SM" + uuid.uuid4().hex  # unique across fake instances, as real SIDs are
                 self._json(201, {"sid": sid, "account_sid": match.group(1), "to": form.get("To"),
                                  "from": form.get("From"), "body": form.get("Body"), "status": "queued"})  # fmt: skip
 
