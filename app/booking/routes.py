@@ -16,7 +16,7 @@ from app.booking.api import ics_response
 from app.booking.types import TYPES, offered_by
 from app.booking.validation import parse_start, parse_tz, parse_week
 from app.db import utcnow
-from app.errors import DomainError
+from app.errors import DomainError, NotFound
 from app.web.pages import page
 
 bp = Blueprint("booking", __name__)
@@ -112,6 +112,8 @@ def confirm():
         else:
             appointment = service.book(current_user, clinician.id, kind.code, start)
             flash("You're booked.", "success")
+    except NotFound:
+        raise  # someone else's appointment: it does not exist for this caller
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(back)
@@ -162,7 +164,7 @@ def appointment(appointment_id: int):
 def cancel(appointment_id: int):
     try:
         item = service.cancel(current_user, appointment_id, request.form.get("reason", "")[:1000])
-    except DomainError as exc:
+    except service.NotBooked as exc:
         flash(exc.message, "error")
         return redirect(url_for("booking.appointment", appointment_id=appointment_id))
     flash("The appointment was cancelled" + (" (late cancellation)." if item.cancelled_late else "."), "info")
@@ -177,7 +179,7 @@ def mark(appointment_id: int):
     try:
         service.mark(current_user, appointment_id, status)
         flash("Marked " + status.replace("_", "-") + ".", "success")
-    except DomainError as exc:
+    except (service.TooEarly, service.NotBooked) as exc:
         flash(exc.message, "error")
     return redirect(url_for("booking.appointment", appointment_id=appointment_id))
 
