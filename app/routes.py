@@ -17,6 +17,7 @@ def register_blueprints(app: Flask) -> None:
     from app.booking import api as _booking_api  # noqa: F401
     from app.booking import editor as _booking_editor  # noqa: F401 - attaches pages to the booking blueprint
     from app.booking.routes import bp as booking_bp
+    from app.care_team import api as _care_team_api  # noqa: F401
     from app.intake.routes import bp as intake_bp
     from app.notifications.pages import bp as notifications_bp
     from app.notifications.webhooks import bp as sms_bp

@@ -1,0 +1,204 @@
+"""Care team, care plan and measures API (contract section "Care team, care plan, measures")."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+
+from app import access
+from app.accounts.roles import Role
+from app.api.blueprint import api_bp
+from app.api.endpoint import endpoint
+from app.care_team import service
+from app.care_team.schemas import (
+    AssessmentIn,
+    AssessmentOut,
+    AssessmentQuery,
+    CaseloadRow,
+    DiscontinueIn,
+    MedicationIn,
+    MedicationOut,
+    NoteIn,
+    NoteOut,
+    PlanOut,
+    PlanPatch,
+    TeamMemberOut,
+    VersionOut,
+)
+
+P = "/patients/<int:patient_id>"
+TAGS = ["care team"]
+
+
+def _med(m) -> MedicationOut:
+    return MedicationOut.model_validate(m, from_attributes=True)
+
+
+def _plan_out(plan, meds) -> PlanOut:
+    return PlanOut(
+        patient_id=plan.patient_id,
+        version=plan.version,
+        problems=plan.problems,
+        goals=plan.goals,
+        interventions=plan.interventions,
+        medications=[_med(m) for m in meds],
+        updated_at=plan.updated_at,
+        updated_by=plan.updated_by,
+    )
+
+
+@endpoint(api_bp, P + "/care-team", access_rule=access.ANY_USER, response=list[TeamMemberOut], errors=[404], tags=TAGS)
+def care_team(patient_id: int) -> list[TeamMemberOut]:
+    """The patient's care team."""
+    return [
+        TeamMemberOut(clinician_id=u.id, name=u.name, clinical_role=role)
+        for u, role in service.team(current_user, patient_id)
+    ]
+
+
+@endpoint(
+    api_bp,
+    P + "/care-team/<int:clinician_id>",
+    methods=["DELETE"],
+    access_rule=access.ANY_USER,
+    status=204,
+    errors=[403, 404],
+    tags=TAGS,
+)
+def remove_team_member(patient_id: int, clinician_id: int) -> None:
+    """The patient removes a clinician from their team."""
+    service.remove_member(current_user, patient_id, clinician_id)
+
+
+@endpoint(api_bp, P + "/care-plan", access_rule=access.ANY_USER, response=PlanOut, errors=[404], tags=TAGS)
+def get_care_plan(patient_id: int) -> PlanOut:
+    """The shared care plan."""
+    return _plan_out(*service.get_plan(current_user, patient_id))
+
+
+@endpoint(
+    api_bp,
+    P + "/care-plan",
+    methods=["PATCH"],
+    access_rule=access.ANY_USER,
+    body=PlanPatch,
+    response=PlanOut,
+    errors=[403, 404, 409],
+    tags=TAGS,
+)
+def patch_care_plan(patient_id: int, body: PlanPatch) -> PlanOut:
+    """Replace the named lists (409 version_conflict when base_version is stale)."""
+    changes = body.model_dump(mode="json", exclude_unset=True, exclude={"base_version"})
+    plan = service.patch_plan(current_user, patient_id, body.base_version, changes)
+    return _plan_out(plan, service.medications(patient_id))
+
+
+@endpoint(
+    api_bp, P + "/care-plan/versions", access_rule=access.ANY_USER, response=list[VersionOut], errors=[404], tags=TAGS
+)
+def care_plan_versions(patient_id: int) -> list[VersionOut]:
+    """Every version of the plan, oldest first."""
+    return [VersionOut.model_validate(v, from_attributes=True) for v in service.versions(current_user, patient_id)]
+
+
+@endpoint(
+    api_bp,
+    P + "/care-plan/medications",
+    methods=["POST"],
+    access_rule=access.ANY_USER,
+    body=MedicationIn,
+    response=MedicationOut,
+    status=201,
+    errors=[403, 404],
+    tags=TAGS,
+)
+def add_medication(patient_id: int, body: MedicationIn) -> MedicationOut:
+    """A prescriber on the team adds a medication."""
+    return _med(service.add_medication(current_user, patient_id, body.model_dump()))
+
+
+@endpoint(
+    api_bp,
+    P + "/care-plan/medications/<int:med_id>/discontinue",
+    methods=["POST"],
+    access_rule=access.ANY_USER,
+    body=DiscontinueIn,
+    response=MedicationOut,
+    errors=[403, 404, 409],
+    tags=TAGS,
+)
+def discontinue_medication(patient_id: int, med_id: int, body: DiscontinueIn) -> MedicationOut:
+    """A prescriber on the team discontinues a medication, with the reason."""
+    return _med(service.discontinue_medication(current_user, patient_id, med_id, body.reason))
+
+
+@endpoint(
+    api_bp,
+    P + "/notes",
+    methods=["POST"],
+    access_rule=access.ANY_USER,
+    body=NoteIn,
+    response=NoteOut,
+    status=201,
+    errors=[403, 404],
+    tags=TAGS,
+)
+def add_note(patient_id: int, body: NoteIn) -> NoteOut:
+    """A handoff note for the team (not shown to the patient)."""
+    return NoteOut.model_validate(service.add_note(current_user, patient_id, body.body), from_attributes=True)
+
+
+def _assessment_out(a) -> AssessmentOut:
+    out = AssessmentOut(id=a.id, instrument=a.instrument, score=a.score, severity=a.severity, created_at=a.created_at)
+    if a.instrument == "PHQ-9":
+        out.item9_positive = (a.item9 or 0) > 0
+        if out.item9_positive:
+            out.crisis_resources = service.CRISIS_RESOURCES
+    return out
+
+
+@endpoint(
+    api_bp,
+    P + "/assessments",
+    methods=["POST"],
+    access_rule=access.ANY_USER,
+    body=AssessmentIn,
+    response=AssessmentOut,
+    status=201,
+    errors=[404],
+    tags=TAGS,
+)
+def add_assessment(patient_id: int, body: AssessmentIn) -> AssessmentOut:
+    """A PHQ-9 or GAD-7 check-in."""
+    return _assessment_out(service.add_assessment(current_user, patient_id, body.instrument, body.answers))
+
+
+@endpoint(
+    api_bp,
+    P + "/assessments",
+    access_rule=access.ANY_USER,
+    query=AssessmentQuery,
+    response=list[AssessmentOut],
+    errors=[404],
+    tags=TAGS,
+)
+def list_assessments(patient_id: int, query: AssessmentQuery) -> list[AssessmentOut]:
+    """Check-ins, oldest first."""
+    return [_assessment_out(a) for a in service.assessments(current_user, patient_id, query.instrument)]
+
+
+@endpoint(api_bp, "/caseload", access_rule=access.roles(Role.CLINICIAN), response=list[CaseloadRow], tags=TAGS)
+def caseload() -> list[CaseloadRow]:
+    """One row per patient on the caller's care teams."""
+    rows = service.caseload(current_user)
+    return [
+        CaseloadRow(
+            patient_id=u.id,
+            name=u.name,
+            baseline_phq9=s.baseline_phq9,
+            latest_phq9=s.latest_phq9,
+            change_percent=s.change_percent,
+            weeks_in_care=s.weeks_in_care,
+            flags=list(s.flags),
+        )
+        for u, s in rows
+    ]

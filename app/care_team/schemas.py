@@ -1,0 +1,128 @@
+"""Request and response models of the care-team API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Problem(_Strict):
+    text: Text
+    code: Annotated[str, StringConstraints(pattern=r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")] | None = None
+
+
+class Goal(_Strict):
+    text: Text
+    target: Short | None = None
+    status: Literal["active", "met", "not_met", "on_hold"] = "active"
+
+
+class Intervention(_Strict):
+    text: Text
+    modality: Short | None = None
+    owner_id: int | None = Field(default=None, ge=1)
+
+
+class PlanPatch(_Strict):
+    base_version: int = Field(ge=0)
+    problems: list[Problem] | None = Field(default=None, max_length=50)
+    goals: list[Goal] | None = Field(default=None, max_length=50)
+    interventions: list[Intervention] | None = Field(default=None, max_length=50)
+
+
+class MedicationIn(_Strict):
+    name: Short
+    dose: Short
+    frequency: Short
+    instructions: Annotated[str, StringConstraints(max_length=2000)] = ""
+
+
+class DiscontinueIn(_Strict):
+    reason: Text
+
+
+class MedicationOut(BaseModel):
+    id: int
+    name: str
+    dose: str
+    frequency: str
+    instructions: str
+    status: str
+    prescribed_by: int | None
+    started_at: datetime
+    discontinued_at: datetime | None
+    reason: str | None
+
+
+class PlanOut(BaseModel):
+    patient_id: int
+    version: int
+    problems: list[dict]
+    goals: list[dict]
+    interventions: list[dict]
+    medications: list[MedicationOut]
+    updated_at: datetime | None
+    updated_by: int | None
+
+
+class VersionOut(BaseModel):
+    version: int
+    updated_at: datetime
+    updated_by: int | None
+    summary: str
+
+
+class TeamMemberOut(BaseModel):
+    clinician_id: int
+    name: str
+    clinical_role: str
+
+
+class NoteIn(_Strict):
+    body: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
+
+
+class NoteOut(BaseModel):
+    id: int
+    patient_id: int
+    author_id: int | None
+    body: str
+    created_at: datetime
+
+
+class AssessmentIn(_Strict):
+    instrument: Literal["PHQ-9", "GAD-7"]
+    answers: list[int] = Field(max_length=20)
+
+
+class AssessmentOut(BaseModel):
+    id: int
+    instrument: str
+    score: int
+    severity: str
+    created_at: datetime
+    item9_positive: bool | None = None
+    crisis_resources: dict | None = None
+
+
+class AssessmentQuery(_Strict):
+    instrument: Literal["PHQ-9", "GAD-7"] | None = None
+
+
+class CaseloadRow(BaseModel):
+    patient_id: int
+    name: str
+    baseline_phq9: int | None
+    latest_phq9: int | None
+    change_percent: float | None
+    weeks_in_care: int
+    flags: list[str]

@@ -1,0 +1,287 @@
+"""Collaborative-care use cases. Every read and change of a patient's record is audited; each use
+case commits once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from app.accounts.user import User
+from app.audit import service as audit
+from app.care_team import access
+from app.care_team.assessment import Assessment
+from app.care_team.measures import Measurement, score_assessment, summarize
+from app.care_team.medication import Medication
+from app.care_team.member import CareTeamMember
+from app.care_team.note import HandoffNote
+from app.care_team.plan import CarePlan, CarePlanVersion
+from app.care_team.task import Task
+from app.db import utcnow
+from app.errors import Conflict, Invalid, NotFound
+from app.extensions import db
+
+CRISIS_RESOURCES = {
+    "message": "If you are thinking about suicide or hurting yourself, help is available now.",
+    "lifeline": {"name": "988 Suicide & Crisis Lifeline", "call": "988", "text": "988"},
+    "emergency": "911",
+}
+
+
+class VersionConflict(Conflict):
+    code = "version_conflict"
+    message = "The care plan changed since you opened it. Reload, then apply your change again."
+
+
+def team(user: User, patient_id: int) -> list[tuple[User, str]]:
+    access.patient_or_team(user, patient_id)
+    members = db.session.scalars(
+        select(User)
+        .join(CareTeamMember, CareTeamMember.clinician_id == User.id)
+        .where(CareTeamMember.patient_id == patient_id)
+        .order_by(User.name)
+    ).all()
+    audit.record("care_team.read", actor=user, patient_id=patient_id, object_type="care_team")
+    db.session.commit()
+    return [(m, m.clinician.clinical_role) for m in members]
+
+
+def remove_member(patient: User, patient_id: int, clinician_id: int) -> None:
+    """The patient removes a clinician from their team; access ends at once."""
+    if patient.id != patient_id:
+        access.patient_or_team(patient, patient_id)  # 404 for strangers
+        raise access.Forbidden("Only the patient changes who is on their care team.")
+    removed = db.session.execute(
+        delete(CareTeamMember).where(
+            CareTeamMember.patient_id == patient_id, CareTeamMember.clinician_id == clinician_id
+        )
+    ).rowcount
+    if not removed:
+        raise NotFound("That clinician is not on your care team.")
+    audit.record(
+        "care_team.remove", actor=patient, patient_id=patient_id, object_type="clinician", object_id=clinician_id
+    )
+    db.session.commit()
+
+
+def _plan(patient_id: int, *, lock: bool = False) -> CarePlan:
+    query = select(CarePlan).where(CarePlan.patient_id == patient_id)
+    plan = db.session.scalar(query.with_for_update() if lock else query)
+    return plan or CarePlan(patient_id=patient_id, version=0, problems=[], goals=[], interventions=[], updated_at=None)
+
+
+def medications(patient_id: int) -> list[Medication]:
+    return list(
+        db.session.scalars(select(Medication).where(Medication.patient_id == patient_id).order_by(Medication.id))
+    )
+
+
+def _med_dict(m: Medication) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "name": m.name,
+        "dose": m.dose,
+        "frequency": m.frequency,
+        "instructions": m.instructions,
+        "status": m.status,
+        "prescribed_by": m.prescribed_by,
+        "started_at": m.started_at.isoformat(),
+        "discontinued_at": m.discontinued_at.isoformat() if m.discontinued_at else None,
+        "reason": m.reason,
+    }
+
+
+def get_plan(user: User, patient_id: int) -> tuple[CarePlan, list[Medication]]:
+    access.patient_or_team(user, patient_id)
+    audit.record("care_plan.read", actor=user, patient_id=patient_id, object_type="care_plan")
+    db.session.commit()
+    return _plan(patient_id), medications(patient_id)
+
+
+def _new_version(plan: CarePlan, actor: User, summary: str, now: datetime) -> None:
+    plan.version += 1
+    plan.updated_at, plan.updated_by = now, actor.id
+    db.session.add(plan)
+    db.session.flush()
+    snapshot = {
+        "problems": plan.problems,
+        "goals": plan.goals,
+        "interventions": plan.interventions,
+        "medications": [_med_dict(m) for m in medications(plan.patient_id)],
+    }
+    db.session.add(
+        CarePlanVersion(
+            patient_id=plan.patient_id,
+            version=plan.version,
+            snapshot=snapshot,
+            summary=summary[:300],
+            updated_at=now,
+            updated_by=actor.id,
+        )
+    )
+
+
+def patch_plan(
+    user: User, patient_id: int, base_version: int, changes: dict[str, list], now: datetime | None = None
+) -> CarePlan:
+    """Replace the named lists, only if nobody changed the plan since ``base_version``."""
+    now = now or utcnow()
+    access.team_only(user, patient_id)
+    plan = _plan(patient_id, lock=True)
+    if plan.version != base_version:
+        raise VersionConflict(current_version=plan.version)
+    for field, items in changes.items():
+        setattr(plan, field, items)
+    _new_version(plan, user, f"{', '.join(sorted(changes)) or 'nothing'} changed", now)
+    audit.record("care_plan.update", actor=user, patient_id=patient_id, object_type="care_plan", object_id=plan.version)
+    _commit_version(patient_id)
+    return plan
+
+
+def _commit_version(patient_id: int) -> None:
+    try:
+        db.session.commit()
+    except IntegrityError as exc:  # two first edits raced to create version 1
+        db.session.rollback()
+        raise VersionConflict(current_version=_plan(patient_id).version) from exc
+
+
+def versions(user: User, patient_id: int) -> list[CarePlanVersion]:
+    access.patient_or_team(user, patient_id)
+    audit.record("care_plan.history", actor=user, patient_id=patient_id, object_type="care_plan")
+    db.session.commit()
+    return list(
+        db.session.scalars(
+            select(CarePlanVersion).where(CarePlanVersion.patient_id == patient_id).order_by(CarePlanVersion.version)
+        )
+    )
+
+
+def add_medication(user: User, patient_id: int, data: dict[str, str], now: datetime | None = None) -> Medication:
+    now = now or utcnow()
+    access.prescriber_on_team(user, patient_id)
+    med = Medication(patient_id=patient_id, status="active", prescribed_by=user.id, started_at=now, **data)
+    db.session.add(med)
+    db.session.flush()
+    _new_version(_plan(patient_id, lock=True), user, f"medication added: {med.name}", now)
+    audit.record("medication.add", actor=user, patient_id=patient_id, object_type="medication", object_id=med.id)
+    db.session.commit()
+    return med
+
+
+def discontinue_medication(
+    user: User, patient_id: int, med_id: int, reason: str, now: datetime | None = None
+) -> Medication:
+    now = now or utcnow()
+    access.prescriber_on_team(user, patient_id)
+    med = db.session.get(Medication, med_id)
+    if med is None or med.patient_id != patient_id:
+        raise NotFound()
+    if med.status != "active":
+        raise Conflict("This medication is already discontinued.")
+    med.status, med.discontinued_at, med.reason = "discontinued", now, reason
+    _new_version(_plan(patient_id, lock=True), user, f"medication discontinued: {med.name}", now)
+    audit.record(
+        "medication.discontinue", actor=user, patient_id=patient_id, object_type="medication", object_id=med.id
+    )
+    db.session.commit()
+    return med
+
+
+def add_note(user: User, patient_id: int, body: str) -> HandoffNote:
+    access.team_only(user, patient_id)
+    note = HandoffNote(patient_id=patient_id, author_id=user.id, body=body)
+    db.session.add(note)
+    db.session.flush()
+    audit.record("note.create", actor=user, patient_id=patient_id, object_type="note", object_id=note.id)
+    db.session.commit()
+    return note
+
+
+def add_assessment(
+    user: User, patient_id: int, instrument: str, answers: list[int], now: datetime | None = None
+) -> Assessment:
+    """Score and keep a PHQ-9/GAD-7. A PHQ-9 with item 9 above 0 opens an urgent task for every team
+    member (same-day follow-up) — the caller shows the patient the crisis lines at once."""
+    from app.care_team.measures import InvalidAnswers
+
+    now = now or utcnow()
+    access.patient_or_team(user, patient_id)
+    try:
+        score = score_assessment(instrument, answers)
+    except InvalidAnswers as exc:
+        raise Invalid({"answers": exc.reason}) from exc
+    row = Assessment(
+        patient_id=patient_id,
+        instrument=instrument,
+        answers=list(answers),
+        score=score.total,
+        severity=score.severity,
+        item9=answers[8] if instrument == "PHQ-9" else None,
+        entered_by=user.id,
+        created_at=now,
+    )
+    db.session.add(row)
+    db.session.flush()
+    if score.item9_positive:
+        for member_id in db.session.scalars(
+            select(CareTeamMember.clinician_id).where(CareTeamMember.patient_id == patient_id)
+        ):
+            db.session.add(
+                Task(
+                    patient_id=patient_id,
+                    owner_id=member_id,
+                    urgent=True,
+                    due_at=now + timedelta(hours=4),
+                    title="Same-day safety follow-up: PHQ-9 item 9 was answered above 0",
+                )
+            )
+    audit.record("assessment.create", actor=user, patient_id=patient_id, object_type="assessment", object_id=row.id)
+    db.session.commit()
+    return row
+
+
+def assessments(user: User, patient_id: int, instrument: str | None) -> list[Assessment]:
+    access.patient_or_team(user, patient_id)
+    query = select(Assessment).where(Assessment.patient_id == patient_id).order_by(Assessment.created_at, Assessment.id)
+    if instrument:
+        query = query.where(Assessment.instrument == instrument)
+    audit.record("assessment.read", actor=user, patient_id=patient_id, object_type="assessment")
+    db.session.commit()
+    return list(db.session.scalars(query))
+
+
+def caseload(clinician: User, now: datetime | None = None) -> list[tuple[User, Any]]:
+    """One row per patient on the clinician's teams, with the treat-to-target summary."""
+    now = now or utcnow()
+    members = db.session.execute(
+        select(User, CareTeamMember.added_at)
+        .join(CareTeamMember, CareTeamMember.patient_id == User.id)
+        .where(CareTeamMember.clinician_id == clinician.id)
+    ).all()
+    ids = [u.id for u, _ in members]
+    history: dict[int, list[Measurement]] = {i: [] for i in ids}
+    if ids:
+        rows = db.session.execute(
+            select(Assessment.patient_id, Assessment.created_at, Assessment.score, Assessment.item9).where(
+                Assessment.patient_id.in_(ids), Assessment.instrument == "PHQ-9"
+            )
+        )
+        for pid, at, total, item9 in rows:
+            history[pid].append(Measurement(at, total, item9 or 0))
+    result = [(u, summarize(history[u.id], now, added)) for u, added in members]
+    audit.record("caseload.read", actor=clinician, object_type="caseload")
+    db.session.commit()
+    return result
+
+
+def open_tasks(clinician: User) -> list[Task]:
+    return list(
+        db.session.scalars(
+            select(Task)
+            .where(Task.owner_id == clinician.id, Task.status == "open")
+            .order_by(Task.urgent.desc(), Task.due_at)
+        )
+    )
