@@ -10,24 +10,19 @@ from app.auth.mfa import MfaRecoveryCode, MfaSecret
 from app.auth.password_reset import PasswordResetToken
 from app.booking.appointment import Appointment
 from app.booking.availability import ClinicianAvailability
+from app.booking.feed import CalendarFeed
+from app.care_team.assessment import Assessment
+from app.care_team.medication import Medication
 from app.care_team.member import CareTeamMember
+from app.care_team.note import HandoffNote
+from app.care_team.plan import CarePlan, CarePlanVersion
+from app.care_team.task import Task
 from app.intake.result import IntakeResult
+from app.notifications.outbox_message import OutboxMessage, SmsNumber
 
 __all__ = [
-    "ApiToken",
-    "Appointment",
-    "AuditEvent",
-    "CareTeamMember",
-    "ClinicianAvailability",
-    "ClinicianLanguage",
-    "ClinicianLicense",
-    "ClinicianModality",
-    "ClinicianProfile",
-    "IntakeResult",
-    "LoginSession",
-    "MfaRecoveryCode",
-    "MfaSecret",
-    "PasswordResetToken",
-    "PatientProfile",
-    "User",
+    "ApiToken", "Appointment", "Assessment", "AuditEvent", "CalendarFeed", "CarePlan", "CarePlanVersion",
+    "CareTeamMember", "ClinicianAvailability", "ClinicianLanguage", "ClinicianLicense", "ClinicianModality",
+    "ClinicianProfile", "HandoffNote", "IntakeResult", "LoginSession", "Medication", "MfaRecoveryCode", "MfaSecret",
+    "OutboxMessage", "PasswordResetToken", "PatientProfile", "SmsNumber", "Task", "User",
 ]  # fmt: skip
