@@ -18,6 +18,7 @@ def register_blueprints(app: Flask) -> None:
     from app.booking import editor as _booking_editor  # noqa: F401 - attaches pages to the booking blueprint
     from app.booking.routes import bp as booking_bp
     from app.care_team import api as _care_team_api  # noqa: F401
+    from app.care_team.routes import bp as care_bp
     from app.intake.routes import bp as intake_bp
     from app.notifications.pages import bp as notifications_bp
     from app.notifications.webhooks import bp as sms_bp
@@ -32,3 +33,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(booking_bp)
     app.register_blueprint(sms_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(care_bp)

@@ -285,3 +285,14 @@ def open_tasks(clinician: User) -> list[Task]:
             .order_by(Task.urgent.desc(), Task.due_at)
         )
     )
+
+
+def notes(user: User, patient_id: int) -> list[HandoffNote]:
+    access.team_only(user, patient_id)
+    audit.record("note.read", actor=user, patient_id=patient_id, object_type="note")
+    db.session.commit()
+    return list(
+        db.session.scalars(
+            select(HandoffNote).where(HandoffNote.patient_id == patient_id).order_by(HandoffNote.created_at.desc())
+        )
+    )

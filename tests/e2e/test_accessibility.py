@@ -13,7 +13,7 @@ from app.demo.seed import DEMO_PASSWORD, email_for
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 PUBLIC_PAGES = ["/", "/signup", "/login", "/care-finder", "/password/forgot", "/clinicians"]
-PATIENT_PAGES = ["/dashboard", "/account", "/my/record-access", "/appointments"]
+PATIENT_PAGES = ["/dashboard", "/account", "/my/record-access", "/appointments", "/check-in", "/settings/sms"]
 
 
 def _violations(page) -> list[dict]:

@@ -1,0 +1,118 @@
+"""Care-team pages: the clinician's caseload and tasks, the shared chart, the patient's check-in."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from pydantic import ValidationError
+
+from app import access
+from app.accounts.roles import Role
+from app.api.endpoint import validation_fields
+from app.care_team import service
+from app.care_team.measures import ANSWER_LABELS, GAD7_ITEMS, PHQ9_ITEMS
+from app.care_team.schemas import MedicationIn
+from app.errors import DomainError, NotFound
+from app.web.pages import page
+
+bp = Blueprint("care", __name__)
+FLAG_ORDER = {"safety": 0, "not_improving": 1, "no_recent_measure": 2, "response": 3, "remission": 4}
+
+
+def _caseload_key(row) -> tuple:
+    _, summary = row
+    first_flag = min((FLAG_ORDER.get(f, 9) for f in summary.flags), default=9)
+    return (first_flag, -(summary.latest_phq9 or -1))
+
+
+@page(bp, "/caseload", access_rule=access.roles(Role.CLINICIAN))
+def caseload():
+    rows = sorted(service.caseload(current_user), key=_caseload_key)
+    flag = request.args.get("flag")
+    if flag in FLAG_ORDER:
+        rows = [r for r in rows if flag in r[1].flags]
+    return render_template(
+        "care/caseload.html", rows=rows, flag=flag, flags=list(FLAG_ORDER), tasks=service.open_tasks(current_user)
+    )
+
+
+@page(bp, "/patients/<int:patient_id>/chart", access_rule=access.roles(Role.PATIENT, Role.CLINICIAN))
+def chart(patient_id: int):
+    plan, meds = service.get_plan(current_user, patient_id)
+    patient = service.access.patient_or_team(current_user, patient_id)
+    is_team = current_user.id != patient_id
+    return render_template(
+        "care/chart.html",
+        patient=patient,
+        plan=plan,
+        meds=meds,
+        is_team=is_team,
+        is_prescriber=is_team and current_user.clinician.clinical_role == "prescriber",
+        notes=service.notes(current_user, patient_id) if is_team else [],
+        measures=service.assessments(current_user, patient_id, None),
+    )
+
+
+@page(bp, "/patients/<int:patient_id>/chart/goals", access_rule=access.roles(Role.CLINICIAN), methods=["POST"])
+def add_goal(patient_id: int):
+    text = request.form.get("text", "").strip()[:2000]
+    if not text:
+        flash("Write the goal in the patient's words.", "error")
+        return redirect(url_for("care.chart", patient_id=patient_id))
+    plan, _ = service.get_plan(current_user, patient_id)
+    goals = [
+        *plan.goals,
+        {"text": text, "target": request.form.get("target", "").strip()[:200] or None, "status": "active"},
+    ]
+    try:
+        service.patch_plan(current_user, patient_id, int(request.form.get("base_version", -1)), {"goals": goals})
+        flash("Goal added to the care plan.", "success")
+    except service.VersionConflict as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("care.chart", patient_id=patient_id))
+
+
+@page(bp, "/patients/<int:patient_id>/chart/notes", access_rule=access.roles(Role.CLINICIAN), methods=["POST"])
+def add_note(patient_id: int):
+    body = request.form.get("body", "").strip()[:10_000]
+    if body:
+        service.add_note(current_user, patient_id, body)
+        flash("Handoff note saved for the team.", "success")
+    return redirect(url_for("care.chart", patient_id=patient_id))
+
+
+@page(bp, "/patients/<int:patient_id>/chart/medications", access_rule=access.roles(Role.CLINICIAN), methods=["POST"])
+def add_medication(patient_id: int):
+    try:
+        data = MedicationIn.model_validate(
+            {k: request.form.get(k, "") for k in ("name", "dose", "frequency", "instructions")}
+        )
+        service.add_medication(current_user, patient_id, data.model_dump())
+        flash(f"{data.name} added.", "success")
+    except ValidationError as exc:
+        flash("Medication not added: " + "; ".join(f"{k}: {v}" for k, v in validation_fields(exc).items()), "error")
+    except NotFound:
+        raise
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("care.chart", patient_id=patient_id))
+
+
+@page(bp, "/check-in", access_rule=access.roles(Role.PATIENT), methods=["GET", "POST"])
+def check_in():
+    instrument = request.values.get("instrument") if request.values.get("instrument") in ("PHQ-9", "GAD-7") else "PHQ-9"
+    items = PHQ9_ITEMS if instrument == "PHQ-9" else GAD7_ITEMS
+    if request.method == "GET":
+        return render_template(
+            "care/check_in.html", instrument=instrument, items=items, labels=ANSWER_LABELS, result=None, missing=set()
+        )
+    raw = [request.form.get(f"q{i}", "") for i in range(len(items))]
+    missing = {i for i, v in enumerate(raw) if v not in {"0", "1", "2", "3"}}
+    if missing:
+        return render_template(
+            "care/check_in.html", instrument=instrument, items=items, labels=ANSWER_LABELS, result=None, missing=missing
+        ), 422
+    result = service.add_assessment(current_user, current_user.id, instrument, [int(v) for v in raw])
+    return render_template(
+        "care/check_in.html", instrument=instrument, items=items, labels=ANSWER_LABELS, result=result, missing=set()
+    )
