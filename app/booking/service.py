@@ -313,6 +313,10 @@ def mark(user: User, appointment_id: int, status: str, now: datetime | None = No
     if now < appointment.start_at - EARLY_ACTION:
         raise TooEarly()
     appointment.status = status
+    if status == "no_show":
+        from app.notifications.followups import missed_visit
+
+        missed_visit(appointment, now)
     audit.record(f"appointment.{status}", actor=user, patient_id=appointment.patient_id, object_type="appointment",
                  object_id=appointment.id)  # fmt: skip
     db.session.commit()

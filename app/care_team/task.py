@@ -20,3 +20,5 @@ class Task(db.Model):
     status: Mapped[str] = mapped_column(String(20), default="open")
     due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Set by automatic follow-ups so a job that runs twice opens a task once.
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)

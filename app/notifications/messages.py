@@ -43,6 +43,18 @@ def cancelled(start: datetime, tz: str, link: str) -> str:
     return f"{PRACTICE}: your visit on {_when(start, tz)} was cancelled. Book again: {link}"
 
 
+def missed_visit(link: str) -> str:
+    return f"{PRACTICE}: we missed you today. Book a new time when it suits you: {link}"
+
+
+def book_follow_up(link: str) -> str:
+    return f"{PRACTICE}: it is time to book your follow-up visit: {link}"
+
+
+def check_in(start: datetime, tz: str, link: str) -> str:
+    return f"{PRACTICE}: before your visit {_when(start, tz)}, please take a 2-minute check-in: {link}"
+
+
 HELP = (
     f"{PRACTICE}: appointment texts. Reply STOP to opt out, START to opt back in. "
     "In crisis, call or text 988. Emergencies: 911."

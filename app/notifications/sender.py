@@ -21,7 +21,7 @@ from app.notifications.outbox import blocked_reason
 from app.notifications.outbox_message import OutboxMessage, SmsNumber
 
 MAX_ATTEMPTS = 6  # the first try plus up to five retries
-APPOINTMENT_KINDS = {"booking_confirmation", "reminder_24h", "reminder_2h", "reschedule_notice"}
+APPOINTMENT_KINDS = {"booking_confirmation", "reminder_24h", "reminder_2h", "reschedule_notice", "checkin_link"}
 
 
 def backoff(attempt: int, base_seconds: float = 30) -> timedelta:

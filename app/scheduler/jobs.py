@@ -35,7 +35,14 @@ def _dispatch_texts() -> dict[str, int]:
     return dispatch_due()
 
 
+def _followups() -> dict[str, int]:
+    from app.notifications.followups import run
+
+    return run()
+
+
 JOBS: tuple[Job, ...] = (
+    Job("notifications.followups", _followups, 900, "follow-ups: evaluations, check-in links, care plan reviews"),
     Job("notifications.dispatch", _dispatch_texts, 20, "send due text messages from the outbox"),
     Job("audit.seal", _seal_audit, 60, "chain new audit rows into the tamper-evident hash chain"),
     Job("auth.purge_expired", _purge_auth, 3600, "delete sessions and API tokens that can no longer be used"),

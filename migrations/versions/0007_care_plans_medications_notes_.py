@@ -77,6 +77,8 @@ def upgrade():
     sa.Column('created_at', app.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['owner_id'], ['users.id'], name=op.f('fk_care_tasks_owner_id_users'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['patient_id'], ['users.id'], name=op.f('fk_care_tasks_patient_id_users'), ondelete='CASCADE'),
+    sa.Column('dedupe_key', sa.String(length=120), nullable=True),
+    sa.UniqueConstraint('dedupe_key', name=op.f('uq_care_tasks_dedupe_key')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_care_tasks'))
     )
     with op.batch_alter_table('care_tasks', schema=None) as batch_op:
