@@ -24,32 +24,29 @@ def _key(appointment: Appointment, kind: str) -> str:
     return f"appointment:{appointment.id}:{int(appointment.start_at.timestamp())}:{kind}"
 
 
-def _reminders(patient: User, appointment: Appointment, now: datetime) -> None:
-    for kind, before in REMINDERS:
-        due = appointment.start_at - before
-        if due <= now:
-            continue  # its time had already passed when the visit was booked
-        enqueue(
-            patient,
-            kind=kind,
-            body=messages.reminder(appointment.start_at, patient.timezone, _link(appointment)),
-            due_at=due,
-            dedupe_key=_key(appointment, kind),
-            appointment_id=appointment.id,
-            not_after=appointment.start_at,
-        )
-
-
-def booked(patient: User, appointment: Appointment, now: datetime) -> None:
+def _send(patient: User, appointment: Appointment, kind: str, build, due: datetime, link: str | None = None) -> None:
+    """One text about this appointment, never due after its start."""
+    body = build(appointment.start_at, patient.timezone, link or _link(appointment))
     enqueue(
         patient,
-        kind="booking_confirmation",
-        body=messages.booking_confirmation(appointment.start_at, patient.timezone, _link(appointment)),
-        due_at=now,
-        dedupe_key=_key(appointment, "booking_confirmation"),
+        kind=kind,
+        body=body,
+        due_at=due,
+        dedupe_key=_key(appointment, kind),
         appointment_id=appointment.id,
         not_after=appointment.start_at,
     )
+
+
+def _reminders(patient: User, appointment: Appointment, now: datetime) -> None:
+    for kind, before in REMINDERS:
+        due = appointment.start_at - before
+        if due > now:  # a reminder whose time had already passed when the visit was booked is skipped
+            _send(patient, appointment, kind, messages.reminder, due)
+
+
+def booked(patient: User, appointment: Appointment, now: datetime) -> None:
+    _send(patient, appointment, "booking_confirmation", messages.booking_confirmation, now)
     _reminders(patient, appointment, now)
 
 
@@ -59,27 +56,11 @@ def moved(patient: User, appointment: Appointment, now: datetime) -> None:
         reason="appointment moved",
         kinds=("reminder_24h", "reminder_2h", "booking_confirmation"),
     )
-    enqueue(
-        patient,
-        kind="reschedule_notice",
-        body=messages.rescheduled(appointment.start_at, patient.timezone, _link(appointment)),
-        due_at=now,
-        dedupe_key=_key(appointment, "reschedule_notice"),
-        appointment_id=appointment.id,
-        not_after=appointment.start_at,
-    )
+    _send(patient, appointment, "reschedule_notice", messages.rescheduled, now)
     _reminders(patient, appointment, now)
 
 
 def cancelled(patient: User, appointment: Appointment, now: datetime) -> None:
     suppress_pending(appointment_id=appointment.id, reason="appointment cancelled")
     book_again = f"{current_app.config['PUBLIC_BASE_URL']}/clinicians"
-    enqueue(
-        patient,
-        kind="cancel_notice",
-        body=messages.cancelled(appointment.start_at, patient.timezone, book_again),
-        due_at=now,
-        dedupe_key=_key(appointment, "cancel_notice"),
-        appointment_id=appointment.id,
-        not_after=appointment.start_at,
-    )
+    _send(patient, appointment, "cancel_notice", messages.cancelled, now, link=book_again)
