@@ -37,6 +37,8 @@ class Settings(BaseModel):
     TWILIO_AUTH_TOKEN: str | None = None
     TWILIO_FROM_NUMBER: str | None = None
     TWILIO_API_BASE: str | None = None
+    # Hours before a visit to send reminders; a reminder of 2 hours or less may go out in quiet hours.
+    SMS_REMINDER_HOURS: tuple[int, ...] = (24, 2)
     TWILIO_API_KEY_SID: str | None = None
     TWILIO_API_KEY_SECRET: str | None = None
 
@@ -76,6 +78,15 @@ class Settings(BaseModel):
             if lowered in _FALSE:
                 return False
         return value
+
+    @field_validator("SMS_REMINDER_HOURS", mode="before")
+    @classmethod
+    def _hours(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = tuple(int(part) for part in value.replace(" ", "").split(",") if part)
+        if any(not 1 <= h <= 24 * 14 for h in value):
+            raise ValueError("reminder hours must be between 1 and 336")
+        return tuple(sorted(set(value), reverse=True))
 
     @field_validator("PUBLIC_BASE_URL")
     @classmethod

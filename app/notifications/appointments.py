@@ -12,8 +12,6 @@ from app.booking.appointment import Appointment
 from app.notifications import messages
 from app.notifications.outbox import enqueue, suppress_pending
 
-REMINDERS = (("reminder_24h", timedelta(hours=24)), ("reminder_2h", timedelta(hours=2)))
-
 
 def _link(appointment: Appointment) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL']}/appointments/{appointment.id}"
@@ -39,8 +37,8 @@ def _send(patient: User, appointment: Appointment, kind: str, build, due: dateti
 
 
 def _reminders(patient: User, appointment: Appointment, now: datetime) -> None:
-    for kind, before in REMINDERS:
-        due = appointment.start_at - before
+    for hours in current_app.config["SMS_REMINDER_HOURS"]:
+        kind, due = f"reminder_{hours}h", appointment.start_at - timedelta(hours=hours)
         if due > now:  # a reminder whose time had already passed when the visit was booked is skipped
             _send(patient, appointment, kind, messages.reminder, due)
 

@@ -14,7 +14,14 @@ from app.extensions import db
 from app.notifications.outbox_message import OutboxMessage, SmsNumber
 
 QUIET_START, QUIET_END = time(21, 0), time(8, 0)
-EXEMPT_FROM_QUIET_HOURS = {"reminder_2h"}
+
+
+def exempt_from_quiet_hours(kind: str) -> bool:
+    """The last reminder (2 hours or less before the visit) may wake no one up but must not be late."""
+    if not (kind.startswith("reminder_") and kind.endswith("h")):
+        return False
+    hours = kind.removeprefix("reminder_").removesuffix("h")
+    return hours.isdigit() and int(hours) <= 2
 
 
 def after_quiet_hours(due: datetime, tz: str) -> datetime:
@@ -61,7 +68,7 @@ def enqueue(
     existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
     if existing is not None:
         return existing
-    if kind not in EXEMPT_FROM_QUIET_HOURS:
+    if not exempt_from_quiet_hours(kind):
         due_at = after_quiet_hours(due_at, patient.timezone)
     if not_after is not None and due_at >= not_after:
         return None

@@ -21,7 +21,7 @@ from app.notifications.outbox import blocked_reason
 from app.notifications.outbox_message import OutboxMessage, SmsNumber
 
 MAX_ATTEMPTS = 6  # the first try plus up to five retries
-APPOINTMENT_KINDS = {"booking_confirmation", "reminder_24h", "reminder_2h", "reschedule_notice", "checkin_link"}
+APPOINTMENT_KINDS = {"booking_confirmation", "reschedule_notice", "checkin_link"}  # and every reminder_*
 
 
 def backoff(attempt: int, base_seconds: float = 30) -> timedelta:
@@ -72,7 +72,8 @@ def _still_relevant(message: OutboxMessage) -> str | None:
             return "patient account removed"
         if reason := blocked_reason(patient):
             return reason
-    if message.kind in APPOINTMENT_KINDS and message.appointment_id is not None:
+    about_visit = message.kind in APPOINTMENT_KINDS or message.kind.startswith("reminder_")
+    if about_visit and message.appointment_id is not None:
         appointment = db.session.get(Appointment, message.appointment_id)
         if appointment is None or appointment.status != "booked":
             return "appointment no longer booked"

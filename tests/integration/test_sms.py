@@ -268,3 +268,18 @@ def test_undelivered_records_the_carrier_error(client, webhooks, world, sms):
     db.session.expire_all()
     stored = db.session.get(OutboxMessage, message.id)
     assert stored.status == "undelivered" and stored.error_code == "30007"
+
+
+def test_reminder_hours_are_configurable(app, world, monkeypatch):
+    clinician, patient = world
+    monkeypatch.setitem(app.config, "SMS_REMINDER_HOURS", (48, 1))
+    _book(clinician, patient, _at(4, 14))
+    assert sorted(m.kind for m in _outbox()) == ["booking_confirmation", "reminder_1h", "reminder_48h"]
+
+
+def test_reminder_hours_setting_is_validated():
+    from app.settings import Settings, SettingsError
+
+    assert Settings.load(environ={"SMS_REMINDER_HOURS": "2, 24"}).SMS_REMINDER_HOURS == (24, 2)
+    with pytest.raises(SettingsError):
+        Settings.load(environ={"SMS_REMINDER_HOURS": "0"})
