@@ -12,6 +12,7 @@ from app.booking.appointment import Appointment
 from app.booking.availability import ClinicianAvailability
 from app.booking.feed import CalendarFeed
 from app.care_team.assessment import Assessment
+from app.care_team.emergency import EmergencyAccess
 from app.care_team.medication import Medication
 from app.care_team.member import CareTeamMember
 from app.care_team.note import HandoffNote
@@ -21,8 +22,30 @@ from app.intake.result import IntakeResult
 from app.notifications.outbox_message import OutboxMessage, SmsNumber
 
 __all__ = [
-    "ApiToken", "Appointment", "Assessment", "AuditEvent", "CalendarFeed", "CarePlan", "CarePlanVersion",
-    "CareTeamMember", "ClinicianAvailability", "ClinicianLanguage", "ClinicianLicense", "ClinicianModality",
-    "ClinicianProfile", "HandoffNote", "IntakeResult", "LoginSession", "Medication", "MfaRecoveryCode", "MfaSecret",
-    "OutboxMessage", "PasswordResetToken", "PatientProfile", "SmsNumber", "Task", "User",
+    "ApiToken",
+    "Appointment",
+    "Assessment",
+    "AuditEvent",
+    "CalendarFeed",
+    "CarePlan",
+    "CarePlanVersion",
+    "CareTeamMember",
+    "ClinicianAvailability",
+    "ClinicianLanguage",
+    "ClinicianLicense",
+    "ClinicianModality",
+    "ClinicianProfile",
+    "EmergencyAccess",
+    "HandoffNote",
+    "IntakeResult",
+    "LoginSession",
+    "Medication",
+    "MfaRecoveryCode",
+    "MfaSecret",
+    "OutboxMessage",
+    "PasswordResetToken",
+    "PatientProfile",
+    "SmsNumber",
+    "Task",
+    "User",
 ]  # fmt: skip

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.accounts.roles import ClinicalRole, Role
 from app.accounts.user import User
 from app.care_team.member import CareTeamMember
+from app.db import utcnow
 from app.errors import Forbidden, NotFound
 from app.extensions import db
 
@@ -28,12 +29,34 @@ def on_team(clinician_id: int, patient_id: int) -> bool:
     )
 
 
+def has_emergency_access(clinician_id: int, patient_id: int) -> bool:
+    from app.care_team.emergency import EmergencyAccess
+
+    return (
+        db.session.scalar(
+            select(EmergencyAccess.id)
+            .where(
+                EmergencyAccess.clinician_id == clinician_id,
+                EmergencyAccess.patient_id == patient_id,
+                EmergencyAccess.expires_at > utcnow(),
+            )
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def patient_or_team(user: User, patient_id: int) -> User:
-    """The patient (as a User) when ``user`` is that patient or on the team; 404 otherwise."""
+    """The patient (as a User) when ``user`` is that patient, on the team, or holds a live emergency
+    grant; 404 otherwise."""
     patient = db.session.get(User, patient_id)
     if patient is None or patient.role != Role.PATIENT.value:
         raise NotFound()
-    if user.id == patient_id or (user.role == Role.CLINICIAN.value and on_team(user.id, patient_id)):
+    if user.id == patient_id:
+        return patient
+    if user.role == Role.CLINICIAN.value and (
+        on_team(user.id, patient_id) or has_emergency_access(user.id, patient_id)
+    ):
         return patient
     raise NotFound()
 

@@ -15,6 +15,8 @@ from app.care_team.schemas import (
     AssessmentQuery,
     CaseloadRow,
     DiscontinueIn,
+    EmergencyIn,
+    EmergencyOut,
     MedicationIn,
     MedicationOut,
     NoteIn,
@@ -202,3 +204,20 @@ def caseload() -> list[CaseloadRow]:
         )
         for u, s in rows
     ]
+
+
+@endpoint(
+    api_bp,
+    P + "/emergency-access",
+    methods=["POST"],
+    access_rule=access.roles(Role.CLINICIAN),
+    body=EmergencyIn,
+    response=EmergencyOut,
+    status=201,
+    errors=[404, 409],
+    tags=TAGS,
+)
+def emergency_access(patient_id: int, body: EmergencyIn) -> EmergencyOut:
+    """Break the glass: 60 minutes of access to a patient not on your team, with a stated reason."""
+    grant = service.break_glass(current_user, patient_id, body.reason)
+    return EmergencyOut(patient_id=grant.patient_id, expires_at=grant.expires_at)

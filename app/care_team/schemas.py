@@ -126,3 +126,12 @@ class CaseloadRow(BaseModel):
     change_percent: float | None
     weeks_in_care: int
     flags: list[str]
+
+
+class EmergencyIn(_Strict):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=1000)]
+
+
+class EmergencyOut(BaseModel):
+    patient_id: int
+    expires_at: datetime

@@ -296,3 +296,45 @@ def notes(user: User, patient_id: int) -> list[HandoffNote]:
             select(HandoffNote).where(HandoffNote.patient_id == patient_id).order_by(HandoffNote.created_at.desc())
         )
     )
+
+
+EMERGENCY_WINDOW = timedelta(minutes=60)
+
+
+def break_glass(clinician: User, patient_id: int, reason: str, now: datetime | None = None):
+    """A clinician not on the team opens the record for 60 minutes with a stated reason; the grant is
+    audited and every team member gets a task saying who, when and why."""
+    from app.care_team.emergency import EmergencyAccess
+
+    now = now or utcnow()
+    patient = db.session.get(User, patient_id)
+    if patient is None or patient.role != "patient":
+        raise NotFound()
+    if access.on_team(clinician.id, patient_id):
+        raise Conflict("You are on this patient's care team already.")
+    grant = EmergencyAccess(
+        clinician_id=clinician.id,
+        patient_id=patient_id,
+        reason=reason,
+        granted_at=now,
+        expires_at=now + EMERGENCY_WINDOW,
+    )
+    db.session.add(grant)
+    db.session.flush()
+    for member_id in db.session.scalars(
+        select(CareTeamMember.clinician_id).where(CareTeamMember.patient_id == patient_id)
+    ):
+        db.session.add(
+            Task(
+                patient_id=patient_id,
+                owner_id=member_id,
+                urgent=True,
+                created_at=now,
+                title=f"Emergency access by {clinician.name} at {now:%Y-%m-%d %H:%M} UTC: {reason[:150]}",
+            )
+        )
+    audit.record(
+        "emergency_access", actor=clinician, patient_id=patient_id, object_type="emergency_access", object_id=grant.id
+    )
+    db.session.commit()
+    return grant

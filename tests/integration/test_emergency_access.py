@@ -1,0 +1,74 @@
+"""Break the glass: a stated reason, 60 minutes of access, an audit row and a notice to the team."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.audit.event import AuditEvent
+from app.booking import service as booking
+from app.care_team.emergency import EmergencyAccess
+from app.care_team.task import Task
+from app.db import utcnow
+from app.extensions import db
+
+EVERY_DAY = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "min_notice_minutes": 0}
+
+
+def test_break_the_glass(client, make_patient, make_clinician, make_staff, auth_headers):
+    patient = make_patient()
+    member = make_clinician("LCSW", licensed_states=["NY"])
+    booking.update_availability(member, EVERY_DAY, actor=member)
+    day = (utcnow() + timedelta(days=2)).date()
+    booking.book(
+        patient,
+        member.id,
+        "therapy_session",
+        booking.open_slots(member, "therapy_session", day, day, "America/New_York")[0][0],
+    )
+    on_call = make_clinician("MD", name="Dr. On Call")
+    headers = auth_headers(on_call)
+    plan = f"/api/v1/patients/{patient.id}/care-plan"
+    assert client.get(plan, headers=headers).status_code == 404
+    short = client.post(f"/api/v1/patients/{patient.id}/emergency-access", headers=headers, json={"reason": "urgent"})
+    assert short.status_code == 422  # a reason worth reading
+    granted = client.post(
+        f"/api/v1/patients/{patient.id}/emergency-access",
+        headers=headers,
+        json={"reason": "Patient called the crisis line, team unreachable overnight"},
+    )
+    assert granted.status_code == 201
+    assert client.get(plan, headers=headers).status_code == 200
+    (task,) = db.session.scalars(db.select(Task).where(Task.owner_id == member.id, Task.urgent)).all()
+    assert "Dr. On Call" in task.title and "crisis line" in task.title
+    event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "emergency_access")).one()
+    assert event.actor_id == on_call.id and event.patient_id == patient.id
+    # Sixty minutes later the glass is whole again.
+    grant = db.session.scalars(db.select(EmergencyAccess)).one()
+    grant.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+    assert client.get(plan, headers=headers).status_code == 404
+    # Not for other roles, not for unknown patients, not for the team itself.
+    assert (
+        client.post(
+            f"/api/v1/patients/{patient.id}/emergency-access",
+            headers=auth_headers(make_staff("admin")),
+            json={"reason": "curious about this one"},
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            "/api/v1/patients/999999/emergency-access",
+            headers=headers,
+            json={"reason": "Patient called the crisis line"},
+        ).status_code
+        == 404
+    )
+    assert (
+        client.post(
+            f"/api/v1/patients/{patient.id}/emergency-access",
+            headers=auth_headers(member),
+            json={"reason": "I am on the team already"},
+        ).status_code
+        == 409
+    )
