@@ -116,3 +116,27 @@ def check_in():
     return render_template(
         "care/check_in.html", instrument=instrument, items=items, labels=ANSWER_LABELS, result=result, missing=set()
     )
+
+
+@page(bp, "/emergency-access", access_rule=access.roles(Role.CLINICIAN), methods=["GET", "POST"])
+def emergency_access():
+    """Break the glass from the browser: find the patient by e-mail, state the reason."""
+    from app.accounts.service import find_by_email
+
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        patient = find_by_email(request.form.get("email", "").strip()[:254])
+        reason = request.form.get("reason", "").strip()
+        if patient is None or patient.role != Role.PATIENT.value:
+            errors["email"] = "No patient account with that e-mail."
+        if len(reason) < 10:
+            errors["reason"] = "Say why you need the record now (at least 10 characters)."
+        if not errors:
+            try:
+                service.break_glass(current_user, patient.id, reason[:1000])
+            except DomainError as exc:
+                errors["email"] = exc.message
+            else:
+                flash("Emergency access for 60 minutes. The care team has been told.", "info")
+                return redirect(url_for("care.chart", patient_id=patient.id))
+    return render_template("care/emergency.html", errors=errors), (422 if errors else 200)

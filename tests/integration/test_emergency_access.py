@@ -72,3 +72,20 @@ def test_break_the_glass(client, make_patient, make_clinician, make_staff, auth_
         ).status_code
         == 409
     )
+
+
+def test_break_the_glass_page(client, make_patient, make_clinician, browser_login):
+    from tests.integration.conftest import csrf_token_from
+
+    patient = make_patient()
+    browser_login(make_clinician("DO"))
+    page = client.get("/emergency-access").get_data(as_text=True)
+    token = csrf_token_from(page)
+    bad = client.post("/emergency-access", data={"csrf_token": token, "email": "nobody@example.com", "reason": "x"})
+    assert bad.status_code == 422 and "No patient account" in bad.get_data(as_text=True)
+    ok = client.post(
+        "/emergency-access",
+        data={"csrf_token": token, "email": patient.email, "reason": "Crisis call overnight, team unreachable"},
+    )
+    assert ok.status_code == 302 and f"/patients/{patient.id}/chart" in ok.headers["Location"]
+    assert client.get(ok.headers["Location"]).status_code == 200
