@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hmac-0123456789"
 PASSWORD = "correct horse battery staple"
@@ -14,3 +17,28 @@ def test_database_url(tmp_dir: str) -> str:
 
 
 test_database_url.__test__ = False  # type: ignore[attr-defined]
+
+
+@contextmanager
+def private_database(tmp_dir: str) -> Iterator[str]:
+    """A database of this test run's own: on PostgreSQL a fresh database created next to
+    TEST_DATABASE_URL's (so several runs on one server never drop each other's schema), dropped after."""
+    url = test_database_url(tmp_dir)
+    if not url.startswith("postgres"):
+        yield url
+        return
+    import psycopg
+
+    base, _, _ = url.rpartition("/")
+    name = f"test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+private_database.__test__ = False  # type: ignore[attr-defined]

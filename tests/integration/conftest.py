@@ -25,7 +25,7 @@ from app.accounts.user import User
 from app.auth import service as auth_service
 from app.auth.mfa import MfaSecret
 from app.extensions import db, limiter
-from tests.conftest import PASSWORD, TEST_SECRET, test_database_url
+from tests.conftest import PASSWORD, TEST_SECRET, private_database
 
 # Flask-SQLAlchemy's own scoped session, for tests that need real commits from many threads.
 REAL_SESSION = db.session
@@ -33,7 +33,11 @@ REAL_SESSION = db.session
 
 @pytest.fixture(scope="session")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
-    url = test_database_url(str(tmp_path_factory.mktemp("db")))
+    with private_database(str(tmp_path_factory.mktemp("db"))) as url:
+        yield from _app_on(url)
+
+
+def _app_on(url: str) -> Iterator[Flask]:
     app = create_app(
         {
             "DATABASE_URL": url,

@@ -9,7 +9,6 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from app.booking import service as booking
-from app.db import utcnow
 from app.extensions import db
 from app.notifications import messages
 from app.notifications.backends import TwilioSms
@@ -44,15 +43,25 @@ def world(make_patient, make_clinician):
     return clinician, patient
 
 
+def _now() -> datetime:
+    """Noon in New York on the next day (not the wall clock): these tests must not depend on whether
+    the suite happens to run during the patient's quiet hours."""
+    from zoneinfo import ZoneInfo
+
+    ny = ZoneInfo("America/New_York")
+    day = datetime.now(UTC).astimezone(ny).date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 12, tzinfo=ny).astimezone(UTC)
+
+
 def _book(clinician, patient, when: datetime):
-    return booking.book(patient, clinician.id, "therapy_session", when, now=utcnow())
+    return booking.book(patient, clinician.id, "therapy_session", when, now=_now())
 
 
 def _at(days: int, hour: int) -> datetime:
     """A slot start `days` ahead at `hour`:00 New York time."""
     from zoneinfo import ZoneInfo
 
-    day = (utcnow() + timedelta(days=days)).astimezone(ZoneInfo("America/New_York")).date()
+    day = (_now() + timedelta(days=days)).astimezone(ZoneInfo("America/New_York")).date()
     return datetime(day.year, day.month, day.day, hour, tzinfo=ZoneInfo("America/New_York")).astimezone(UTC)
 
 
@@ -74,7 +83,7 @@ def test_booking_writes_confirmation_and_two_reminders_once(world):
 
 def test_a_reminder_whose_time_passed_at_booking_is_skipped(world):
     clinician, patient = world
-    _book(clinician, patient, utcnow().replace(second=0, microsecond=0) + timedelta(hours=5, minutes=-utcnow().minute))
+    _book(clinician, patient, _now().replace(second=0, microsecond=0) + timedelta(hours=5, minutes=-_now().minute))
     assert "reminder_24h" not in {m.kind for m in _outbox()}
 
 
@@ -84,7 +93,7 @@ def test_never_opted_in_gets_nothing_sent(world, make_patient, sms, fake):
     _book(clinician, silent, _at(3, 15))
     assert {m.status for m in _outbox()} == {"suppressed"}
     assert "not opted in" in _outbox()[0].status_reason
-    dispatch_due(now=utcnow() + timedelta(days=5), sms=sms)
+    dispatch_due(now=_now() + timedelta(days=5), sms=sms)
     assert fake.requests == []
 
 
@@ -124,7 +133,7 @@ def test_two_hour_reminder_ignores_quiet_hours_but_24h_does_not(world):
 def test_dispatch_sends_through_the_sdk_and_status_is_recorded(world, sms, fake):
     clinician, patient = world
     _book(clinician, patient, _at(3, 14))
-    result = dispatch_due(now=utcnow(), sms=sms)
+    result = dispatch_due(now=_now(), sms=sms)
     assert result == {"sent": 1}
     (body,) = fake.bodies_to(PHONE)
     assert body.startswith("Harbor Mind: your visit is booked for") and "/appointments/" in body
@@ -137,7 +146,7 @@ def test_cancelled_appointment_reminders_are_never_sent(world, sms, fake):
     clinician, patient = world
     appointment = _book(clinician, patient, _at(3, 14))
     booking.cancel(patient, appointment.id, None)
-    dispatch_due(now=utcnow() + timedelta(days=4), sms=sms)
+    dispatch_due(now=_now() + timedelta(days=4), sms=sms)
     bodies = fake.bodies_to(PHONE)
     assert not any("reminder" in b for b in bodies)
     assert any("was cancelled" in b for b in bodies)
@@ -156,7 +165,7 @@ def test_transient_failures_retry_with_backoff_then_fail_after_five(world, sms, 
     clinician, patient = world
     _book(clinician, patient, _at(3, 14))
     fake.fail_ratio = 1.0
-    now = utcnow()
+    now = _now()
     dispatch_due(now=now, sms=sms)
     message = next(m for m in _outbox() if m.kind == "booking_confirmation")
     assert message.status == "queued" and message.attempts == 1 and message.due_at > now + timedelta(seconds=20)
@@ -170,7 +179,7 @@ def test_gives_up_after_five_retries(world, sms, fake):
     clinician, patient = world
     _book(clinician, patient, _at(3, 14))
     fake.fail_ratio = 1.0
-    now = utcnow()
+    now = _now()
     for _ in range(7):
         dispatch_due(now=now, sms=sms)
         now += timedelta(hours=1)
@@ -182,19 +191,19 @@ def test_permanent_opt_out_error_marks_the_number(world, sms, fake):
     clinician, patient = world
     fake.error_for[PHONE] = (400, 21610)
     _book(clinician, patient, _at(3, 14))
-    dispatch_due(now=utcnow(), sms=sms)
+    dispatch_due(now=_now(), sms=sms)
     message = next(m for m in _outbox() if m.kind == "booking_confirmation")
     assert message.status == "failed" and message.error_code == "21610" and message.attempts == 1
     assert db.session.get(SmsNumber, PHONE).opted_out
     fake.error_for.clear()
-    dispatch_due(now=utcnow() + timedelta(days=4), sms=sms)
+    dispatch_due(now=_now() + timedelta(days=4), sms=sms)
     assert fake.requests == []  # the reminders were re-checked and suppressed
 
 
 def test_a_dead_senders_rows_are_retried_after_the_lease(world, sms, fake):
     clinician, patient = world
     _book(clinician, patient, _at(3, 14))
-    now = utcnow()
+    now = _now()
     assert len(claim(now, 10, timedelta(seconds=120))) == 1  # claimed, then the sender "dies"
     assert dispatch_due(now=now + timedelta(seconds=60), sms=sms) == {}
     assert dispatch_due(now=now + timedelta(seconds=121), sms=sms) == {"sent": 1}
@@ -245,7 +254,7 @@ def test_stop_start_help_and_confirm(client, webhooks, world):
 def test_status_reports_never_move_backwards(client, webhooks, world, sms):
     clinician, patient = world
     _book(clinician, patient, _at(3, 14))
-    dispatch_due(now=utcnow(), sms=sms)
+    dispatch_due(now=_now(), sms=sms)
     message = next(m for m in _outbox() if m.status == "sent")
     report = {"MessageSid": message.provider_sid, "AccountSid": SID}
     assert _signed_post(client, "/sms/twilio/status", {**report, "MessageStatus": "delivered"}).status_code == 204
@@ -258,7 +267,7 @@ def test_status_reports_never_move_backwards(client, webhooks, world, sms):
 def test_undelivered_records_the_carrier_error(client, webhooks, world, sms):
     clinician, patient = world
     _book(clinician, patient, _at(3, 14))
-    dispatch_due(now=utcnow(), sms=sms)
+    dispatch_due(now=_now(), sms=sms)
     message = next(m for m in _outbox() if m.status == "sent")
     _signed_post(
         client,
