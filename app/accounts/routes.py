@@ -1,21 +1,29 @@
-"""Patient sign-up page."""
+"""Patient onboarding: the account itself (step 1), then a mobile number (step 2) and consent to
+texts (step 3) as separate optional steps, then the "Which care fits me?" intake."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from pydantic import ValidationError
+from flask_login import current_user
+from pydantic import TypeAdapter, ValidationError
 
 from app import access
 from app.accounts import service
-from app.accounts.roles import COMMON_US_TIMEZONES, US_STATES
+from app.accounts.roles import COMMON_US_TIMEZONES, US_STATES, Role
 from app.accounts.schemas import PatientSignup
 from app.api.endpoint import validation_fields
 from app.auth.browser import sign_in
+from app.notifications import preferences
+from app.validation import PhoneNumber, format_phone
 from app.web.pages import form_errors, page
 
 bp = Blueprint("accounts", __name__)
+PATIENT = access.roles(Role.PATIENT)
 
-FIELDS = ("name", "email", "password", "state", "timezone", "phone")
+# Only what is needed to match a patient with a clinician licensed where they are.
+FIELDS = ("name", "email", "password", "state", "timezone")
+STEPS = ("Your account", "Mobile number", "Text reminders")
+CONSENT_SOURCE = "web_onboarding"
 
 
 def _render(values: dict, errors: dict[str, str], status: int = 200):
@@ -26,7 +34,8 @@ def _render(values: dict, errors: dict[str, str], status: int = 200):
             errors=errors,
             states=US_STATES,
             timezones=COMMON_US_TIMEZONES,
-            consent_text=service.SMS_CONSENT_TEXT,
+            steps=STEPS,
+            step=1,
         ),
         status,
     )
@@ -38,9 +47,7 @@ def signup():
         return _render({"timezone": "America/New_York"}, {})
     values = {name: request.form.get(name, "").strip() for name in FIELDS}
     values["password"] = request.form.get("password", "")
-    values["sms_opt_in"] = request.form.get("sms_opt_in") == "yes"
-    data = {k: v for k, v in values.items() if v not in ("", None)}
-    data["sms_opt_in"] = values["sms_opt_in"]
+    data = {k: v for k, v in values.items() if v}
     try:
         signup_data = PatientSignup.model_validate(data)
         user = service.register_patient(signup_data, source="web_signup")
@@ -52,4 +59,65 @@ def signup():
         return _render(values, {"email": exc.message}, 409)
     sign_in(user)
     flash(f"Welcome, {user.name}. Your account is ready.", "success")
-    return redirect(url_for("web.dashboard"))
+    return redirect(url_for("accounts.onboarding_mobile"))
+
+
+def _to_intake():
+    flash(
+        "Next: a few questions to see which care fits you. You can skip them and go to your dashboard at any time.",
+        "info",
+    )
+    return redirect(url_for("intake.care_finder"))
+
+
+@page(bp, "/welcome/mobile", access_rule=PATIENT, methods=["GET", "POST"])
+def onboarding_mobile():
+    profile = current_user.patient
+    errors: dict[str, str] = {}
+    value = profile.phone and format_phone(profile.phone)
+    if request.method == "POST":
+        value = request.form.get("phone", "").strip()
+        try:
+            phone = TypeAdapter(PhoneNumber).validate_python(value)
+        except ValidationError:
+            errors["phone"] = "Enter a US mobile number, e.g. (212) 555-0142, or skip this step."
+        else:
+            try:
+                service.save_mobile(current_user, phone)
+            except service.ConsentedNumber as exc:
+                errors["phone"] = exc.message
+            else:
+                return redirect(url_for("accounts.onboarding_texts"))
+    return render_template(
+        "accounts/onboarding_mobile.html", steps=STEPS, step=2, errors=errors, value=value or "", profile=profile
+    ), (422 if errors else 200)
+
+
+@page(bp, "/welcome/texts", access_rule=PATIENT, methods=["GET", "POST"])
+def onboarding_texts():
+    profile = current_user.patient
+    if not profile.phone:  # consent belongs to a number: ask for one first
+        return redirect(url_for("accounts.onboarding_mobile"))
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        if request.form.get("consent") != "yes":
+            errors["consent"] = "Tick the box to agree to texts, or choose “Skip, no texts”."
+        else:
+            preferences.opt_in(current_user, profile.phone, source=CONSENT_SOURCE)
+            flash("Text reminders are on. Reply STOP to any text to end them.", "success")
+            return _to_intake()
+    return render_template(
+        "accounts/onboarding_texts.html",
+        steps=STEPS,
+        step=3,
+        errors=errors,
+        profile=profile,
+        phone=format_phone(profile.phone),
+        consent_text=service.SMS_CONSENT_TEXT,
+    ), (422 if errors else 200)
+
+
+@page(bp, "/welcome/done", access_rule=PATIENT)
+def onboarding_done():
+    """Where "Skip" leads from either optional step: on to the intake."""
+    return _to_intake()

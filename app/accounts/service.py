@@ -24,6 +24,11 @@ SMS_CONSENT_TEXT = (
 )
 
 
+class ConsentedNumber(Conflict):
+    code = "sms_number_consented"
+    message = "Texts are on for another number: change it in your text message settings."
+
+
 class EmailTaken(Conflict):
     code = "email_taken"
     message = "An account with this e-mail address already exists."
@@ -61,6 +66,18 @@ def register_patient(data: PatientSignup, *, source: str, now: datetime | None =
     db.session.flush()
     audit.record("account.create", actor=user, patient_id=user.id, object_type="user", object_id=user.id)
     return _commit_new(user)
+
+
+def save_mobile(patient: User, phone: str) -> None:
+    """The mobile number, given in its own optional onboarding step. It alone allows no texts: consent
+    is a separate step (``notifications.preferences.opt_in``) that records time, source and wording.
+    A number the patient already agreed to texts at is changed only with a new consent."""
+    profile = patient.patient
+    if profile.sms_opt_in and profile.phone != phone:
+        raise ConsentedNumber()
+    profile.phone = phone
+    audit.record("account.phone", actor=patient, patient_id=patient.id, object_type="patient", object_id=patient.id)
+    db.session.commit()
 
 
 def create_clinician(data: ClinicianCreate, *, actor: User | None) -> User:
