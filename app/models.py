@@ -8,6 +8,9 @@ from app.auth.api_token import ApiToken
 from app.auth.login_session import LoginSession
 from app.auth.mfa import MfaRecoveryCode, MfaSecret
 from app.auth.password_reset import PasswordResetToken
+from app.billing.demo_store import DemoSubscription
+from app.billing.membership import Membership
+from app.billing.stripe_event import StripeEvent
 from app.booking.appointment import Appointment
 from app.booking.availability import ClinicianAvailability
 from app.booking.feed import CalendarFeed
@@ -35,17 +38,20 @@ __all__ = [
     "ClinicianLicense",
     "ClinicianModality",
     "ClinicianProfile",
+    "DemoSubscription",
     "EmergencyAccess",
     "HandoffNote",
     "IntakeResult",
     "LoginSession",
     "Medication",
+    "Membership",
     "MfaRecoveryCode",
     "MfaSecret",
     "OutboxMessage",
     "PasswordResetToken",
     "PatientProfile",
     "SmsNumber",
+    "StripeEvent",
     "Task",
     "User",
 ]  # fmt: skip

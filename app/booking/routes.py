@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from app import access
 from app.accounts.roles import CREDENTIAL_TITLES, MODALITY_LABELS, US_STATES, Role
+from app.billing.gate import MembershipRequired, needs_membership
 from app.booking import service, video
 from app.booking.api import ics_response
 from app.booking.types import TYPES, offered_by
@@ -104,6 +105,8 @@ def confirm():
             end=start + timedelta(minutes=kind.duration_minutes),
             reschedule=reschedule,
             back=back,
+            needs_membership=not reschedule and needs_membership(current_user, kind.code),
+            pricing=url_for("billing.pricing", next=request.full_path if request.method == "GET" else None),
         )
     try:
         if reschedule:
@@ -114,6 +117,10 @@ def confirm():
             flash("You're booked.", "success")
     except NotFound:
         raise  # someone else's appointment: it does not exist for this caller
+    except MembershipRequired as exc:
+        flash(exc.message, "info")
+        again = url_for("booking.confirm", clinician=clinician.id, type=kind.code, start=start.isoformat())
+        return redirect(url_for("billing.pricing", next=again))
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(back)

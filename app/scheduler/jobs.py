@@ -41,9 +41,17 @@ def _followups() -> dict[str, int]:
     return run()
 
 
+def _trials_ending() -> int:
+    from app.billing.notices import trials_ending_soon
+    from app.db import utcnow
+
+    return trials_ending_soon(utcnow())
+
+
 JOBS: tuple[Job, ...] = (
     Job("notifications.followups", _followups, 900, "follow-ups: evaluations, check-in links, care plan reviews"),
     Job("notifications.dispatch", _dispatch_texts, 20, "send due text messages from the outbox"),
+    Job("billing.trials_ending", _trials_ending, 3600, "text patients 3 days before a free trial's first charge"),
     Job("audit.seal", _seal_audit, 60, "chain new audit rows into the tamper-evident hash chain"),
     Job("auth.purge_expired", _purge_auth, 3600, "delete sessions and API tokens that can no longer be used"),
 )

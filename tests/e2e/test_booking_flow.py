@@ -41,6 +41,16 @@ def test_sign_up_find_book_reschedule_cancel(page: Page, live_server: str) -> No
     first.click()
     expect(page.get_by_role("heading", name="Confirm your visit")).to_be_visible()
     expect(page.locator(".facts")).to_contain_text(EASTERN)
+    # A therapy session needs a membership: the confirm page leads to pricing and back here.
+    page.get_by_role("link", name="See memberships and come back to this booking").click()
+    page.get_by_role("button", name="Start 7-day free trial").click()
+    expect(page.get_by_role("heading", name="Test payment — demo mode")).to_be_visible()
+    page.get_by_role("button", name="Start free trial (test)").click()
+    expect(page.get_by_text("Your membership has started.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Confirm your visit")).to_be_visible()
+    consent = page.get_by_label("I agree to coordinated care")
+    if consent.count():  # asked once, at the first booking
+        consent.check()
     page.get_by_role("button", name="Book this time").click()
     expect(page.get_by_text("You're booked.")).to_be_visible()
     expect(page.locator(".facts")).to_contain_text("12:00 PM")

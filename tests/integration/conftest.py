@@ -24,6 +24,8 @@ from app.accounts.schemas import ClinicianCreate, PatientSignup, StaffCreate
 from app.accounts.user import User
 from app.auth import service as auth_service
 from app.auth.mfa import MfaSecret
+from app.billing.membership import Membership
+from app.db import utcnow
 from app.extensions import db, limiter
 from tests.conftest import PASSWORD, TEST_SECRET, private_database
 
@@ -118,10 +120,23 @@ def make_patient() -> Callable[..., User]:
             "state": "NY",
             "timezone": "America/New_York",
         }
+        member = overrides.pop("member", True)
         data.update(overrides)
-        return accounts.register_patient(PatientSignup(**data), source="test")
+        patient = accounts.register_patient(PatientSignup(**data), source="test")
+        if member:  # most tests book visits that need a membership; billing tests ask for member=False
+            give_membership(patient)
+        return patient
 
     return make
+
+
+def give_membership(patient: User, status: str = "active", plan: str = "monthly") -> Membership:
+    row = Membership(patient_id=patient.id, customer_id=f"cus_test_{patient.id}",
+                     subscription_id=f"sub_test_{patient.id}", subscription_created=0, plan=plan, status=status,
+                     trial_used=True, updated_at=utcnow())  # fmt: skip
+    db.session.add(row)
+    db.session.commit()
+    return row
 
 
 @pytest.fixture

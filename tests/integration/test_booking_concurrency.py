@@ -22,7 +22,7 @@ from app.booking import service as booking
 from app.booking.schemas import AvailabilityPatch
 from app.extensions import db
 from tests.conftest import PASSWORD, TEST_SECRET
-from tests.integration.conftest import REAL_SESSION
+from tests.integration.conftest import REAL_SESSION, give_membership
 
 THREADS = 20
 
@@ -54,6 +54,7 @@ def live_app(app, tmp_path):
                     {"ids": created},
                 )
                 conn.execute(text("DELETE FROM care_team_members WHERE patient_id = ANY(:ids)"), {"ids": created})
+                conn.execute(text("DELETE FROM memberships WHERE patient_id = ANY(:ids)"), {"ids": created})
                 conn.execute(
                     text("DELETE FROM clinician_availability WHERE clinician_id = ANY(:ids)"), {"ids": created}
                 )
@@ -98,6 +99,7 @@ def _people(n_patients: int, created: list[int], tag: str) -> tuple[User, list[s
             source="test",
         )
         created.append(patient.id)
+        give_membership(patient)
         tokens.append(auth_service.issue_token(patient, timedelta(hours=1)))
     return clinician, tokens
 

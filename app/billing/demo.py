@@ -1,0 +1,150 @@
+"""The dummy backend's provider side: demo subscriptions and the events "Stripe" would send about
+them, handed to ``events.process`` — the very handlers real webhooks use. Demo only."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from app.billing import events
+from app.billing.backends import DummyBilling, SubscriptionState
+from app.billing.demo_store import DemoSubscription
+from app.billing.plans import PLANS, plan_for_price, price_id
+from app.errors import Conflict, NotFound
+from app.extensions import db
+
+ACTIONS = {
+    "cancel_at_period_end": "Cancel at the end of the period",
+    "resume": "Keep my membership (undo cancel)",
+    "switch_monthly": "Switch to monthly",
+    "switch_annual": "Switch to annual",
+    # Billing-admin simulations of what Stripe would do over time:
+    "end_trial": "Simulate: trial ends, first charge succeeds",
+    "fail_payment": "Simulate: a charge fails",
+    "pay": "Simulate: the failed charge is paid",
+    "trial_will_end": "Simulate: Stripe's 3-day trial reminder",
+    "cancel_now": "Simulate: subscription ends now",
+}
+PATIENT_ACTIONS = ("cancel_at_period_end", "resume", "switch_monthly", "switch_annual")
+
+
+def _config():
+    from flask import current_app
+
+    return current_app.config
+
+
+def _as_stripe(sub: DemoSubscription) -> dict[str, Any]:
+    return {
+        "id": sub.id, "object": "subscription", "customer": sub.customer, "status": sub.status,
+        "created": sub.created, "trial_end": sub.trial_end, "cancel_at_period_end": sub.cancel_at_period_end,
+        "canceled_at": sub.canceled_at, "metadata": {"patient_id": str(sub.patient_id)},
+        "items": {"object": "list", "data": [{"object": "subscription_item", "price": {"id": sub.price},
+                                              "current_period_end": sub.current_period_end}]},
+    }  # fmt: skip
+
+
+def state(subscription_id: str) -> SubscriptionState:
+    from app.billing.backends import subscription_state
+
+    sub = db.session.get(DemoSubscription, subscription_id)
+    if sub is None:
+        from app.billing.backends import ProviderError
+
+        raise ProviderError("No such demo subscription.")
+    return subscription_state(_as_stripe(sub))
+
+
+def subscription_for_session(session_id: str) -> DemoSubscription | None:
+    return db.session.scalar(select(DemoSubscription).where(DemoSubscription.session_id == session_id))
+
+
+def _event(kind: str, obj: dict[str, Any], now: datetime) -> dict[str, Any]:
+    return {"id": "evt_demo_" + secrets.token_hex(12), "object": "event", "type": kind,
+            "created": int(now.timestamp()), "livemode": False, "data": {"object": obj}}  # fmt: skip
+
+
+def _emit(kinds: list[tuple[str, dict[str, Any]]], now: datetime) -> None:
+    for kind, obj in kinds:
+        events.process(_event(kind, obj, now), now)
+
+
+def complete_checkout(token: str, now: datetime) -> tuple[str, str]:
+    """The patient pressed "Start" on the demo payment page: create the subscription and send what
+    Stripe sends. Returns (session id, where to go next). Completing twice does nothing more."""
+    dummy = DummyBilling()
+    data = dummy.read_token(token)
+    if data is None:
+        raise NotFound("That payment page has expired. Please start again from the pricing page.")
+    session_id = dummy.session_id(token)
+    if subscription_for_session(session_id) is None:
+        created = int(now.timestamp())
+        trial_days = int(data["trial"])
+        plan = plan_for_price(data["price"], _config()) or PLANS["monthly"]
+        period_end = now + (timedelta(days=trial_days) if trial_days else _period(plan.code))
+        sub = DemoSubscription(
+            id="sub_demo_" + hashlib.sha256(session_id.encode()).hexdigest()[:20], session_id=session_id,
+            customer=data["c"], patient_id=int(data["p"]), price=data["price"],
+            status="trialing" if trial_days else "active", created=created,
+            trial_end=int(period_end.timestamp()) if trial_days else None,
+            current_period_end=int(period_end.timestamp()), cancel_at_period_end=False,
+        )  # fmt: skip
+        db.session.add(sub)
+        db.session.commit()
+        session = {"id": session_id, "object": "checkout.session", "mode": "subscription", "status": "complete",
+                   "client_reference_id": str(data["p"]), "customer": data["c"], "subscription": sub.id}  # fmt: skip
+        _emit([("checkout.session.completed", session), ("customer.subscription.created", _as_stripe(sub))], now)
+    return session_id, str(data["ok"]).replace("{CHECKOUT_SESSION_ID}", session_id)
+
+
+def _period(plan_code: str) -> timedelta:
+    return timedelta(days=365) if plan_code == "annual" else timedelta(days=30)
+
+
+def current_for(patient_id: int) -> DemoSubscription | None:
+    return db.session.scalar(
+        select(DemoSubscription).where(DemoSubscription.patient_id == patient_id)
+        .order_by(DemoSubscription.created.desc(), DemoSubscription.id.desc()).limit(1)
+    )  # fmt: skip
+
+
+def act(patient_id: int, action: str, now: datetime) -> str:
+    """Change a demo subscription as Stripe (its portal, or time passing) would, and send the events."""
+    sub = current_for(patient_id)
+    if sub is None or action not in ACTIONS:
+        raise NotFound("No demo subscription to change.")
+    if sub.status == "canceled":
+        raise Conflict("This membership has ended. Start a new one from the pricing page.")
+    stamp = int(now.timestamp())
+    plan = plan_for_price(sub.price, _config()) or PLANS["monthly"]
+    extra: list[tuple[str, dict[str, Any]]] = []
+    if action == "cancel_at_period_end":
+        sub.cancel_at_period_end = True
+    elif action == "resume":
+        sub.cancel_at_period_end = False
+    elif action in ("switch_monthly", "switch_annual"):
+        sub.price = price_id(PLANS[action.removeprefix("switch_")], _config())
+    elif action in ("end_trial", "pay"):
+        sub.status = "active"
+        sub.current_period_end = int((now + _period(plan.code)).timestamp())
+        extra.append(("invoice.paid", _invoice(sub, stamp)))
+    elif action == "fail_payment":
+        sub.status = "past_due"
+        extra.append(("invoice.payment_failed", _invoice(sub, stamp)))
+    elif action == "trial_will_end":
+        extra.append(("customer.subscription.trial_will_end", {"id": sub.id, "object": "subscription"}))
+    elif action == "cancel_now":
+        sub.status, sub.canceled_at, sub.cancel_at_period_end = "canceled", stamp, False
+    db.session.commit()
+    kind = "customer.subscription.deleted" if action == "cancel_now" else "customer.subscription.updated"
+    _emit([*extra, (kind, _as_stripe(sub))] if action != "trial_will_end" else extra, now)
+    return ACTIONS[action]
+
+
+def _invoice(sub: DemoSubscription, stamp: int) -> dict[str, Any]:
+    return {"id": f"in_demo_{sub.id[-8:]}_{stamp}", "object": "invoice", "customer": sub.customer,
+            "parent": {"subscription_details": {"subscription": sub.id}}}  # fmt: skip

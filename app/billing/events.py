@@ -1,0 +1,126 @@
+"""Applying Stripe events exactly once, in any order.
+
+The event id is inserted under its primary key in the same transaction as the event's effect, so a
+repeated delivery (even five at once) changes nothing. The effect never trusts the event's copy of
+the subscription: it re-reads the subscription from the provider and stores that, which makes the
+final state equal the provider's whatever order the events came in. The dummy backend feeds its
+demo events through this same function.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from app.billing import notices
+from app.billing.backends import ProviderError, backend
+from app.billing.service import membership_of, sync, write_lock
+from app.billing.stripe_event import StripeEvent
+from app.extensions import db
+
+SUBSCRIPTION_EVENTS = {
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.subscription.paused",
+    "customer.subscription.resumed",
+    "customer.subscription.trial_will_end",
+}
+INVOICE_EVENTS = {"invoice.paid", "invoice.payment_failed", "invoice.payment_succeeded"}
+
+
+def _get(obj: Any, *path: str) -> Any:
+    for name in path:
+        if not isinstance(obj, dict) or obj.get(name) is None:
+            return None
+        obj = obj[name]
+    return obj
+
+
+def _id(value: Any) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) and value else None
+
+
+def invoice_subscription(invoice: dict) -> str | None:
+    """Current API versions put it under parent.subscription_details; older ones at the top."""
+    return _id(_get(invoice, "parent", "subscription_details", "subscription")) or _id(invoice.get("subscription"))
+
+
+def _effect(event: dict, now: datetime) -> tuple[str, int | None, str]:
+    kind, obj = event["type"], _get(event, "data", "object") or {}
+    if kind == "checkout.session.completed":
+        sub_id, hint = _id(obj.get("subscription")), obj.get("client_reference_id")
+        patient_hint = int(hint) if isinstance(hint, str) and hint.isdigit() else None
+    elif kind in SUBSCRIPTION_EVENTS:
+        sub_id, patient_hint = _id(obj.get("id")), None
+    elif kind in INVOICE_EVENTS:
+        sub_id, patient_hint = invoice_subscription(obj), None
+    else:
+        return "ignored", None, "event type not used"
+    if not sub_id:
+        return "ignored", None, "no subscription in the event"
+    state = backend().subscription(sub_id)
+    row = sync(state, now, patient_hint=patient_hint)
+    if row is None:
+        return "ignored", None, f"no patient for subscription {sub_id}"
+    detail = f"{sub_id} is {state.status}"
+    if kind == "customer.subscription.trial_will_end" and state.status == "trialing":
+        notices.trial_ending(row, now)
+    if kind == "invoice.payment_failed":
+        row.last_payment_failed_at = now
+        notices.payment_failed(row, _id(obj.get("id")) or event["id"], now)
+        detail += "; payment failed"
+    return "processed", row.patient_id, detail
+
+
+def process(event: dict, now: datetime, *, again: bool = False) -> str:
+    """Apply one verified event. Returns ``processed``, ``ignored``, ``duplicate`` or raises
+    ``ProviderError`` (the event is then kept as ``failed``: Stripe's retry, or a billing admin's
+    re-process, applies it later)."""
+    event_id = str(event.get("id") or "")
+    if not event_id or not isinstance(event.get("type"), str):
+        return "ignored"
+    write_lock()
+    row = db.session.get(StripeEvent, event_id, with_for_update=True)
+    if row is not None and row.outcome != "failed" and not again:
+        db.session.rollback()
+        return "duplicate"
+    if row is None:
+        row = StripeEvent(id=event_id, type=event["type"][:100], created=int(event.get("created") or 0),
+                          payload=json.dumps(event), received_at=now, outcome="failed", attempts=0)  # fmt: skip
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+        except IntegrityError:  # the same event, delivered concurrently, got in first
+            db.session.rollback()
+            return "duplicate"
+    row.attempts += 1
+    try:
+        with db.session.begin_nested():
+            outcome, patient_id, detail = _effect(event, now)
+    except ProviderError as exc:
+        row.outcome, row.detail = "failed", f"provider unavailable: {exc.message}"
+        db.session.commit()
+        raise
+    row.outcome, row.detail, row.patient_id, row.processed_at = outcome, detail, patient_id, now
+    db.session.commit()
+    return outcome
+
+
+def reprocess(event_id: str, now: datetime) -> str:
+    row = db.session.get(StripeEvent, event_id)
+    if row is None:
+        from app.errors import NotFound
+
+        raise NotFound("No such event.")
+    return process(json.loads(row.payload), now, again=True)
+
+
+def latest_failure(patient_id: int):
+    row = membership_of(patient_id)
+    return row.last_payment_failed_at if row else None

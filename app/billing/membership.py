@@ -1,0 +1,33 @@
+"""A patient's membership: our copy of their Stripe subscription, one row per patient."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, UTCDateTime
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    customer_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    subscription_id: Mapped[str | None] = mapped_column(String(255), unique=True)
+    # Stripe's own creation time of the subscription held here: a late event about an older
+    # subscription of the same patient must not replace a newer one.
+    subscription_created: Mapped[int | None] = mapped_column(Integer)
+    plan: Mapped[str | None] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(30), default="none")
+    trial_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    current_period_end: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
+    canceled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # One free trial per patient, ever: set as soon as Stripe reports a subscription with a trial.
+    trial_used: Mapped[bool] = mapped_column(Boolean, default=False)
+    converted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_payment_failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,185 @@
+"""Billing pages: pricing, checkout, the patient's membership, the demo payment pages, and the
+billing console (billing data only)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app import access
+from app.accounts.roles import Role
+from app.billing import demo, events, report, service
+from app.billing.backends import DummyBilling
+from app.billing.membership import Membership
+from app.billing.plans import PLANS
+from app.db import utcnow
+from app.errors import DomainError
+from app.extensions import db
+from app.web.pages import page
+
+bp = Blueprint("billing", __name__)
+PATIENT = access.roles(Role.PATIENT)
+BILLING_STAFF = access.roles(Role.BILLING_ADMIN, Role.ADMIN)
+
+
+def safe_next(value: str | None) -> str | None:
+    """Only a path on this site: never an open redirect."""
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value or len(value) > 2000:
+        return None
+    return value
+
+
+def _demo_only() -> None:
+    if current_app.config["BILLING_BACKEND"] != "dummy":
+        abort(404)
+
+
+@page(bp, "/pricing", access_rule=access.PUBLIC)
+def pricing():
+    is_patient = current_user.is_authenticated and current_user.role == Role.PATIENT.value
+    summary = service.summary(current_user) if is_patient else None
+    return render_template("billing/pricing.html", plans=list(PLANS.values()), summary=summary,
+                           trial=summary["trial_available"] if summary else True, now=utcnow(),
+                           next=safe_next(request.args.get("next")), is_patient=is_patient,
+                           timedelta=timedelta)  # fmt: skip
+
+
+@page(bp, "/billing/checkout", access_rule=PATIENT, methods=["POST"])
+def checkout():
+    plan = request.form.get("plan", "")
+    target = safe_next(request.form.get("next"))
+    base = current_app.config["PUBLIC_BASE_URL"]
+    back = url_for("billing.pricing", next=target)
+    success = base + url_for("billing.success", next=target) + ("&" if target else "?")
+    try:
+        url = service.start_checkout(current_user, plan, now=utcnow(), cancel_url=base + back,
+                                     success_url=success + "session_id={CHECKOUT_SESSION_ID}")  # fmt: skip
+    except service.AlreadyMember as exc:
+        flash(exc.message, "info")
+        return redirect(url_for("billing.membership"))
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(back)
+    return redirect(url)
+
+
+@page(bp, "/billing/success", access_rule=PATIENT)
+def success():
+    session_id = request.args.get("session_id", "")[:255]
+    try:
+        row = service.sync_checkout(current_user, session_id, utcnow()) if session_id else None
+    except DomainError:
+        row = None  # the webhook will bring it; say so below
+    if row is not None and row.status in ("trialing", "active"):
+        flash("Your membership has started." + (" Your free trial is on." if row.status == "trialing" else ""),
+              "success")  # fmt: skip
+    else:
+        flash("Thank you. We are confirming your payment; this page updates in a moment.", "info")
+    return redirect(safe_next(request.args.get("next")) or url_for("billing.membership"))
+
+
+@page(bp, "/membership", access_rule=PATIENT)
+def membership():
+    return render_template("billing/membership.html", summary=service.summary(current_user),
+                           plans=PLANS, demo_actions=[(a, demo.ACTIONS[a]) for a in demo.PATIENT_ACTIONS])  # fmt: skip
+
+
+@page(bp, "/billing/portal", access_rule=PATIENT, methods=["POST"])
+def portal():
+    base = current_app.config["PUBLIC_BASE_URL"]
+    try:
+        return redirect(service.portal_url(current_user, base + url_for("billing.membership")))
+    except DomainError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("billing.membership"))
+
+
+# --- demo payment pages (BILLING_BACKEND=dummy) ---------------------------------------------------
+
+
+@page(bp, "/billing/demo/checkout/<token>", access_rule=PATIENT, methods=["GET", "POST"])
+def demo_checkout(token: str):
+    _demo_only()
+    data = DummyBilling().read_token(token)
+    if data is None or int(data.get("p", 0)) != current_user.id:
+        abort(404)
+    if request.method == "POST":
+        try:
+            _, target = demo.complete_checkout(token, utcnow())
+        except DomainError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("billing.pricing"))
+        return redirect(target)
+    plan = next((p for p in PLANS.values() if data["price"].endswith(p.code) or data["price"] ==
+                 current_app.config.get(p.price_setting)), PLANS["monthly"])  # fmt: skip
+    return render_template("billing/demo_checkout.html", plan=plan, trial_days=int(data["trial"]), token=token,
+                           back=data["back"], now=utcnow(), timedelta=timedelta)  # fmt: skip
+
+
+@page(bp, "/billing/demo/portal", access_rule=PATIENT, methods=["GET", "POST"])
+def demo_portal():
+    _demo_only()
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        if action not in demo.PATIENT_ACTIONS:
+            abort(400, description="Unknown action.")
+        try:
+            flash("Done: " + demo.act(current_user.id, action, utcnow()).lower() + ".", "success")
+        except DomainError as exc:
+            flash(exc.message, "error")
+        return redirect(url_for("billing.membership"))
+    return redirect(url_for("billing.membership"))
+
+
+# --- the billing console ---------------------------------------------------------------------------
+
+
+@page(bp, "/billing/admin", access_rule=BILLING_STAFF)
+def console():
+    search = request.args.get("q", "")[:100]
+    status = request.args.get("status", "")
+    if status not in ("", *report.COUNTED, "unpaid", "incomplete"):
+        status = ""
+    outcome = request.args.get("outcome", "")
+    if outcome not in ("", "processed", "ignored", "failed"):
+        outcome = ""
+    return render_template(
+        "billing/console.html", figures=report.figures(utcnow()), subscribers=report.subscribers(search, status),
+        failed=report.failed_payments(), events=report.event_log(outcome), q=search, status=status,
+        outcome=outcome, plans=PLANS, demo_actions=[(k, v) for k, v in demo.ACTIONS.items()
+                                                    if k not in demo.PATIENT_ACTIONS],
+    )  # fmt: skip
+
+
+@page(bp, "/billing/admin/subscribers.csv", access_rule=BILLING_STAFF)
+def subscribers_csv() -> Response:
+    status = request.args.get("status", "")
+    body = report.subscribers_csv(request.args.get("q", "")[:100], status if status in report.COUNTED else "")
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=subscribers.csv"})  # fmt: skip
+
+
+@page(bp, "/billing/admin/events/<event_id>/reprocess", access_rule=BILLING_STAFF, methods=["POST"])
+def reprocess(event_id: str):
+    try:
+        outcome = events.reprocess(event_id[:255], utcnow())
+        flash(f"Event {event_id} re-processed: {outcome}.", "success")
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("billing.console", _anchor="events"))
+
+
+@page(bp, "/billing/admin/demo/<int:membership_id>", access_rule=BILLING_STAFF, methods=["POST"])
+def demo_simulate(membership_id: int):
+    _demo_only()
+    row = db.session.get(Membership, membership_id)
+    action = request.form.get("action", "")
+    if row is None or action not in demo.ACTIONS or action in demo.PATIENT_ACTIONS:
+        abort(404)
+    try:
+        flash("Simulated: " + demo.act(row.patient_id, action, utcnow()).removeprefix("Simulate: ") + ".", "success")
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("billing.console"))

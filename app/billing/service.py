@@ -1,0 +1,184 @@
+"""Membership use cases. Each owns its transaction; callers pass ``now``; nothing reads flask.request.
+
+The local ``Membership`` row is a copy of the provider's subscription, replaced wholesale by
+``sync`` from a fresh read — never patched field by field from an event, whose copy may be stale.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.accounts.user import User
+from app.billing.backends import SubscriptionState, backend
+from app.billing.membership import Membership
+from app.billing.plans import MEMBER_STATUSES, PLANS, Plan, plan_for_price, price_id
+from app.errors import Conflict, Invalid
+from app.extensions import db
+
+
+class AlreadyMember(Conflict):
+    code = "already_member"
+    message = "You already have a membership. You can change or cancel it from your membership page."
+
+
+class NoMembership(Conflict):
+    code = "no_membership"
+    message = "You have no membership to manage yet."
+
+
+def ts(value: int | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(int(value), UTC)
+
+
+def write_lock() -> None:
+    """SQLite: take the write lock at BEGIN (read-then-write use cases must not interleave).
+    PostgreSQL relies on row locks and unique keys instead."""
+    if db.engine.dialect.name == "sqlite":
+        db.session.rollback()
+        db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+def membership_of(patient_id: int) -> Membership | None:
+    return db.session.scalar(select(Membership).where(Membership.patient_id == patient_id))
+
+
+def _locked_membership(patient_id: int, now: datetime) -> Membership:
+    query = select(Membership).where(Membership.patient_id == patient_id).with_for_update()
+    row = db.session.scalar(query)
+    if row is not None:
+        return row
+    try:
+        with db.session.begin_nested():
+            db.session.add(Membership(patient_id=patient_id, status="none", updated_at=now))
+    except IntegrityError:
+        pass  # a concurrent transaction created it first; the locking read below waits for it
+    return db.session.scalar(query.execution_options(populate_existing=True))
+
+
+def is_member(patient: User) -> bool:
+    row = membership_of(patient.id)
+    return row is not None and row.status in MEMBER_STATUSES
+
+
+def trial_available(patient: User) -> bool:
+    row = membership_of(patient.id)
+    return row is None or not (row.trial_used or row.subscription_id)
+
+
+def get_plan(code: str) -> Plan:
+    plan = PLANS.get(code)
+    if plan is None:
+        raise Invalid({"plan": f"must be one of: {', '.join(PLANS)}"})
+    return plan
+
+
+def _price(plan: Plan) -> str:
+    from flask import current_app
+
+    return price_id(plan, current_app.config)
+
+
+def start_checkout(patient: User, plan_code: str, *, success_url: str, cancel_url: str, now: datetime) -> str:
+    """The payment page for ``plan_code``. One free trial per patient: anyone who has had a trial (or
+    any subscription) is charged from day one. Provider errors leave at most a customer id behind,
+    never a membership."""
+    plan = get_plan(plan_code)
+    write_lock()
+    row = _locked_membership(patient.id, now)
+    if row.status in MEMBER_STATUSES or row.status == "past_due":
+        db.session.rollback()
+        raise AlreadyMember()
+    provider = backend()
+    if not row.customer_id:
+        customer = provider.create_customer(patient.id, patient.email)
+        row.customer_id, row.updated_at = customer, now
+    customer_id = row.customer_id
+    trial_days = None if (row.trial_used or row.subscription_id) else plan.trial_days
+    db.session.commit()
+    urls = hashlib.sha256(f"{success_url}|{cancel_url}".encode()).hexdigest()[:16]
+    # A double click (or a retried request) within ten minutes gets the same Checkout Session back.
+    key = f"checkout:{patient.id}:{plan.code}:{trial_days or 0}:{int(now.timestamp()) // 600}:{urls}"
+    session = provider.create_checkout(customer=customer_id, patient_id=patient.id, price=_price(plan),
+                                       trial_days=trial_days, success_url=success_url, cancel_url=cancel_url,
+                                       idempotency_key=key)  # fmt: skip
+    if not session.url:
+        raise AlreadyMember("The payment page could not be opened. Please try again.")
+    return session.url
+
+
+def sync(state: SubscriptionState, now: datetime, patient_hint: int | None = None) -> Membership | None:
+    """Store the provider's current view of a subscription on its patient's membership (in the
+    caller's transaction). A subscription older than the one already held is not allowed to
+    replace it."""
+    patient_id = state.patient_id or patient_hint
+    if patient_id is None:
+        patient_id = db.session.scalar(select(Membership.patient_id).where(Membership.customer_id == state.customer))
+    if patient_id is None or db.session.get(User, patient_id) is None:
+        return None
+    row = _locked_membership(patient_id, now)
+    if row.subscription_id and row.subscription_id != state.id and (row.subscription_created or 0) > state.created:
+        return row
+    plan = plan_for_price(state.price, _config())
+    row.subscription_id, row.subscription_created = state.id, state.created
+    row.customer_id = row.customer_id or state.customer
+    row.plan = plan.code if plan else row.plan
+    row.status = state.status
+    row.trial_end = ts(state.trial_end)
+    row.current_period_end = ts(state.current_period_end)
+    row.cancel_at_period_end = state.cancel_at_period_end
+    row.canceled_at = ts(state.canceled_at)
+    if state.trial_end is not None:
+        row.trial_used = True
+    if state.status == "active" and state.trial_end is not None and row.converted_at is None:
+        row.converted_at = now
+    row.updated_at = now
+    db.session.flush()
+    return row
+
+
+def _config():
+    from flask import current_app
+
+    return current_app.config
+
+
+def sync_checkout(patient: User, session_id: str, now: datetime) -> Membership | None:
+    """After the payment page: read the session back at once so the patient need not wait for the
+    webhook (which then changes nothing)."""
+    provider = backend()
+    session = provider.checkout(session_id)
+    if session.status != "complete" or not session.subscription or session.client_reference_id != str(patient.id):
+        return membership_of(patient.id)
+    state = provider.subscription(session.subscription)
+    write_lock()
+    row = sync(state, now, patient_hint=patient.id)
+    db.session.commit()
+    return row
+
+
+def portal_url(patient: User, return_url: str) -> str:
+    row = membership_of(patient.id)
+    if row is None or not row.customer_id or not row.subscription_id:
+        raise NoMembership()
+    return backend().portal_url(row.customer_id, return_url)
+
+
+def summary(patient: User) -> dict:
+    """The patient's membership as the API and the dashboard show it."""
+    row = membership_of(patient.id)
+    if row is None or not row.subscription_id:
+        return {"status": "none", "plan": None, "trial_end": None, "current_period_end": None,
+                "cancel_at_period_end": False, "trial_available": trial_available(patient)}  # fmt: skip
+    return {
+        "status": row.status,
+        "plan": row.plan,
+        "trial_end": row.trial_end,
+        "current_period_end": row.current_period_end,
+        "cancel_at_period_end": row.cancel_at_period_end,
+        "trial_available": False,
+        "payment_failed": row.status in ("past_due", "unpaid"),
+    }
