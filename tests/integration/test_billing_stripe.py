@@ -1,0 +1,291 @@
+"""Billing against the real stripe SDK and a fake Stripe on 127.0.0.1: the Checkout request's shape,
+signatures computed as Stripe computes them, the lifecycle, duplicates, disorder, the second-trial
+rule and provider errors."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+
+import pytest
+from flask.testing import FlaskClient
+
+from app.billing.membership import Membership
+from app.billing.stripe_event import StripeEvent
+from app.extensions import db
+from app.notifications.outbox_message import OutboxMessage
+from tests.fakes.stripe_server import FakeStripe
+from tests.integration.conftest import REAL_SESSION
+
+PRICE_MONTHLY, PRICE_ANNUAL = "price_monthly_test_1299", "price_annual_test_6999"
+
+
+@pytest.fixture
+def fake():
+    server = FakeStripe()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def stripe_mode(app, fake, monkeypatch):
+    for key, value in {
+        "BILLING_BACKEND": "stripe", "STRIPE_SECRET_KEY": "sk_test_fake_0123456789",
+        "STRIPE_WEBHOOK_SECRET": fake.webhook_secret, "STRIPE_API_BASE": fake.base_url,
+        "STRIPE_PRICE_MONTHLY": PRICE_MONTHLY, "STRIPE_PRICE_ANNUAL": PRICE_ANNUAL,
+    }.items():  # fmt: skip
+        monkeypatch.setitem(app.config, key, value)
+    return fake
+
+
+def _deliver(client, fake: FakeStripe, event: dict, *, secret: str | None = None, timestamp: int | None = None):
+    payload = json.dumps(event)
+    header = fake.sign(payload, timestamp) if secret is None else FakeStripe(webhook_secret=secret).sign(payload)
+    return client.post("/billing/stripe/webhook", data=payload, headers={"Stripe-Signature": header},
+                       content_type="application/json")  # fmt: skip
+
+
+def _membership(patient) -> Membership | None:
+    db.session.expire_all()
+    return db.session.scalar(db.select(Membership).where(Membership.patient_id == patient.id))
+
+
+def _checkout(client, headers, plan="monthly"):
+    response = client.post("/api/v1/billing/checkout", json={"plan": plan}, headers=headers)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["url"]
+
+
+def test_checkout_request_carries_mode_price_trial_and_patient(client, stripe_mode, make_patient, auth_headers):
+    patient = make_patient(member=False)
+    url = _checkout(client, auth_headers(patient), "annual")
+    (method, path, form, headers) = next(r for r in stripe_mode.requests if r[1] == "/v1/checkout/sessions")
+    assert url.startswith("https://checkout.stripe.test/")
+    assert form["mode"] == "subscription" and form["client_reference_id"] == str(patient.id)
+    assert form["line_items"] == [{"price": PRICE_ANNUAL, "quantity": "1"}]
+    assert form["subscription_data"]["trial_period_days"] == "14"
+    assert form["subscription_data"]["metadata"] == {"patient_id": str(patient.id)}
+    assert form["customer"].startswith("cus_") and "{CHECKOUT_SESSION_ID}" in form["success_url"]
+    assert headers["idempotency-key"].startswith(f"checkout:{patient.id}:annual:14:")
+    customer_call = next(r for r in stripe_mode.requests if r[1] == "/v1/customers")
+    assert customer_call[3]["idempotency-key"] == f"customer:{patient.id}"
+    assert "name" not in customer_call[2]  # the processor gets an e-mail address, nothing more about the person
+
+
+def test_double_click_gives_one_checkout_session(client, stripe_mode, make_patient, auth_headers):
+    patient = make_patient(member=False)
+    first, second = _checkout(client, auth_headers(patient)), _checkout(client, auth_headers(patient))
+    assert first == second and len(stripe_mode.sessions) == 1 and len(stripe_mode.customers) == 1
+
+
+def _start_trial(client, fake, patient, headers, plan="monthly"):
+    _checkout(client, headers, plan)
+    session_id = list(fake.sessions)[-1]
+    session = fake.complete_checkout(session_id)
+    response = _deliver(client, fake, fake.event("checkout.session.completed", session))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return session["subscription"]
+
+
+def test_lifecycle_trialing_active_past_due_canceled(client, stripe_mode, make_patient, auth_headers):
+    patient = make_patient(member=False, phone="+12125550142", sms_opt_in=True)
+    headers = auth_headers(patient)
+    sub_id = _start_trial(client, stripe_mode, patient, headers)
+    assert client.get("/api/v1/billing/subscription", headers=headers).get_json()["status"] == "trialing"
+    steps = [
+        ("invoice.paid", {"status": "active", "current_period_end": int(time.time()) + 30 * 86400}, "active"),
+        ("invoice.payment_failed", {"status": "past_due"}, "past_due"),
+        ("customer.subscription.deleted", {"status": "canceled", "canceled_at": int(time.time())}, "canceled"),
+    ]
+    for kind, changes, expected in steps:
+        sub = stripe_mode.update_subscription(sub_id, **changes)
+        obj = sub if kind.startswith("customer.") else {
+            "id": "in_" + kind[-6:], "object": "invoice", "customer": sub["customer"],
+            "parent": {"subscription_details": {"subscription": sub_id}}}  # fmt: skip
+        assert _deliver(client, stripe_mode, stripe_mode.event(kind, obj)).status_code == 200
+        body = client.get("/api/v1/billing/subscription", headers=headers).get_json()
+        assert body["status"] == expected, kind
+    row = _membership(patient)
+    assert row.converted_at is not None and row.last_payment_failed_at is not None and row.plan == "monthly"
+    texts = list(db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.kind == "payment_failed")))
+    assert len(texts) == 1 and texts[0].status == "queued"
+
+
+def test_trial_will_end_texts_once_without_clinical_words(client, stripe_mode, make_patient, auth_headers):
+    patient = make_patient(member=False, phone="+12125550142", sms_opt_in=True)
+    sub_id = _start_trial(client, stripe_mode, patient, auth_headers(patient))
+    event = stripe_mode.event("customer.subscription.trial_will_end", stripe_mode.subscriptions[sub_id])
+    for _ in range(2):
+        assert _deliver(client, stripe_mode, event).status_code == 200
+    again = stripe_mode.event("customer.subscription.trial_will_end", stripe_mode.subscriptions[sub_id])
+    assert _deliver(client, stripe_mode, again).status_code == 200  # a new event id, the same notice
+    (text,) = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.kind == "trial_ending"))
+    assert "$12.99" in text.body and "free trial ends" in text.body
+    assert not any(w in text.body.lower() for w in ("therap", "psychiatr", "medication"))
+
+
+def test_bad_or_stale_signature_is_400_and_changes_nothing(client, stripe_mode, make_patient, auth_headers):
+    patient = make_patient(member=False)
+    _checkout(client, auth_headers(patient))
+    session = stripe_mode.complete_checkout(list(stripe_mode.sessions)[-1])
+    event = stripe_mode.event("checkout.session.completed", session)
+    assert _deliver(client, stripe_mode, event, secret="whsec_someone_else_entirely_0000000000").status_code == 400
+    assert _deliver(client, stripe_mode, event, timestamp=int(time.time()) - 301).status_code == 400
+    unsigned = client.post("/billing/stripe/webhook", data=json.dumps(event), content_type="application/json")
+    assert unsigned.status_code == 400
+    tampered = json.dumps(event)
+    header = stripe_mode.sign(tampered)
+    response = client.post("/billing/stripe/webhook", data=tampered.replace("complete", "expired"),
+                           headers={"Stripe-Signature": header}, content_type="application/json")  # fmt: skip
+    assert response.status_code == 400
+    assert _membership(patient).status == "none" and db.session.scalar(db.select(db.func.count(StripeEvent.id))) == 0
+    assert _deliver(client, stripe_mode, event, timestamp=int(time.time()) - 250).status_code == 200
+
+
+def test_a_second_trial_is_never_given(client, stripe_mode, make_patient, auth_headers):
+    patient = make_patient(member=False)
+    headers = auth_headers(patient)
+    sub_id = _start_trial(client, stripe_mode, patient, headers)
+    sub = stripe_mode.update_subscription(sub_id, status="canceled", canceled_at=int(time.time()))
+    _deliver(client, stripe_mode, stripe_mode.event("customer.subscription.deleted", sub))
+    assert _membership(patient).status == "canceled"
+    _checkout(client, headers, "annual")
+    forms = [r[2] for r in stripe_mode.requests if r[1] == "/v1/checkout/sessions"]
+    assert forms[0]["subscription_data"]["trial_period_days"] == "7"
+    assert "trial_period_days" not in forms[-1]["subscription_data"]
+    assert client.get("/pricing", headers=headers).status_code == 200
+
+
+def test_provider_error_is_a_clear_message_and_no_membership(client, stripe_mode, make_patient, auth_headers):
+    patient = make_patient(member=False)
+    stripe_mode.fail_next.extend([500, 500, 500])  # the SDK retries twice, then gives up
+    response = client.post("/api/v1/billing/checkout", json={"plan": "monthly"}, headers=auth_headers(patient))
+    assert response.status_code == 502 and response.get_json()["error"] == "payment_provider_error"
+    assert "Nothing was charged" in response.get_json()["message"]
+    row = _membership(patient)
+    assert row is None or (row.status == "none" and row.subscription_id is None)
+    assert _checkout(client, auth_headers(patient)).startswith("https://")
+
+
+def test_provider_down_during_webhook_keeps_event_for_retry(client, stripe_mode, make_patient, auth_headers):
+    patient = make_patient(member=False)
+    _checkout(client, auth_headers(patient))
+    session = stripe_mode.complete_checkout(list(stripe_mode.sessions)[-1])
+    event = stripe_mode.event("checkout.session.completed", session)
+    stripe_mode.fail_next.extend([503, 503, 503])
+    assert _deliver(client, stripe_mode, event).status_code == 503
+    row = db.session.get(StripeEvent, event["id"])
+    assert row.outcome == "failed" and _membership(patient).status == "none"
+    assert _deliver(client, stripe_mode, event).status_code == 200  # Stripe's retry
+    db.session.refresh(row)
+    assert row.outcome == "processed" and row.attempts == 2 and _membership(patient).status == "trialing"
+
+
+def test_shuffled_events_end_in_stripes_final_state(client, stripe_mode, make_patient, auth_headers):
+    patient = make_patient(member=False)
+    sub_id = _start_trial(client, stripe_mode, patient, auth_headers(patient))
+    history = []
+    for changes in ({"status": "active"}, {"status": "past_due"}, {"status": "active"},
+                    {"cancel_at_period_end": True}):  # fmt: skip
+        history.append(stripe_mode.event("customer.subscription.updated",
+                                         stripe_mode.update_subscription(sub_id, **changes)))  # fmt: skip
+    for seed in range(5):
+        order = history * 3
+        random.Random(seed).shuffle(order)
+        for event in order:
+            assert _deliver(client, stripe_mode, event).status_code == 200
+        row = _membership(patient)
+        assert (row.status, row.cancel_at_period_end) == ("active", True), seed
+
+
+def test_an_old_subscription_never_replaces_a_newer_one(client, stripe_mode, make_patient, auth_headers):
+    patient = make_patient(member=False)
+    headers = auth_headers(patient)
+    old = _start_trial(client, stripe_mode, patient, headers)
+    old_sub = stripe_mode.update_subscription(old, status="canceled", canceled_at=int(time.time()), created=1)
+    _deliver(client, stripe_mode, stripe_mode.event("customer.subscription.deleted", old_sub))
+    _checkout(client, headers, "annual")
+    session = stripe_mode.complete_checkout(list(stripe_mode.sessions)[-1])
+    _deliver(client, stripe_mode, stripe_mode.event("checkout.session.completed", session))
+    late = stripe_mode.event("customer.subscription.updated", old_sub)
+    assert _deliver(client, stripe_mode, late).status_code == 200
+    row = _membership(patient)
+    assert row.subscription_id == session["subscription"] and row.status == "active" and row.plan == "annual"
+
+
+def test_success_page_syncs_without_waiting_for_the_webhook(client, stripe_mode, make_patient, browser_login):
+    patient = make_patient(member=False)
+    browser_login(patient)
+    from tests.integration.conftest import csrf_token_from
+
+    token = csrf_token_from(client.get("/pricing").get_data(as_text=True))
+    go = client.post("/billing/checkout", data={"plan": "monthly", "csrf_token": token})
+    assert go.status_code == 302 and go.headers["Location"].startswith("https://checkout.stripe.test/")
+    session = stripe_mode.complete_checkout(list(stripe_mode.sessions)[-1])
+    done = client.get(f"/billing/success?session_id={session['id']}")
+    assert done.status_code == 302 and _membership(patient).status == "trialing"
+    portal = client.post("/billing/portal", data={"csrf_token": token})
+    assert portal.status_code == 302 and portal.headers["Location"].startswith("https://billing.stripe.test/")
+
+
+@pytest.fixture
+def committed(app, fake, monkeypatch):
+    """Real commits from several threads (PostgreSQL): the test cleans up what it made."""
+    if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        pytest.skip("concurrent deliveries are proven on PostgreSQL (SQLite serialises writers anyway)")
+    swapped = db.session
+    db.session = REAL_SESSION
+    made: list[int] = []
+    yield made
+    from sqlalchemy import text
+
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM stripe_events WHERE patient_id = ANY(:ids)"), {"ids": made})
+        conn.execute(text("DELETE FROM memberships WHERE patient_id = ANY(:ids)"), {"ids": made})
+        conn.execute(text("DELETE FROM users WHERE id = ANY(:ids)"), {"ids": made})
+    db.session.remove()
+    db.session = swapped
+
+
+def test_the_same_event_five_times_at_once_has_one_effect(app, stripe_mode, committed, make_patient):
+    patient = make_patient(member=False, phone="+12125550142", sms_opt_in=True)
+    committed.append(patient.id)
+    customer = "cus_race_" + str(patient.id)
+    db.session.add(Membership(patient_id=patient.id, customer_id=customer, status="none", updated_at=db.func.now()))
+    db.session.commit()
+    stripe_mode.sessions["cs_race"] = {"id": "cs_race", "customer": customer, "client_reference_id": str(patient.id),
+                                       "line_items": [{"price": PRICE_MONTHLY}],
+                                       "subscription_data": {"trial_period_days": "7",
+                                                             "metadata": {"patient_id": str(patient.id)}}}  # fmt: skip
+    session = stripe_mode.complete_checkout("cs_race")
+    sub = stripe_mode.update_subscription(session["subscription"], status="past_due")
+    invoice = {"id": "in_race", "object": "invoice", "customer": customer,
+               "parent": {"subscription_details": {"subscription": sub["id"]}}}  # fmt: skip
+    event = stripe_mode.event("invoice.payment_failed", invoice)
+    payload = json.dumps(event)
+    barrier, statuses = threading.Barrier(5), []
+
+    def deliver() -> None:
+        client = FlaskClient(app, app.response_class)  # a plain client: each thread its own request context
+        barrier.wait()
+        response = client.post("/billing/stripe/webhook", data=payload, content_type="application/json",
+                               headers={"Stripe-Signature": stripe_mode.sign(payload)})  # fmt: skip
+        statuses.append((response.status_code, response.get_json()["outcome"]))
+
+    threads = [threading.Thread(target=deliver) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(statuses) == [(200, "duplicate")] * 4 + [(200, "processed")]
+    with app.app_context():
+        rows = db.session.scalars(db.select(StripeEvent).where(StripeEvent.id == event["id"])).all()
+        assert len(rows) == 1 and rows[0].attempts == 1
+        texts = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.patient_id == patient.id)).all()
+        assert [t.kind for t in texts] == ["payment_failed"]
+        from sqlalchemy import text
+
+        db.session.execute(text("DELETE FROM outbox_messages WHERE patient_id = :p"), {"p": patient.id})
+        db.session.commit()
