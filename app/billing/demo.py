@@ -101,6 +101,21 @@ def complete_checkout(token: str, now: datetime) -> tuple[str, str]:
     return session_id, str(data["ok"]).replace("{CHECKOUT_SESSION_ID}", session_id)
 
 
+def seed_trial(patient_id: int, plan_code: str, now: datetime) -> None:
+    """The demo clinic's first patient starts with a running free trial (through the same events)."""
+    if current_for(patient_id) is not None:
+        return
+    plan = PLANS[plan_code]
+    end = int((now + timedelta(days=plan.trial_days)).timestamp())
+    sub = DemoSubscription(id=f"sub_demo_seed_{patient_id}", session_id=f"cs_demo_seed_{patient_id}",
+                           customer=f"cus_demo_{patient_id}", patient_id=patient_id, price=price_id(plan, _config()),
+                           status="trialing", created=int(now.timestamp()), trial_end=end, current_period_end=end,
+                           cancel_at_period_end=False)  # fmt: skip
+    db.session.add(sub)
+    db.session.commit()
+    _emit([("customer.subscription.created", _as_stripe(sub))], now)
+
+
 def _period(plan_code: str) -> timedelta:
     return timedelta(days=365) if plan_code == "annual" else timedelta(days=30)
 

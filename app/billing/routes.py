@@ -24,6 +24,12 @@ PATIENT = access.roles(Role.PATIENT)
 BILLING_STAFF = access.roles(Role.BILLING_ADMIN, Role.ADMIN)
 
 
+@bp.app_context_processor
+def _membership_globals():
+    """The membership card anywhere a patient page wants it (the dashboard includes it)."""
+    return {"billing_plans": PLANS, "membership_summary": lambda: service.summary(current_user)}
+
+
 def safe_next(value: str | None) -> str | None:
     """Only a path on this site: never an open redirect."""
     if not value or not value.startswith("/") or value.startswith("//") or "\\" in value or len(value) > 2000:

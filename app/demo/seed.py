@@ -6,10 +6,13 @@ the app uses, so the demo data obeys every rule real data does.
 
 from __future__ import annotations
 
+from flask import current_app
+
 from app.accounts import service as accounts
 from app.accounts.schemas import ClinicianCreate, PatientSignup, StaffCreate
 from app.booking import service as booking
 from app.booking.availability import ClinicianAvailability
+from app.db import utcnow
 from app.extensions import db
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for the local demo on purpose
@@ -82,7 +85,11 @@ def seed_demo() -> tuple[bool, list[tuple[str, str]]]:
                 email=email_for(handle), password=DEMO_PASSWORD, name=name, state=state, timezone=tz,
                 phone=phone, sms_opt_in=phone is not None,
             )  # fmt: skip
-            accounts.register_patient(data, source="demo_seed")
+            patient = accounts.register_patient(data, source="demo_seed")
+            if handle == "patient" and current_app.config["BILLING_BACKEND"] == "dummy":
+                from app.billing import demo as demo_billing
+
+                demo_billing.seed_trial(patient.id, "monthly", utcnow())  # Sam (patient2) has none: the gate shows
             created = True
     order = ["patient", "patient2"] + [c[0] for c in CLINICIANS] + ["billing", "admin"]
     return created, [(LOGIN_LABELS[h], email_for(h)) for h in order]
