@@ -289,3 +289,42 @@ def test_the_same_event_five_times_at_once_has_one_effect(app, stripe_mode, comm
 
         db.session.execute(text("DELETE FROM outbox_messages WHERE patient_id = :p"), {"p": patient.id})
         db.session.commit()
+
+
+def test_billing_admin_reprocesses_a_failed_event_from_the_console(client, stripe_mode, make_patient, make_staff,
+                                                                   auth_headers, browser_login):  # fmt: skip
+    patient = make_patient(member=False)
+    _checkout(client, auth_headers(patient))
+    session = stripe_mode.complete_checkout(list(stripe_mode.sessions)[-1])
+    event = stripe_mode.event("checkout.session.completed", session)
+    stripe_mode.fail_next.extend([500, 500, 500])
+    assert _deliver(client, stripe_mode, event).status_code == 503
+    browser_login(make_staff("billing_admin"))
+    from tests.integration.conftest import csrf_token_from
+
+    page = client.get("/billing/admin?outcome=failed").get_data(as_text=True)
+    assert event["id"] in page and "provider unavailable" in page
+    done = client.post(f"/billing/admin/events/{event['id']}/reprocess", data={"csrf_token": csrf_token_from(page)})
+    assert done.status_code == 302 and _membership(patient).status == "trialing"
+    assert "processed" in client.get(done.headers["Location"]).get_data(as_text=True)
+    assert client.post("/billing/admin/events/evt_nope/reprocess",
+                       data={"csrf_token": csrf_token_from(page)}).status_code == 302  # fmt: skip
+
+
+def test_scheduler_texts_three_days_before_a_trial_ends(app, make_patient):
+    from datetime import UTC, datetime, timedelta
+
+    from app.billing.notices import trials_ending_soon
+    from tests.integration.conftest import give_membership
+
+    now = datetime(2027, 1, 10, 17, 0, tzinfo=UTC)  # noon in New York
+    soon = give_membership(make_patient(member=False, phone="+12125550142", sms_opt_in=True), "trialing")
+    soon.trial_end = now + timedelta(days=2, hours=20)
+    later = give_membership(make_patient(member=False, phone="+12125550143", sms_opt_in=True), "trialing")
+    later.trial_end = now + timedelta(days=6)
+    leaving = give_membership(make_patient(member=False, phone="+12125550144", sms_opt_in=True), "trialing")
+    leaving.trial_end, leaving.cancel_at_period_end = now + timedelta(days=1), True
+    db.session.commit()
+    assert trials_ending_soon(now) == 1 and trials_ending_soon(now + timedelta(hours=1)) == 1
+    texts = list(db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.kind == "trial_ending")))
+    assert [t.patient_id for t in texts] == [soon.patient_id] and "Wed Jan 13" in texts[0].body
