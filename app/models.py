@@ -15,9 +15,11 @@ from app.booking.appointment import Appointment
 from app.booking.availability import ClinicianAvailability
 from app.booking.feed import CalendarFeed
 from app.care_team.assessment import Assessment
+from app.care_team.consent import CareConsent
 from app.care_team.emergency import EmergencyAccess
 from app.care_team.medication import Medication
 from app.care_team.member import CareTeamMember
+from app.care_team.minutes import CareMinutes
 from app.care_team.note import HandoffNote
 from app.care_team.plan import CarePlan, CarePlanVersion
 from app.care_team.task import Task
@@ -30,6 +32,8 @@ __all__ = [
     "Assessment",
     "AuditEvent",
     "CalendarFeed",
+    "CareConsent",
+    "CareMinutes",
     "CarePlan",
     "CarePlanVersion",
     "CareTeamMember",

@@ -10,7 +10,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0000000000"  # noqa: S105 - refused in production
 
@@ -68,6 +68,14 @@ class Settings(BaseModel):
     API_TOKEN_TTL_HOURS: int = Field(default=12, ge=1, le=24 * 90)
     LOGIN_FAILURE_LIMIT: str = "10 per 15 minutes"
 
+    # CoCM minute bands per calendar month (CPT midpoint rule; payers differ). Checked together below.
+    COCM_G2214_FROM: int = Field(default=16, ge=1, le=10_000)
+    COCM_INITIAL_BASE_FROM: int = Field(default=36, ge=1, le=10_000)
+    COCM_LATER_BASE_FROM: int = Field(default=31, ge=1, le=10_000)
+    COCM_INITIAL_ADDON_FROM: int = Field(default=86, ge=1, le=10_000)
+    COCM_LATER_ADDON_FROM: int = Field(default=76, ge=1, le=10_000)
+    COCM_ADDON_STEP: int = Field(default=30, ge=1, le=10_000)
+
     @field_validator("FLASK_DEBUG", "TESTING", "SCHEDULER_ENABLED", "SMTP_STARTTLS", mode="before")
     @classmethod
     def _parse_bool(cls, value: Any) -> Any:
@@ -87,6 +95,26 @@ class Settings(BaseModel):
         if any(not 1 <= h <= 24 * 14 for h in value):
             raise ValueError("reminder hours must be between 1 and 336")
         return tuple(sorted(set(value), reverse=True))
+
+    @model_validator(mode="after")
+    def _cocm_bands_in_order(self) -> Settings:
+        try:
+            self.cocm_bands()
+        except ValueError as exc:
+            raise ValueError(f"COCM_* minute bands: {exc}") from exc
+        return self
+
+    def cocm_bands(self):  # -> app.care_team.measures.CocmBands (pure, standard library only)
+        from app.care_team.measures import CocmBands
+
+        return CocmBands(
+            g2214_from=self.COCM_G2214_FROM,
+            initial_base_from=self.COCM_INITIAL_BASE_FROM,
+            later_base_from=self.COCM_LATER_BASE_FROM,
+            initial_addon_from=self.COCM_INITIAL_ADDON_FROM,
+            later_addon_from=self.COCM_LATER_ADDON_FROM,
+            addon_step=self.COCM_ADDON_STEP,
+        )
 
     @field_validator("PUBLIC_BASE_URL")
     @classmethod

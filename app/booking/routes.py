@@ -16,6 +16,7 @@ from app.booking import service, video
 from app.booking.api import ics_response
 from app.booking.types import TYPES, offered_by
 from app.booking.validation import parse_start, parse_tz, parse_week
+from app.care_team import consent as care_consent
 from app.db import utcnow
 from app.errors import DomainError, NotFound
 from app.web.pages import page
@@ -96,7 +97,9 @@ def confirm():
     if kind is None or start is None:
         abort(400, description="That slot link is incomplete. Please pick a time again.")
     back = url_for("booking.profile", clinician_id=clinician.id, type=kind.code, reschedule=reschedule)
-    if request.method == "GET":
+    needs_consent = not reschedule and care_consent.current(current_user.id) is None
+    refused = request.method == "POST" and needs_consent and request.form.get("care_consent") != "yes"
+    if request.method == "GET" or refused:
         return render_template(
             "booking/confirm.html",
             clinician=clinician,
@@ -105,14 +108,19 @@ def confirm():
             end=start + timedelta(minutes=kind.duration_minutes),
             reschedule=reschedule,
             back=back,
+            needs_consent=needs_consent,
+            consent_refused=refused,
+            consent_text=care_consent.CONSENT_TEXT,
             needs_membership=not reschedule and needs_membership(current_user, kind.code),
             pricing=url_for("billing.pricing", next=request.full_path if request.method == "GET" else None),
-        )
+        ), (422 if refused else 200)
     try:
         if reschedule:
             appointment = service.reschedule(current_user, reschedule, start)
             flash("Your appointment was moved.", "success")
         else:
+            if needs_consent:  # recorded just before the booking, which opens its own transaction
+                care_consent.give(current_user, "booking")
             appointment = service.book(current_user, clinician.id, kind.code, start)
             flash("You're booked.", "success")
     except NotFound:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 
 from app.accounts.roles import Modality
 from app.booking.slots import parse_hhmm
@@ -131,6 +131,8 @@ class BookRequest(_Strict):
     clinician_id: int = Field(ge=1, le=2**31 - 1)
     type: str = Field(max_length=40)
     start: AwareDatetime
+    # Optional: true records the patient's consent to coordinated care (app/care_team/consent.py).
+    care_consent: StrictBool | None = None
 
 
 class RescheduleRequest(_Strict):

@@ -231,10 +231,11 @@ DEFAULT_BANDS = CocmBands()
 
 
 def cocm_codes(minutes: int, initial_month: bool, bands: CocmBands = DEFAULT_BANDS, *,
-               consent_on_file: bool = True) -> list[tuple[str, int]]:  # fmt: skip
+               consent_on_file: bool) -> list[tuple[str, int]]:  # fmt: skip
     """(code, units) for the care-management minutes of one calendar month.
 
-    Nothing without consent on file or under ``g2214_from`` minutes; G2214 below the base code;
+    ``consent_on_file`` has no default: every caller must say whether the patient's consent to
+    collaborative care is on file. Nothing without it or under ``g2214_from`` minutes; G2214 below the base code;
     99492 (initial month) or 99493 (later months), never both; 99494 only as an add-on to the base code,
     ``1 + (minutes - addon_from) // addon_step`` units from ``addon_from`` on.
     """

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from app import access
 from app.accounts.roles import Role
 from app.api.endpoint import validation_fields
+from app.care_team import consent as care_consent
 from app.care_team import service
 from app.care_team.measures import ANSWER_LABELS, GAD7_ITEMS, PHQ9_ITEMS
 from app.care_team.schemas import MedicationIn
@@ -50,6 +51,8 @@ def chart(patient_id: int):
         is_prescriber=is_team and current_user.clinician.clinical_role == "prescriber",
         notes=service.notes(current_user, patient_id) if is_team else [],
         measures=service.assessments(current_user, patient_id, None),
+        care_consent=care_consent.current(patient_id),
+        on_team=is_team and service.access.on_team(current_user.id, patient_id),
     )
 
 

@@ -49,7 +49,7 @@ def test_book_through_the_pages_and_see_eastern_time(client, make_patient, make_
     confirm = client.get(links[-1])
     html = confirm.get_data(as_text=True)
     assert confirm.status_code == 200 and ("EST" in html or "EDT" in html)
-    form = dict(re.findall(r'name="(clinician|type|start|csrf_token)" value="([^"]*)"', html))
+    form = dict(re.findall(r'name="(clinician|type|start|csrf_token|care_consent)" value="([^"]*)"', html))
     booked = client.post("/book/confirm", data=form)
     assert booked.status_code == 302
     detail = client.get(booked.headers["Location"]).get_data(as_text=True)
@@ -63,7 +63,7 @@ def test_taken_slot_on_confirm_explains_and_returns_to_picker(client, make_patie
     browser_login(make_patient())
     link = _first_slot_link(client, therapist)[-1]
     html = client.get(link).get_data(as_text=True)
-    form = dict(re.findall(r'name="(clinician|type|start|csrf_token)" value="([^"]*)"', html))
+    form = dict(re.findall(r'name="(clinician|type|start|csrf_token|care_consent)" value="([^"]*)"', html))
     client.post("/book/confirm", data=form)
     again = client.post("/book/confirm", data=form)
     assert again.status_code == 302 and f"/clinicians/{therapist.id}" in again.headers["Location"]
@@ -76,7 +76,7 @@ def test_cancel_from_the_page_warns_when_late(client, make_patient, make_clinici
     browser_login(patient)
     link = _first_slot_link(client, therapist)[0]
     html = client.get(link).get_data(as_text=True)
-    form = dict(re.findall(r'name="(clinician|type|start|csrf_token)" value="([^"]*)"', html))
+    form = dict(re.findall(r'name="(clinician|type|start|csrf_token|care_consent)" value="([^"]*)"', html))
     location = client.post("/book/confirm", data=form).headers["Location"]
     appointment = db.session.scalars(db.select(Appointment)).one()
     page = client.get(location).get_data(as_text=True)

@@ -237,22 +237,27 @@ LATER = [(0, []), (15, []), (16, [("G2214", 1)]), (30, [("G2214", 1)]), (31, [("
 
 @pytest.mark.parametrize(("minutes", "codes"), INITIAL)
 def test_cocm_initial_month(minutes, codes):
-    assert cocm_codes(minutes, initial_month=True) == codes
+    assert cocm_codes(minutes, initial_month=True, consent_on_file=True) == codes
 
 
 @pytest.mark.parametrize(("minutes", "codes"), LATER)
 def test_cocm_later_months(minutes, codes):
-    assert cocm_codes(minutes, initial_month=False) == codes
+    assert cocm_codes(minutes, initial_month=False, consent_on_file=True) == codes
 
 
 @given(st.integers(0, 600), st.booleans())
 def test_cocm_invariants(minutes, initial):
-    codes = dict(cocm_codes(minutes, initial))
+    codes = dict(cocm_codes(minutes, initial, consent_on_file=True))
     assert not ("99492" in codes and "99493" in codes)
     assert "99494" not in codes or ("99492" if initial else "99493") in codes
     assert "G2214" not in codes or len(codes) == 1
     assert cocm_codes(minutes, initial, consent_on_file=False) == []
-    assert len(cocm_codes(minutes + 1, initial)) >= len(codes)
+    assert len(cocm_codes(minutes + 1, initial, consent_on_file=True)) >= len(codes)
+
+
+def test_cocm_consent_is_a_required_argument():
+    with pytest.raises(TypeError):
+        cocm_codes(200, True)  # type: ignore[call-arg]
 
 
 def test_cocm_no_consent_and_bad_minutes():
@@ -260,15 +265,16 @@ def test_cocm_no_consent_and_bad_minutes():
     assert cocm_codes(200, False, consent_on_file=False) == []
     for bad in (-1, True, 30.0):
         with pytest.raises(ValueError):
-            cocm_codes(bad, True)
+            cocm_codes(bad, True, consent_on_file=True)
 
 
 def test_cocm_bands_can_be_overridden_and_are_checked():
     bands = CocmBands(g2214_from=20, initial_base_from=40, later_base_from=35, initial_addon_from=90,
                       later_addon_from=80, addon_step=20)  # fmt: skip
-    assert cocm_codes(19, True, bands) == [] and cocm_codes(20, True, bands) == [("G2214", 1)]
-    assert cocm_codes(110, True, bands) == [("99492", 1), ("99494", 2)]
-    assert cocm_codes(79, False, bands) == [("99493", 1)]
+    assert cocm_codes(19, True, bands, consent_on_file=True) == []
+    assert cocm_codes(20, True, bands, consent_on_file=True) == [("G2214", 1)]
+    assert cocm_codes(110, True, bands, consent_on_file=True) == [("99492", 1), ("99494", 2)]
+    assert cocm_codes(79, False, bands, consent_on_file=True) == [("99493", 1)]
     assert DEFAULT_BANDS == CocmBands()
     with pytest.raises(ValueError):
         CocmBands(initial_base_from=90)  # base above the add-on

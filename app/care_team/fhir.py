@@ -1,0 +1,337 @@
+"""FHIR R4 export of a patient's collaborative-care record as a Bundle (type "collection").
+
+Resources: Patient, Practitioner (the team members the others refer to), CareTeam, CarePlan, Goal,
+MedicationStatement, and a QuestionnaireResponse per PHQ-9/GAD-7. Each resource is validated with the
+``fhir.resources`` R4B models; they check structure and cardinality but not code values, so every
+status we write is mapped here and checked against the R4 value set before it goes out.
+
+Every entry has a ``urn:uuid`` fullUrl (stable across exports: a UUIDv5 of the server and local id)
+and every reference points to one of them, so the bundle is self-contained.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.careplan import CarePlan as FhirCarePlan
+from fhir.resources.R4B.careteam import CareTeam as FhirCareTeam
+from fhir.resources.R4B.goal import Goal as FhirGoal
+from fhir.resources.R4B.medicationstatement import MedicationStatement as FhirMedicationStatement
+from fhir.resources.R4B.patient import Patient as FhirPatient
+from fhir.resources.R4B.practitioner import Practitioner as FhirPractitioner
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse as FhirQuestionnaireResponse
+from sqlalchemy import select
+
+from app.accounts.user import User
+from app.audit import service as audit
+from app.care_team import access
+from app.care_team.assessment import Assessment
+from app.care_team.measures import GAD7_ITEMS, ITEM_COUNT, LOINC, PHQ9_ITEMS
+from app.care_team.medication import Medication
+from app.care_team.member import CareTeamMember
+from app.care_team.plan import CarePlan
+from app.db import utcnow
+from app.errors import NotFound
+from app.extensions import db
+
+LOINC_SYSTEM = "http://loinc.org"
+ICD10_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
+MODELS = {
+    "Patient": FhirPatient,
+    "Practitioner": FhirPractitioner,
+    "CareTeam": FhirCareTeam,
+    "CarePlan": FhirCarePlan,
+    "Goal": FhirGoal,
+    "MedicationStatement": FhirMedicationStatement,
+    "QuestionnaireResponse": FhirQuestionnaireResponse,
+}
+
+# R4 value sets (required bindings) for the status elements we fill.
+VALUE_SETS = {
+    ("CarePlan", "status"): {"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"},
+    ("CarePlan", "intent"): {"proposal", "plan", "order", "option"},
+    ("CarePlan", "activity.detail.status"): {
+        "not-started",
+        "scheduled",
+        "in-progress",
+        "on-hold",
+        "completed",
+        "cancelled",
+        "stopped",
+        "unknown",
+        "entered-in-error",
+    },
+    ("CareTeam", "status"): {"proposed", "active", "suspended", "inactive", "entered-in-error"},
+    ("Goal", "lifecycleStatus"): {
+        "proposed",
+        "planned",
+        "accepted",
+        "active",
+        "on-hold",
+        "completed",
+        "cancelled",
+        "entered-in-error",
+        "rejected",
+    },
+    ("MedicationStatement", "status"): {
+        "active",
+        "completed",
+        "entered-in-error",
+        "intended",
+        "stopped",
+        "on-hold",
+        "unknown",
+        "not-taken",
+    },
+    ("QuestionnaireResponse", "status"): {"in-progress", "completed", "amended", "entered-in-error", "stopped"},
+}
+
+# Our statuses → FHIR. A status we do not know becomes "unknown" (never a made-up code).
+MEDICATION_STATUS = {"active": "active", "discontinued": "stopped"}
+GOAL_STATUS = {  # ours → (lifecycleStatus, achievementStatus code)
+    "active": ("active", "in-progress"),
+    "met": ("completed", "achieved"),
+    "not_met": ("cancelled", "not-achieved"),
+    "on_hold": ("on-hold", None),
+}
+ITEM_TEXT = {"PHQ-9": PHQ9_ITEMS, "GAD-7": GAD7_ITEMS}
+TOTAL_TEXT = {"PHQ-9": "PHQ-9 total score", "GAD-7": "GAD-7 total score"}
+
+
+class InvalidStatus(ValueError):
+    """A status outside its FHIR value set: a bug in a mapping, never sent."""
+
+
+def check_status(resource: str, element: str, code: str) -> str:
+    if code not in VALUE_SETS[(resource, element)]:
+        raise InvalidStatus(f"{resource}.{element} {code!r} is not in the R4 value set")
+    return code
+
+
+def goal_status(ours: str) -> tuple[str, str | None]:
+    lifecycle, achievement = GOAL_STATUS.get(ours, ("active", None))
+    return check_status("Goal", "lifecycleStatus", lifecycle), achievement
+
+
+def medication_status(ours: str) -> str:
+    return check_status("MedicationStatement", "status", MEDICATION_STATUS.get(ours, "unknown"))
+
+
+def _instant(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+class _Bundle:
+    """Collects resources with stable urn:uuid fullUrls."""
+
+    def __init__(self, server: str) -> None:
+        self.server = server
+        self.entries: list[dict[str, Any]] = []
+
+    def url(self, kind: str, local_id: str) -> str:
+        return "urn:uuid:" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.server}/{kind}/{local_id}"))
+
+    def ref(self, kind: str, local_id: str, display: str | None = None) -> dict[str, str]:
+        out = {"reference": self.url(kind, local_id)}
+        if display:
+            out["display"] = display
+        return out
+
+    def add(self, resource: dict[str, Any]) -> None:
+        kind = resource["resourceType"]
+        model = MODELS[kind].model_validate(resource)  # structure, cardinality, choice types
+        self.entries.append(
+            {"fullUrl": self.url(kind, resource["id"]), "resource": model.model_dump(mode="json", exclude_none=True)}
+        )
+
+
+def _viewer_may_export(user: User, patient_id: int) -> User:
+    """The patient and current team members; everyone else (emergency access included) gets 404."""
+    patient = access.patient_or_team(user, patient_id)
+    if user.id != patient_id and not access.on_team(user.id, patient_id):
+        raise NotFound()
+    return patient
+
+
+def export(user: User, patient_id: int, server: str, now: datetime | None = None) -> dict[str, Any]:
+    """The patient's record as a validated FHIR R4 Bundle (a JSON-ready dict); the read is audited."""
+    patient = _viewer_may_export(user, patient_id)
+    now = now or utcnow()
+    b = _Bundle(server)
+    pid = str(patient.id)
+    patient_ref = b.ref("Patient", pid, patient.name)
+
+    b.add(
+        {
+            "resourceType": "Patient",
+            "id": pid,
+            "active": patient.is_enabled,
+            "name": [{"text": patient.name}],
+            "telecom": [{"system": "email", "value": patient.email}],
+            "address": [{"state": patient.patient.state, "country": "US"}] if patient.patient else None,
+        }
+    )
+
+    members = db.session.execute(
+        select(User, CareTeamMember.added_at)
+        .join(CareTeamMember, CareTeamMember.clinician_id == User.id)
+        .where(CareTeamMember.patient_id == patient.id)
+        .order_by(User.name, User.id)
+    ).all()
+    team_ids = {m.id for m, _ in members}
+    for member, _ in members:
+        b.add(
+            {
+                "resourceType": "Practitioner",
+                "id": str(member.id),
+                "active": member.is_enabled,
+                "name": [{"text": member.name}],
+                "qualification": [{"code": {"text": member.clinician.credential}}],
+            }
+        )
+    b.add(
+        {
+            "resourceType": "CareTeam",
+            "id": f"team-{pid}",
+            "status": check_status("CareTeam", "status", "active" if members else "inactive"),
+            "name": f"Care team of {patient.name}",
+            "subject": patient_ref,
+            "participant": [{"role": [{"text": "patient"}], "member": patient_ref}]
+            + [
+                {
+                    "role": [{"text": m.clinician.clinical_role}],
+                    "member": b.ref("Practitioner", str(m.id), m.name),
+                    "period": {"start": _instant(added)},
+                }
+                for m, added in members
+            ],
+        }
+    )
+
+    plan = db.session.scalar(select(CarePlan).where(CarePlan.patient_id == patient.id))
+    goals = list(plan.goals) if plan else []
+    goal_refs = []
+    for n, goal in enumerate(goals, start=1):
+        lifecycle, achievement = goal_status(goal.get("status", "active"))
+        resource: dict[str, Any] = {
+            "resourceType": "Goal",
+            "id": f"goal-{pid}-{n}",
+            "lifecycleStatus": lifecycle,
+            "category": [
+                {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/goal-category",
+                            "code": "behavioral",
+                            "display": "Behavioral",
+                        }
+                    ]
+                }
+            ],
+            "description": {"text": goal["text"]},
+            "subject": patient_ref,
+            "expressedBy": patient_ref,  # the patient's own words
+        }
+        if achievement:
+            resource["achievementStatus"] = {
+                "coding": [{"system": "http://terminology.hl7.org/CodeSystem/goal-achievement", "code": achievement}]
+            }
+        if goal.get("target"):
+            resource["target"] = [{"measure": {"text": "Patient-stated target"}, "detailString": goal["target"]}]
+        b.add(resource)
+        goal_refs.append(b.ref("Goal", resource["id"]))
+
+    activities = []
+    for item in plan.interventions if plan else []:
+        detail: dict[str, Any] = {
+            "status": check_status("CarePlan", "activity.detail.status", "in-progress"),
+            "description": item["text"] + (f" ({item['modality']})" if item.get("modality") else ""),
+        }
+        if item.get("owner_id") in team_ids:
+            detail["performer"] = [b.ref("Practitioner", str(item["owner_id"]))]
+        activities.append({"detail": detail})
+    notes = [
+        {"text": "Problem: " + p["text"] + (f" (ICD-10 {p['code']})" if p.get("code") else "")}
+        for p in (plan.problems if plan else [])
+    ]
+    has_plan = plan is not None and plan.version > 0
+    b.add(
+        {
+            "resourceType": "CarePlan",
+            "id": f"plan-{pid}",
+            "status": check_status("CarePlan", "status", "active" if has_plan else "draft"),
+            "intent": check_status("CarePlan", "intent", "plan"),
+            "title": "Shared collaborative care plan",
+            "subject": patient_ref,
+            "careTeam": [b.ref("CareTeam", f"team-{pid}")],
+            "goal": goal_refs or None,
+            "activity": activities or None,
+            "note": notes or None,
+            "meta": {"versionId": str(plan.version), "lastUpdated": _instant(plan.updated_at)} if has_plan else None,
+        }
+    )
+
+    meds = db.session.scalars(select(Medication).where(Medication.patient_id == patient.id).order_by(Medication.id))
+    for med in meds:
+        dosage = ", ".join(part for part in (med.dose, med.frequency) if part)
+        resource = {
+            "resourceType": "MedicationStatement",
+            "id": f"med-{med.id}",
+            "status": medication_status(med.status),
+            "medicationCodeableConcept": {"text": med.name},
+            "subject": patient_ref,
+            "effectivePeriod": {"start": _instant(med.started_at), "end": _instant(med.discontinued_at)},
+            "dosage": [{"text": dosage + (f". {med.instructions}" if med.instructions else "")}],
+        }
+        if med.reason and med.status == "discontinued":
+            resource["statusReason"] = [{"text": med.reason}]
+        if med.prescribed_by in team_ids:
+            resource["informationSource"] = b.ref("Practitioner", str(med.prescribed_by))
+        b.add(resource)
+
+    rows = db.session.scalars(
+        select(Assessment).where(Assessment.patient_id == patient.id).order_by(Assessment.created_at, Assessment.id)
+    )
+    for a in rows:
+        if a.instrument not in LOINC:
+            continue
+        codes = LOINC[a.instrument]
+        items = [
+            {"linkId": str(n), "text": text, "answer": [{"valueInteger": int(value)}]}
+            for n, (text, value) in enumerate(zip(ITEM_TEXT[a.instrument], a.answers, strict=False), start=1)
+        ][: ITEM_COUNT[a.instrument]]
+        items.append(
+            {"linkId": codes["total"], "text": TOTAL_TEXT[a.instrument], "answer": [{"valueInteger": a.score}]}
+        )
+        resource = {
+            "resourceType": "QuestionnaireResponse",
+            "id": f"qr-{a.id}",
+            "questionnaire": f"{LOINC_SYSTEM}/q/{codes['panel']}",
+            "status": check_status("QuestionnaireResponse", "status", "completed"),
+            "subject": patient_ref,
+            "authored": _instant(a.created_at),
+            "item": items,
+        }
+        if a.entered_by == patient.id:
+            resource["author"] = patient_ref
+            resource["source"] = patient_ref
+        elif a.entered_by in team_ids:
+            resource["author"] = b.ref("Practitioner", str(a.entered_by))
+            resource["source"] = patient_ref
+        b.add(resource)
+
+    bundle = Bundle.model_validate(
+        {
+            "resourceType": "Bundle",
+            "id": str(uuid.uuid4()),
+            "type": "collection",
+            "timestamp": _instant(now),
+            "entry": b.entries,
+        }
+    )
+    audit.record("fhir_export.read", actor=user, patient_id=patient.id, object_type="fhir_bundle")
+    db.session.commit()
+    return bundle.model_dump(mode="json", exclude_none=True)
