@@ -6,7 +6,9 @@ from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 
 from app import access
-from app.accounts.roles import CREDENTIAL_TITLES, Credential
+from app.accounts.roles import CREDENTIAL_TITLES, Credential, Role
+from app.db import utcnow
+from app.web.dashboard import patient_dashboard
 from app.web.pages import page
 
 bp = Blueprint("web", __name__)
@@ -17,6 +19,8 @@ def _globals():
     return {
         "demo_sms": current_app.config["SMS_BACKEND"] == "console",
         "demo_billing": current_app.config["BILLING_BACKEND"] == "dummy",
+        # Features that land later (billing) are linked once their pages exist.
+        "has_page": lambda endpoint: endpoint in current_app.view_functions,
     }
 
 
@@ -30,4 +34,9 @@ def dashboard():
     title = None
     if current_user.clinician is not None:
         title = CREDENTIAL_TITLES[Credential(current_user.clinician.credential)]
-    return render_template("web/dashboard.html", clinician_title=title)
+    mine = patient_dashboard(current_user, utcnow()) if current_user.role == Role.PATIENT.value else None
+    return render_template(
+        "web/dashboard.html",
+        clinician_title=title,
+        mine=mine,
+    )
