@@ -24,6 +24,7 @@ def register_blueprints(app: Flask) -> None:
     from app.care_team import goal_pages as _goal_pages  # noqa: F401 - attaches pages to the care blueprint
     from app.care_team import fhir_api as _fhir_api  # noqa: F401
     from app.care_team import minutes_routes as _minutes_routes  # noqa: F401 - attaches pages to the care blueprint
+    from app.care_team import pages as _care_pages  # noqa: F401 - attaches pages to the care blueprint
     from app.care_team.routes import bp as care_bp
     from app.intake.routes import bp as intake_bp
     from app.notifications.pages import bp as notifications_bp

@@ -8,7 +8,8 @@ from app import access
 from app.accounts.roles import Role
 from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint
-from app.care_team import service
+from app.care_team import handoff, service
+from app.care_team.plan_diff import version_changes
 from app.care_team.schemas import (
     AssessmentIn,
     AssessmentOut,
@@ -98,8 +99,19 @@ def patch_care_plan(patient_id: int, body: PlanPatch) -> PlanOut:
     api_bp, P + "/care-plan/versions", access_rule=access.ANY_USER, response=list[VersionOut], errors=[404], tags=TAGS
 )
 def care_plan_versions(patient_id: int) -> list[VersionOut]:
-    """Every version of the plan, oldest first."""
-    return [VersionOut.model_validate(v, from_attributes=True) for v in service.versions(current_user, patient_id)]
+    """Every version of the plan, oldest first, each with what changed against the one before."""
+    rows = service.versions(current_user, patient_id)
+    changes = version_changes([v.snapshot for v in rows])
+    return [
+        VersionOut(
+            version=v.version,
+            updated_at=v.updated_at,
+            updated_by=v.updated_by,
+            summary=v.summary,
+            changes=[c.as_dict() for c in cs],
+        )
+        for v, cs in zip(rows, changes, strict=True)
+    ]
 
 
 @endpoint(
@@ -145,8 +157,9 @@ def discontinue_medication(patient_id: int, med_id: int, body: DiscontinueIn) ->
     tags=TAGS,
 )
 def add_note(patient_id: int, body: NoteIn) -> NoteOut:
-    """A handoff note for the team (not shown to the patient)."""
-    return NoteOut.model_validate(service.add_note(current_user, patient_id, body.body), from_attributes=True)
+    """A handoff note for the team (not shown to the patient); each teammate it @mentions gets a task."""
+    note, _ = handoff.add_note(current_user, patient_id, body.body)
+    return NoteOut.model_validate(note, from_attributes=True)
 
 
 def _assessment_out(a) -> AssessmentOut:

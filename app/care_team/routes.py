@@ -9,8 +9,8 @@ from pydantic import ValidationError
 from app import access
 from app.accounts.roles import Role
 from app.api.endpoint import validation_fields
+from app.care_team import chart_view, handoff, service
 from app.care_team import consent as care_consent
-from app.care_team import service
 from app.care_team.measures import ANSWER_LABELS, GAD7_ITEMS, PHQ9_ITEMS
 from app.care_team.schemas import MedicationIn
 from app.errors import DomainError, NotFound
@@ -33,7 +33,7 @@ def caseload():
     if flag in FLAG_ORDER:
         rows = [r for r in rows if flag in r[1].flags]
     return render_template(
-        "care/caseload.html", rows=rows, flag=flag, flags=list(FLAG_ORDER), tasks=service.open_tasks(current_user)
+        "care/caseload.html", rows=rows, flag=flag, flags=list(FLAG_ORDER), tasks=handoff.my_open_tasks(current_user)
     )
 
 
@@ -51,6 +51,7 @@ def chart(patient_id: int):
         is_prescriber=is_team and current_user.clinician.clinical_role == "prescriber",
         notes=service.notes(current_user, patient_id) if is_team else [],
         measures=service.assessments(current_user, patient_id, None),
+        **chart_view.extras(current_user, patient_id, is_team),
         care_consent=care_consent.current(patient_id),
         on_team=is_team and service.access.on_team(current_user.id, patient_id),
     )
@@ -79,8 +80,8 @@ def add_goal(patient_id: int):
 def add_note(patient_id: int):
     body = request.form.get("body", "").strip()[:10_000]
     if body:
-        service.add_note(current_user, patient_id, body)
-        flash("Handoff note saved for the team.", "success")
+        _, told = handoff.add_note(current_user, patient_id, body, handoff.ids(request.form.getlist("notify")))
+        flash("Handoff note saved for the team." + handoff.told_text(told), "success")
     return redirect(url_for("care.chart", patient_id=patient_id))
 
 

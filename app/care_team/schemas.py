@@ -74,11 +74,28 @@ class PlanOut(BaseModel):
     updated_by: int | None
 
 
+class FieldChangeOut(BaseModel):
+    field: str
+    before: str | int | None
+    after: str | int | None
+
+
+class PlanChangeOut(BaseModel):
+    """One readable change against the previous version (see ``care_team.plan_diff``)."""
+
+    section: Literal["problem", "goal", "intervention", "medication"]
+    kind: Literal["added", "removed", "changed", "started", "discontinued"]
+    item: str
+    fields: list[FieldChangeOut]
+    reason: str | None = None
+
+
 class VersionOut(BaseModel):
     version: int
     updated_at: datetime
     updated_by: int | None
     summary: str
+    changes: list[PlanChangeOut] = Field(default_factory=list)
 
 
 class TeamMemberOut(BaseModel):
