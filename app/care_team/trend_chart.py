@@ -28,7 +28,7 @@ from markupsafe import Markup, escape
 from app.care_team.measures import ITEM_COUNT, severity
 
 WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 36, 132, 16, 40  # plot margins: y ticks left, band names right, dates below
+LEFT, RIGHT, TOP, BOTTOM = 36, 150, 16, 40  # plot margins: y ticks left, band names right, dates below
 PLOT_W, PLOT_H = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 REMISSION_BELOW = 5
 MAX_DATE_LABELS = 6
