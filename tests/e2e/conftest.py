@@ -83,3 +83,47 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
 def shot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+# Staff enrol in two-factor sign-in at their first login; later logins (in any test of this session)
+# need the same secret, and a code is accepted once: remember both here.
+MFA_SECRETS: dict[str, str] = {}
+_LAST_STEP: dict[str, int] = {}
+
+
+def totp_for(email: str) -> str:
+    import time
+
+    import pyotp
+
+    totp = pyotp.TOTP(MFA_SECRETS[email])
+    step = max(int(time.time()) // totp.interval, _LAST_STEP.get(email, -1) + 1)
+    _LAST_STEP[email] = step
+    return totp.generate_otp(step)
+
+
+def sign_in(page: Page, base: str, email: str, password: str) -> None:
+    """Sign in through the login form, enrolling in (or answering) two-factor sign-in for staff."""
+    import re
+
+    from playwright.sync_api import expect
+
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    if "/account/mfa/setup" in page.url:
+        MFA_SECRETS[email] = page.locator("#mfa-secret").inner_text().replace(" ", "")
+        page.get_by_label("Code from the app").fill(totp_for(email))
+        page.get_by_role("button", name="Turn on two-factor sign-in").click()
+        expect(page.get_by_role("list", name="Recovery codes").get_by_role("listitem")).to_have_count(10)
+        page.get_by_role("link", name=re.compile("I saved them")).click()
+    elif "/login/verify" in page.url:
+        page.get_by_label("Code").fill(totp_for(email))
+        page.get_by_role("button", name="Continue").click()
+    expect(page).to_have_url(re.compile(r"/dashboard$"))
+
+
+def sign_out(page: Page) -> None:
+    page.get_by_role("button", name="Sign out").click()

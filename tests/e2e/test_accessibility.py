@@ -12,8 +12,16 @@ from playwright.sync_api import Browser
 from app.demo.seed import DEMO_PASSWORD, email_for
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
-PUBLIC_PAGES = ["/", "/signup", "/login", "/care-finder", "/password/forgot", "/clinicians"]
-PATIENT_PAGES = ["/dashboard", "/account", "/my/record-access", "/appointments", "/check-in", "/settings/sms"]
+PUBLIC_PAGES = ["/", "/signup", "/login", "/care-finder", "/password/forgot", "/clinicians", "/pricing"]
+PATIENT_PAGES = [
+    "/dashboard",
+    "/account",
+    "/my/record-access",
+    "/appointments",
+    "/check-in",
+    "/settings/sms",
+    "/membership",
+]
 
 
 def _violations(page) -> list[dict]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 
-import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
 from app.demo.seed import CLINICIANS, DEMO_PASSWORD, PATIENTS, STAFF, email_for
-from tests.e2e.conftest import shot
+from tests.e2e.conftest import MFA_SECRETS, shot, totp_for
 
 PATIENT_HANDLES = {p[0] for p in PATIENTS}
 HANDLES = [p[0] for p in PATIENTS] + [c[0] for c in CLINICIANS] + [s[0] for s in STAFF]
@@ -25,7 +24,8 @@ def test_demo_login(page: Page, live_server: str, handle: str) -> None:
         expect(page).to_have_url(re.compile(r"/account/mfa/setup"))
         expect(page.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
         secret = page.locator("#mfa-secret").inner_text().replace(" ", "")
-        page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
+        MFA_SECRETS[email_for(handle)] = secret  # later tests of this session sign in with it
+        page.get_by_label("Code from the app").fill(totp_for(email_for(handle)))
         page.get_by_role("button", name="Turn on two-factor sign-in").click()
         expect(page.get_by_role("list", name="Recovery codes").get_by_role("listitem")).to_have_count(10)
         shot(page, f"mfa-codes-{handle}")
