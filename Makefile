@@ -52,7 +52,9 @@ $(AXE): package.json
 test-e2e: install $(AXE)
 	$(PYTEST) tests/e2e
 
+# The HTTP benchmark drives gunicorn with wrk (Debian's package), installed here when missing.
 bench: install
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(BIN)/python -m bench
 
 clean:

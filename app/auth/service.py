@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from app.accounts.service import find_by_email
 from app.accounts.user import User
@@ -138,7 +139,10 @@ def load_token(raw: str, now: datetime | None = None) -> User | None:
     now = now or utcnow()
     if not raw or len(raw) > 200:
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
+    # The user comes in the same query: every API request pays for this lookup.
+    token = db.session.scalar(
+        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == _digest(raw))
+    )
     if token is None or token.revoked_at is not None or token.expires_at <= now:
         return None
     return token.user if token.user.is_enabled else None

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, lazyload
 
 from app.accounts.clinician import ClinicianLanguage, ClinicianLicense, ClinicianModality, ClinicianProfile
 from app.accounts.roles import Role
@@ -71,7 +72,13 @@ def find_clinicians(clinical_role: str | None = None, state: str | None = None, 
 
 
 def get_clinician(clinician_id: int) -> User:
-    user = db.session.get(User, clinician_id)
+    # The profile in the same query; its licences, modalities and languages only when read (slot
+    # lookups never read them): one query instead of five on the hottest booking path.
+    profile_only = joinedload(User.clinician).options(
+        lazyload(ClinicianProfile.license_rows), lazyload(ClinicianProfile.modality_rows),
+        lazyload(ClinicianProfile.language_rows),
+    )  # fmt: skip
+    user = db.session.get(User, clinician_id, options=[profile_only])
     if user is None or user.clinician is None or not user.is_enabled:
         raise NotFound("No such clinician.")
     return user
@@ -130,17 +137,24 @@ def open_slots(clinician: User, type_code: str, from_date: date, to_date: date, 
 # --- booking -------------------------------------------------------------------------------------
 
 
-def _serialise_on(clinician_id: int) -> None:
+def _serialise_on(clinician_id: int) -> ClinicianAvailability | None:
     """Make the check-then-insert of one clinician's bookings one at a time.
 
-    PostgreSQL: lock the clinician's availability row (created if missing). SQLite: BEGIN IMMEDIATE
-    takes the database write lock before the check.
+    PostgreSQL: lock the clinician's availability row (created if missing) and return it, freshly
+    read under the lock; callers keep it referenced so the slot check finds it in the session's
+    identity map instead of reading it again. SQLite: BEGIN IMMEDIATE takes the database write lock
+    before the check.
     """
     if db.engine.dialect.name == "sqlite":
         db.session.rollback()  # end the read transaction the request started (nothing is pending), then lock
         db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-        return
-    if db.session.get(ClinicianAvailability, clinician_id) is None:
+        return None
+    locked = (
+        select(ClinicianAvailability).where(ClinicianAvailability.clinician_id == clinician_id)
+        .with_for_update().execution_options(populate_existing=True)
+    )  # fmt: skip
+    row = db.session.scalars(locked).first()
+    if row is None:
         clinician = db.session.get(User, clinician_id)
         db.session.add(availability_of(clinician))
         try:
@@ -148,10 +162,8 @@ def _serialise_on(clinician_id: int) -> None:
                 db.session.flush()
         except IntegrityError:
             pass  # another transaction created it first
-    db.session.execute(
-        select(ClinicianAvailability.clinician_id).where(ClinicianAvailability.clinician_id == clinician_id)
-        .with_for_update()
-    )  # fmt: skip
+        row = db.session.scalars(locked).one()
+    return row
 
 
 def _check_slot(clinician: User, kind: AppointmentType, start: datetime, now: datetime,
@@ -202,7 +214,7 @@ def book(patient: User, clinician_id: int, type_code: str, start: datetime, now:
         raise NotLicensedInState()
     _membership_gate(patient, kind, now)
     patient_id, clinician_pk = patient.id, clinician.id
-    _serialise_on(clinician_pk)
+    _locked = _serialise_on(clinician_pk)
     clinician, patient = db.session.get(User, clinician_pk), db.session.get(User, patient_id)
     avail = _check_slot(clinician, kind, start, now)
     end = start + timedelta(minutes=kind.duration_minutes)
@@ -283,7 +295,7 @@ def reschedule(user: User, appointment_id: int, start: datetime, now: datetime |
     if appointment.status != "booked":
         raise NotBooked()
     clinician_id, appointment_pk = appointment.clinician_id, appointment.id
-    _serialise_on(clinician_id)
+    _locked = _serialise_on(clinician_id)
     appointment = db.session.get(Appointment, appointment_pk)
     clinician = db.session.get(User, clinician_id)
     kind = TYPES[appointment.type]

@@ -256,25 +256,27 @@ def assessments(user: User, patient_id: int, instrument: str | None) -> list[Ass
 def caseload(clinician: User, now: datetime | None = None) -> list[tuple[User, Any]]:
     """One row per patient on the clinician's teams, with the treat-to-target summary."""
     now = now or utcnow()
+    clinician_id = clinician.id
+    # The audit row is committed first: a commit expires every loaded object, and the rows returned
+    # here would then be reloaded one query per patient when the caller reads their names.
+    audit.record("caseload.read", actor=clinician, object_type="caseload")
+    db.session.commit()
+    team = select(CareTeamMember.patient_id).where(CareTeamMember.clinician_id == clinician_id)
     members = db.session.execute(
         select(User, CareTeamMember.added_at)
         .join(CareTeamMember, CareTeamMember.patient_id == User.id)
-        .where(CareTeamMember.clinician_id == clinician.id)
+        .where(CareTeamMember.clinician_id == clinician_id)
     ).all()
-    ids = [u.id for u, _ in members]
-    history: dict[int, list[Measurement]] = {i: [] for i in ids}
-    if ids:
+    history: dict[int, list[Measurement]] = {u.id: [] for u, _ in members}
+    if members:
         rows = db.session.execute(
             select(Assessment.patient_id, Assessment.created_at, Assessment.score, Assessment.item9).where(
-                Assessment.patient_id.in_(ids), Assessment.instrument == "PHQ-9"
+                Assessment.patient_id.in_(team), Assessment.instrument == "PHQ-9"
             )
         )
         for pid, at, total, item9 in rows:
             history[pid].append(Measurement(at, total, item9 or 0))
-    result = [(u, summarize(history[u.id], now, added)) for u, added in members]
-    audit.record("caseload.read", actor=clinician, object_type="caseload")
-    db.session.commit()
-    return result
+    return [(u, summarize(history[u.id], now, added)) for u, added in members]
 
 
 def open_tasks(clinician: User) -> list[Task]:
