@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Browser
 
 from app.demo.seed import DEMO_PASSWORD, email_for
+from tests.e2e.conftest import shot
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 PUBLIC_PAGES = ["/", "/signup", "/login", "/care-finder", "/password/forgot", "/clinicians", "/pricing"]
@@ -130,6 +131,7 @@ def test_onboarding_steps_and_a_full_dashboard_have_no_serious_violations(
     page.goto(live_server + "/dashboard")
     assert page.locator("svg.trend-chart").count() == 1
     found["dashboard with a visit, scores and trend"] = _violations(page)
+    shot(page, f"dashboard-full-{width}")
     context.close()
     bad = {name: v for name, v in found.items() if v}
     assert not bad, json.dumps(bad, indent=1)
