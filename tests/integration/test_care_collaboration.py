@@ -132,13 +132,10 @@ def test_patient_sees_history_outsiders_get_404(client, people, browser_login, m
     service.patch_plan(therapist, patient.id, 0, {"goals": [{"text": "Sleep", "status": "active"}]})
     browser_login(patient)
     assert "Goal added: “Sleep”" in client.get(f"/patients/{patient.id}/chart/history").get_data(as_text=True)
-    for outsider in (make_clinician("PsyD"), make_staff("billing_admin")):
+    for outsider in (make_clinician("PsyD"), make_staff("billing_admin"), make_staff("admin")):
         client.delete_cookie("clinic_session")
         browser_login(outsider)
-        assert client.get(f"/patients/{patient.id}/chart/history").status_code in (403, 404)
-    client.delete_cookie("clinic_session")
-    browser_login(make_clinician("MD"))
-    assert client.get(f"/patients/{patient.id}/chart/history").status_code == 404
+        assert client.get(f"/patients/{patient.id}/chart/history").status_code == 404
 
 
 # --- handoff notes that mention a teammate ---------------------------------------------------------
@@ -233,14 +230,16 @@ def test_my_open_tasks_on_the_caseload_and_mark_done(client, people, browser_log
     assert db.session.get(Task, theirs.id).status == "done"
 
 
-def test_outsiders_get_404_on_tasks(client, people, browser_login, make_clinician):
+def test_outsiders_get_404_on_tasks(client, people, browser_login, make_clinician, make_staff):
     patient, prescriber, _ = people
     service.add_assessment(patient, patient.id, "PHQ-9", [0] * 8 + [2])
     (task,) = tasks_of(prescriber)
-    browser_login(make_clinician("PsyD"))
-    token = csrf_token_from(client.get("/caseload").get_data(as_text=True))
-    assert client.post(f"/tasks/{task.id}/done", data={"csrf_token": token}).status_code == 404
-    assert client.post("/tasks/999999/done", data={"csrf_token": token}).status_code == 404
+    for outsider in (make_clinician("PsyD"), make_staff("billing_admin"), make_staff("admin")):
+        client.delete_cookie("clinic_session")
+        browser_login(outsider)
+        token = csrf_token_from(client.get("/account").get_data(as_text=True))
+        assert client.post(f"/tasks/{task.id}/done", data={"csrf_token": token}).status_code == 404
+        assert client.post("/tasks/999999/done", data={"csrf_token": token}).status_code == 404
     assert db.session.get(Task, task.id).status == "open"
 
 
@@ -250,7 +249,7 @@ def test_patient_cannot_close_tasks(client, people, browser_login):
     (task,) = tasks_of(prescriber)
     browser_login(patient)
     token = csrf_token_from(client.get("/account").get_data(as_text=True))
-    assert client.post(f"/tasks/{task.id}/done", data={"csrf_token": token}).status_code in (403, 404)
+    assert client.post(f"/tasks/{task.id}/done", data={"csrf_token": token}).status_code == 404
     assert db.session.get(Task, task.id).status == "open"
 
 
@@ -283,13 +282,18 @@ def test_clinician_enters_scores_from_a_visit(client, people, browser_login):
     assert [t.urgent for t in tasks_of(prescriber)] == [True]
 
 
-def test_visit_scores_are_team_only(client, people, browser_login, make_clinician):
+def test_visit_scores_are_team_only(client, people, browser_login, make_clinician, make_staff):
     patient, *_ = people
-    browser_login(make_clinician("PsyD"))
-    assert client.get(f"/patients/{patient.id}/chart/scores").status_code == 404
-    token = csrf_token_from(client.get("/caseload").get_data(as_text=True))
-    form = {f"q{i}": "0" for i in range(9)} | {"csrf_token": token}
-    assert client.post(f"/patients/{patient.id}/chart/scores", data=form).status_code == 404
+    for outsider in (make_clinician("PsyD"), make_staff("billing_admin"), make_staff("admin")):
+        client.delete_cookie("clinic_session")
+        browser_login(outsider)
+        assert client.get(f"/patients/{patient.id}/chart/scores").status_code == 404
+        token = csrf_token_from(client.get("/account").get_data(as_text=True))
+        form = {f"q{i}": "0" for i in range(9)} | {"csrf_token": token}
+        assert client.post(f"/patients/{patient.id}/chart/scores", data=form).status_code == 404
+    client.delete_cookie("clinic_session")
+    browser_login(patient)  # the patient does their own check-in, not the clinician's visit form
+    assert client.get(f"/patients/{patient.id}/chart/scores").status_code == 403
     assert service.assessments(patient, patient.id, None) == []
 
 
