@@ -1,7 +1,8 @@
 """FHIR R4 export of a patient's collaborative-care record as a Bundle (type "collection").
 
 Resources: Patient, Practitioner (the team members the others refer to), CareTeam, CarePlan, Goal,
-MedicationStatement, and a QuestionnaireResponse per PHQ-9/GAD-7. Each resource is validated with the
+MedicationStatement, a QuestionnaireResponse per PHQ-9/GAD-7, and a Consent per consent to coordinated
+care given (inactive once withdrawn). Each resource is validated with the
 ``fhir.resources`` R4B models; they check structure and cardinality but not code values, so every
 status we write is mapped here and checked against the R4 value set before it goes out.
 
@@ -11,6 +12,7 @@ and every reference points to one of them, so the bundle is self-contained.
 
 from __future__ import annotations
 
+import base64
 import uuid
 from datetime import datetime
 from typing import Any
@@ -18,6 +20,7 @@ from typing import Any
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.careplan import CarePlan as FhirCarePlan
 from fhir.resources.R4B.careteam import CareTeam as FhirCareTeam
+from fhir.resources.R4B.consent import Consent as FhirConsent
 from fhir.resources.R4B.goal import Goal as FhirGoal
 from fhir.resources.R4B.medicationstatement import MedicationStatement as FhirMedicationStatement
 from fhir.resources.R4B.patient import Patient as FhirPatient
@@ -27,7 +30,7 @@ from sqlalchemy import select
 
 from app.accounts.user import User
 from app.audit import service as audit
-from app.care_team import access
+from app.care_team import access, consent
 from app.care_team.assessment import Assessment
 from app.care_team.measures import GAD7_ITEMS, ITEM_COUNT, LOINC, PHQ9_ITEMS
 from app.care_team.medication import Medication
@@ -43,6 +46,7 @@ MODELS = {
     "Patient": FhirPatient,
     "Practitioner": FhirPractitioner,
     "CareTeam": FhirCareTeam,
+    "Consent": FhirConsent,
     "CarePlan": FhirCarePlan,
     "Goal": FhirGoal,
     "MedicationStatement": FhirMedicationStatement,
@@ -65,6 +69,7 @@ VALUE_SETS = {
         "entered-in-error",
     },
     ("CareTeam", "status"): {"proposed", "active", "suspended", "inactive", "entered-in-error"},
+    ("Consent", "status"): {"draft", "proposed", "active", "rejected", "inactive", "entered-in-error"},
     ("Goal", "lifecycleStatus"): {
         "proposed",
         "planned",
@@ -322,6 +327,43 @@ def export(user: User, patient_id: int, server: str, now: datetime | None = None
             resource["author"] = b.ref("Practitioner", str(a.entered_by))
             resource["source"] = patient_ref
         b.add(resource)
+
+    for row in consent.history(patient.id):
+        b.add(
+            {
+                "resourceType": "Consent",
+                "id": f"consent-{row.id}",
+                "status": check_status("Consent", "status", "inactive" if row.withdrawn_at else "active"),
+                "scope": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                            "code": "treatment",
+                            "display": "Treatment",
+                        }
+                    ]
+                },
+                "category": [
+                    {
+                        "coding": [{"system": LOINC_SYSTEM, "code": "59284-0", "display": "Patient Consent"}],
+                        "text": "Consent to coordinated (collaborative) care",
+                    }
+                ],
+                "patient": patient_ref,
+                "dateTime": _instant(row.given_at),
+                "performer": [patient_ref],
+                "sourceAttachment": {
+                    "contentType": "text/plain; charset=utf-8",
+                    "title": f"Consent to coordinated care, wording of {row.version} (given via {row.source})",
+                    "data": base64.b64encode(row.text.encode()).decode(),
+                },
+                "policy": [{"uri": f"{server}/consent/coordinated-care/{row.version}"}],
+                "provision": {
+                    "type": "permit",
+                    "period": {"start": _instant(row.given_at), "end": _instant(row.withdrawn_at)},
+                },
+            }
+        )
 
     bundle = Bundle.model_validate(
         {

@@ -15,7 +15,7 @@ from app.care_team import fhir
 
 @endpoint(api_bp, "/patients/<int:patient_id>/fhir", access_rule=access.ANY_USER, errors=[404], tags=["care team"])
 def fhir_export(patient_id: int) -> Response:
-    """FHIR R4 Bundle (collection): Patient, CareTeam, CarePlan, Goals, MedicationStatements, PHQ-9/GAD-7."""
+    """FHIR R4 Bundle (collection): Patient, CareTeam, CarePlan, Goals, MedicationStatements, PHQ-9/GAD-7, Consents."""
     bundle = fhir.export(current_user, patient_id, current_app.config["PUBLIC_BASE_URL"])
     return Response(
         json.dumps(bundle),

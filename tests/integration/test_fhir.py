@@ -4,6 +4,7 @@ mappings and LOINC codes; the patient and team members only (everyone else 404);
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlalchemy import select
 
 from app.audit.event import AuditEvent
 from app.booking import service as booking
-from app.care_team import fhir
+from app.care_team import consent, fhir
 from app.care_team import service as care
 from app.care_team.measures import GAD7_PANEL_LOINC, GAD7_TOTAL_LOINC, PHQ9_PANEL_LOINC, PHQ9_TOTAL_LOINC
 from app.db import utcnow
@@ -54,6 +55,9 @@ def record(make_patient, make_clinician):
     care.discontinue_medication(prescriber, patient.id, stopped.id, "drowsiness")
     care.add_assessment(patient, patient.id, "PHQ-9", [1, 2, 1, 2, 1, 1, 0, 0, 1])
     care.add_assessment(therapist, patient.id, "GAD-7", [1, 1, 1, 1, 1, 1, 1])
+    consent.give(patient, "booking", now=utcnow() - timedelta(days=30))
+    consent.withdraw(patient, patient.id, now=utcnow() - timedelta(days=2))
+    consent.give(patient, "care_plan")
     return {"patient": patient, "prescriber": prescriber, "therapist": therapist, "active": active, "stopped": stopped}
 
 
@@ -92,7 +96,7 @@ def test_bundle_validates_and_references_resolve(client, record, auth_headers):
     kinds = _by_type(data)
     assert {k: len(v) for k, v in kinds.items()} == {
         "Patient": 1, "Practitioner": 2, "CareTeam": 1, "Goal": 4, "CarePlan": 1, "MedicationStatement": 2,
-        "QuestionnaireResponse": 2,
+        "QuestionnaireResponse": 2, "Consent": 2,
     }  # fmt: skip
     urls = {(e["resource"]["resourceType"], e["resource"]["id"]): e["fullUrl"] for e in data["entry"]}
     patient_url = urls[("Patient", str(pid))]
@@ -129,6 +133,10 @@ def test_status_mappings_and_loinc(client, record, auth_headers):
     assert phq["item"][-1] == {"linkId": PHQ9_TOTAL_LOINC, "text": "PHQ-9 total score", "answer": [{"valueInteger": 9}]}
     assert gad["item"][-1]["linkId"] == GAD7_TOTAL_LOINC and gad["item"][-1]["answer"] == [{"valueInteger": 7}]
     assert phq["item"][8]["text"].startswith("Thoughts that you would be better off dead")
+    assert sorted(c["status"] for c in kinds["Consent"]) == ["active", "inactive"]
+    withdrawn = next(c for c in kinds["Consent"] if c["status"] == "inactive")
+    assert "end" in withdrawn["provision"]["period"] and withdrawn["scope"]["coding"][0]["code"] == "treatment"
+    assert base64.b64decode(withdrawn["sourceAttachment"]["data"]).decode() == consent.CONSENT_TEXT
     # Who answered: the patient themselves for the PHQ-9, the therapist entering a GAD-7 from a visit.
     assert phq["author"] == phq["subject"] and gad["author"] != gad["subject"]
 
