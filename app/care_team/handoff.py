@@ -42,15 +42,29 @@ class Mention:
     user_id: int
 
 
+_HONORIFIC = re.compile(r"^(dr|mr|mrs|ms|mx|prof)\.?\s+", re.I)
+
+
+def _name_forms(name: str) -> list[str]:
+    """ "Dr. Maya Chen, MD" -> ["dr. maya chen, md", "dr. maya chen", "maya chen"] (lower case)."""
+    full = " ".join(name.split()).casefold()
+    base = full.split(",")[0].strip()
+    core = _HONORIFIC.sub("", base).strip()
+    return [form for form in dict.fromkeys((full, base, core)) if form]
+
+
 def _aliases(members: Sequence[tuple[int, str]]) -> list[tuple[str, int]]:
-    """(lower-case alias, user id), longest first: full names, and first names no teammate shares."""
+    """(lower-case alias, user id), longest first: the full name, the name without credentials or
+    title, and the first name when no other teammate has it."""
+    aliases: list[tuple[str, int]] = []
     firsts: dict[str, set[int]] = {}
     for uid, name in members:
-        if name.split():
-            firsts.setdefault(name.split()[0].casefold(), set()).add(uid)
-    aliases = [(" ".join(name.split()).casefold(), uid) for uid, name in members if name.strip()]
-    aliases += [(first, next(iter(ids))) for first, ids in firsts.items() if len(ids) == 1]
-    return sorted(set(aliases), key=lambda a: -len(a[0]))
+        forms = _name_forms(name)
+        aliases += [(form, uid) for form in forms]
+        if forms:
+            firsts.setdefault(forms[-1].split()[0], set()).add(uid)
+    aliases += [(first, next(iter(ids))) for first, ids in firsts.items() if len(ids) == 1 and len(first) > 1]
+    return sorted(set(aliases), key=lambda a: (-len(a[0]), a[0]))
 
 
 def find_mentions(body: str, members: Sequence[tuple[int, str]]) -> list[Mention]:

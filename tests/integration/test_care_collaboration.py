@@ -197,6 +197,10 @@ def test_mentions_parsing():
     team = [(1, "Priya Shah"), (2, "Theo Lund"), (3, "Theo Park")]
     found = handoff.find_mentions("@priya, @Theo Park and @Theo, x@Priya Shah, @Priyanka", team)
     assert [(m.user_id, m.start) for m in found] == [(1, 0), (3, 8)]  # "Theo" alone is ambiguous
+    team = [(4, "Dr. Maya Chen"), (5, "Jordan Lee, PMHNP")]
+    found = handoff.find_mentions("@Dr. Maya Chen, @maya chen, @Maya, @Jordan Lee, @jordan lee, pmhnp, @Dr.", team)
+    assert [m.user_id for m in found] == [4, 4, 4, 5, 5]
+    assert [m.end - m.start for m in found][:3] == [len("@Dr. Maya Chen"), len("@maya chen"), len("@Maya")]
 
 
 # --- tasks ---------------------------------------------------------------------------------------
