@@ -7,6 +7,16 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+
+# Property tests check logic, not speed: no per-example deadline and no "too slow" health check, so a
+# loaded CI machine cannot fail them (speed is measured by bench/, never by tests).
+hypothesis_settings.register_profile(
+    "project", deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+hypothesis_settings.load_profile("project")
+
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hmac-0123456789"
 PASSWORD = "correct horse battery staple"
 
