@@ -8,7 +8,7 @@ from app import access
 from app.accounts.roles import Role
 from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint
-from app.care_team import handoff, service
+from app.care_team import caseload_view, handoff, service
 from app.care_team.plan_diff import version_changes
 from app.care_team.schemas import (
     AssessmentIn,
@@ -205,6 +205,7 @@ def list_assessments(patient_id: int, query: AssessmentQuery) -> list[Assessment
 def caseload() -> list[CaseloadRow]:
     """One row per patient on the caller's care teams."""
     rows = service.caseload(current_user)
+    contacts = caseload_view.last_contacts(u.id for u, _ in rows)
     return [
         CaseloadRow(
             patient_id=u.id,
@@ -214,6 +215,7 @@ def caseload() -> list[CaseloadRow]:
             change_percent=s.change_percent,
             weeks_in_care=s.weeks_in_care,
             flags=list(s.flags),
+            last_contact=contacts.get(u.id),
         )
         for u, s in rows
     ]

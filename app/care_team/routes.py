@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from app import access
 from app.accounts.roles import Role
 from app.api.endpoint import validation_fields
-from app.care_team import chart_view, handoff, service
+from app.care_team import caseload_view, chart_view, handoff, service
 from app.care_team import consent as care_consent
 from app.care_team.measures import ANSWER_LABELS, GAD7_ITEMS, PHQ9_ITEMS
 from app.care_team.schemas import MedicationIn
@@ -28,13 +28,18 @@ def _caseload_key(row) -> tuple:
 
 @page(bp, "/caseload", access_rule=access.roles(Role.CLINICIAN))
 def caseload():
-    rows = sorted(service.caseload(current_user), key=_caseload_key)
+    rows = service.caseload(current_user)
     flag = request.args.get("flag")
     if flag in FLAG_ORDER:
         rows = [r for r in rows if flag in r[1].flags]
+    sort = request.args.get("sort", "priority")
+    sort = sort if sort in caseload_view.SORTS else "priority"
+    contacts = caseload_view.last_contacts(u.id for u, _ in rows)
     return render_template(
-        "care/caseload.html", rows=rows, flag=flag, flags=list(FLAG_ORDER), tasks=handoff.my_open_tasks(current_user)
-    )
+        "care/caseload.html", rows=caseload_view.ordered(rows, contacts, sort, _caseload_key), flag=flag,
+        flags=list(FLAG_ORDER), tasks=handoff.my_open_tasks(current_user), sort=sort, sorts=caseload_view.SORTS,
+        contacts=contacts,
+    )  # fmt: skip
 
 
 @page(bp, "/patients/<int:patient_id>/chart", access_rule=access.roles(Role.PATIENT, Role.CLINICIAN))

@@ -143,6 +143,7 @@ class CaseloadRow(BaseModel):
     change_percent: float | None
     weeks_in_care: int
     flags: list[str]
+    last_contact: datetime | None = None  # latest completed visit or check-in
 
 
 class EmergencyIn(_Strict):
