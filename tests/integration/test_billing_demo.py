@@ -88,7 +88,7 @@ def test_demo_checkout_starts_a_trial_through_the_event_handlers(client, make_pa
     sub = client.get("/api/v1/billing/subscription", headers=auth_headers(patient)).get_json()
     assert sub["status"] == "trialing" and sub["plan"] == "annual" and sub["cancel_at_period_end"] is False
     html = client.get("/membership").get_data(as_text=True)
-    assert "trialing" in html and "Free trial ends" in html
+    assert "status-trialing" in html and "Free trial ends" in html
 
 
 def test_second_checkout_while_member_is_refused(client, make_patient, browser_login, auth_headers):
