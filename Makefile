@@ -4,11 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PG_TEST_URL ?= postgresql://postgres@127.0.0.1/test
+PG_ADMIN_URL ?= postgresql://postgres@127.0.0.1/postgres
 PYTEST := $(BIN)/python -m pytest
 
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint security test-unit test-sqlite test-postgres test-e2e bench clean
+.PHONY: install run test lint security test-unit test-sqlite test-postgres test-e2e drill bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +25,7 @@ run: install
 	$(BIN)/flask serve --host 127.0.0.1 --port 5000
 
 # pytest exits non-zero (5) when it collects no test, so an empty run fails `make test`.
-test: install lint security test-unit test-sqlite test-postgres test-e2e
+test: install lint security test-unit test-sqlite test-postgres drill test-e2e
 
 lint: install
 	$(BIN)/ruff check .
@@ -43,6 +44,11 @@ test-sqlite: install
 
 test-postgres: install
 	TEST_DATABASE_URL=$(PG_TEST_URL) $(PYTEST) tests/integration
+
+# Load and fault drills on PostgreSQL (a database of their own): 2 gunicorn instances, 2 scheduler
+# processes, the fake Twilio and Stripe; one line per drill, non-zero exit on any violation (~3 minutes).
+drill: install
+	DRILL_ADMIN_URL=$(PG_ADMIN_URL) $(BIN)/python -m bench.drill
 
 AXE := node_modules/axe-core/axe.min.js
 $(AXE): package.json

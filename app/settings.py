@@ -39,6 +39,13 @@ class Settings(BaseModel):
     TWILIO_API_BASE: str | None = None
     # Hours before a visit to send reminders; a reminder of 2 hours or less may go out in quiet hours.
     SMS_REMINDER_HOURS: tuple[int, ...] = (24, 2)
+    # The outbox sender (scheduler job "notifications.dispatch"): how often it runs (each run drains
+    # what is due, batch after batch), how long a claim on a batch lasts before another sender may
+    # take the rows over (longer than a batch takes to send), and the first retry's delay (doubled
+    # each time, with jitter).
+    SMS_DISPATCH_SECONDS: int = Field(default=20, ge=1, le=3600)
+    SMS_LEASE_SECONDS: int = Field(default=120, ge=5, le=3600)
+    SMS_RETRY_BASE_SECONDS: float = Field(default=30, ge=0, le=3600)
     TWILIO_API_KEY_SID: str | None = None
     TWILIO_API_KEY_SECRET: str | None = None
 

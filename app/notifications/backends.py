@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit, urlunsplit
 
@@ -88,6 +89,26 @@ class TwilioSms:
             # A timeout may mean the text went out: retrying risks at most one duplicate, never a loss.
             raise Transient(f"network: {type(exc).__name__}") from exc
         return Sent(sid=message.sid, status=message.status or "queued")
+
+    def find_sent(self, to: str, body: str, since: datetime) -> Sent | None:
+        """A text with this body to this number that Twilio created since ``since`` (a minute of
+        clock skew allowed), or None. Asked before re-sending a text whose sender died mid-send."""
+        from requests import RequestException
+        from twilio.base.exceptions import TwilioException
+
+        try:
+            recent = self.client.messages.list(to=to, from_=self.from_number, limit=50)
+        except (RequestException, TwilioException, OSError) as exc:
+            raise Transient(f"lookup failed: {type(exc).__name__}") from exc
+        for message in recent:
+            created = message.date_created
+            if (
+                (message.body or "").startswith(body)
+                and created is not None
+                and created >= since - timedelta(minutes=1)
+            ):
+                return Sent(sid=message.sid, status=message.status or "sent")
+        return None
 
 
 def backend() -> SmsBackend:

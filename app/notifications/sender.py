@@ -2,14 +2,19 @@
 
 Claiming is one short transaction: on PostgreSQL ``FOR UPDATE SKIP LOCKED`` lets several scheduler
 processes take disjoint batches; on SQLite BEGIN IMMEDIATE serialises the claim. A claimed row is
-``sending`` with a lease; if its sender dies, the row is claimable again when the lease expires.
-Transient failures retry with exponential backoff and jitter, up to five times.
+``sending`` with a lease; if its sender dies, the row is claimable again when the lease expires, and
+the sender that takes it over first asks the provider whether the text was accepted already (the
+dead sender may have been killed between the provider's answer and its own commit). A sender
+whose lease ran out mid-batch skips the rows another sender has claimed since. Transient failures
+retry with exponential backoff and jitter, up to five times.
 """
 
 from __future__ import annotations
 
+import logging
 import random
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select, text, update
 
@@ -20,6 +25,7 @@ from app.notifications import backends
 from app.notifications.outbox import blocked_reason
 from app.notifications.outbox_message import OutboxMessage, SmsNumber
 
+log = logging.getLogger("app.sms")
 MAX_ATTEMPTS = 6  # the first try plus up to five retries
 APPOINTMENT_KINDS = {"booking_confirmation", "reschedule_notice", "checkin_link"}  # and every reminder_*
 
@@ -30,36 +36,63 @@ def backoff(attempt: int, base_seconds: float = 30) -> timedelta:
 
 
 CLAIM_SQL = """
-UPDATE outbox_messages
-   SET status = 'sending', lease_expires_at = :lease, attempts = attempts + 1, updated_at = :now
- WHERE id IN (SELECT id FROM outbox_messages
-               WHERE (status = 'queued' AND due_at <= :now) OR (status = 'sending' AND lease_expires_at < :now)
-               ORDER BY due_at FOR UPDATE SKIP LOCKED LIMIT :n)
-RETURNING id
+WITH due AS (
+    SELECT id, status AS was, updated_at AS claimed_at FROM outbox_messages
+     WHERE (status = 'queued' AND due_at <= :now) OR (status = 'sending' AND lease_expires_at < :now)
+     ORDER BY due_at FOR UPDATE SKIP LOCKED LIMIT :n)
+UPDATE outbox_messages m
+   SET status = 'sending', lease_expires_at = :lease, attempts = m.attempts + 1, updated_at = :now
+  FROM due
+ WHERE m.id = due.id
+RETURNING m.id, due.was, due.claimed_at
 """
 
 
-def claim(now: datetime, batch: int, lease: timedelta) -> list[int]:
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    # Set when the row was taken over from a sender whose lease ran out (it died or stalled while
+    # sending): when that sender had claimed it. The text may have reached the provider already.
+    abandoned_since: datetime | None
+
+
+def claim_rows(now: datetime, batch: int, lease: timedelta) -> list[Claimed]:
     due = or_(
         and_(OutboxMessage.status == "queued", OutboxMessage.due_at <= now),
         and_(OutboxMessage.status == "sending", OutboxMessage.lease_expires_at < now),
     )
     if db.engine.dialect.name == "postgresql":
-        ids = db.session.execute(text(CLAIM_SQL), {"lease": now + lease, "now": now, "n": batch}).scalars().all()
+        rows = db.session.execute(text(CLAIM_SQL), {"lease": now + lease, "now": now, "n": batch}).all()
     else:
         db.session.rollback()
         db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-        ids = db.session.scalars(select(OutboxMessage.id).where(due).order_by(OutboxMessage.due_at).limit(batch)).all()
-        if ids:
+        rows = db.session.execute(
+            select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.updated_at)
+            .where(due)
+            .order_by(OutboxMessage.due_at)
+            .limit(batch)
+        ).all()
+        if rows:
             db.session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.id.in_(ids))
+                .where(OutboxMessage.id.in_([r[0] for r in rows]))
                 .values(
                     status="sending", lease_expires_at=now + lease, attempts=OutboxMessage.attempts + 1, updated_at=now
                 )
             )
     db.session.commit()
-    return list(ids)
+    return [Claimed(row_id, _aware(claimed_at) if was == "sending" else None) for row_id, was, claimed_at in rows]
+
+
+def _aware(value: datetime | str) -> datetime:
+    # Raw SQL bypasses the column type: SQLite hands back naive UTC text.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def claim(now: datetime, batch: int, lease: timedelta) -> list[int]:
+    return [row.id for row in claim_rows(now, batch, lease)]
 
 
 def _still_relevant(message: OutboxMessage) -> str | None:
@@ -89,11 +122,46 @@ def _mark_number(number: str, code: str | None, now: datetime) -> None:
     db.session.add(row)
 
 
-def send_one(message_id: int, sms: backends.SmsBackend, now: datetime, backoff_seconds: float = 30) -> str:
+def _found_at_provider(sms: backends.SmsBackend, message: OutboxMessage, since: datetime) -> backends.Sent | None:
+    """A taken-over text that the provider already accepted (its sender died between the provider's
+    answer and its own commit): sending it again would be a duplicate."""
+    find = getattr(sms, "find_sent", None)
+    if find is None:
+        return None
+    try:
+        found = find(message.to_number, message.body, since)
+    except backends.Transient as exc:
+        # Cannot tell: sending again risks one duplicate, never a loss.
+        log.warning("outbox %s: could not ask the provider whether it was sent (%s)", message.id, exc.reason)
+        return None
+    if found is None:
+        return None
+    recorded = db.session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.provider_sid == found.sid, OutboxMessage.id != message.id)
+    )
+    return None if recorded else found
+
+
+def send_one(
+    message_id: int,
+    sms: backends.SmsBackend,
+    now: datetime,
+    backoff_seconds: float = 30,
+    *,
+    lease_until: datetime | None = None,
+    abandoned_since: datetime | None = None,
+) -> str:
     message = db.session.get(OutboxMessage, message_id)
     if message is None or message.status != "sending":
         return "skipped"
-    if reason := _still_relevant(message):
+    if lease_until is not None and message.lease_expires_at != lease_until:
+        db.session.rollback()
+        return "skipped"  # this sender's lease ran out and another sender has claimed the row since
+    found = _found_at_provider(sms, message, abandoned_since) if abandoned_since is not None else None
+    if found is not None:
+        message.status, message.provider_sid, message.sent_at = "sent", found.sid, now
+        message.status_reason = "accepted by the provider before its first sender stopped"
+    elif reason := _still_relevant(message):
         message.status, message.status_reason = "suppressed", reason
     else:
         try:
@@ -124,8 +192,10 @@ def dispatch_due(
     """One round: claim up to ``batch`` due texts and send them. Returns counts by outcome."""
     now = now or utcnow()
     sms = sms or backends.backend()
+    lease = timedelta(seconds=lease_seconds)
     counts: dict[str, int] = {}
-    for message_id in claim(now, batch, timedelta(seconds=lease_seconds)):
-        outcome = send_one(message_id, sms, now, backoff_seconds)
+    for row in claim_rows(now, batch, lease):
+        outcome = send_one(row.id, sms, now, backoff_seconds, lease_until=now + lease,
+                           abandoned_since=row.abandoned_since)  # fmt: skip
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts

@@ -21,7 +21,8 @@ def run_job(app: Flask, job: Job) -> None:
     with app.app_context():
         try:
             result = job.func()
-            log.debug("job %s done: %s", job.id, result)
+            # A run that did something says so (e.g. how many texts it sent); idle runs stay quiet.
+            (log.info if result else log.debug)("job %s done: %s", job.id, result)
         except Exception:
             db.session.rollback()
             log.exception("job %s failed", job.id)
@@ -32,5 +33,7 @@ def build(app: Flask, *, blocking: bool) -> BackgroundScheduler | BlockingSchedu
     cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = cls(job_defaults=JOB_DEFAULTS, timezone="UTC")
     for job in JOBS:
-        scheduler.add_job(partial(run_job, app, job), "interval", seconds=job.seconds, id=job.id, name=job.description)
+        scheduler.add_job(
+            partial(run_job, app, job), "interval", seconds=job.interval(app.config), id=job.id, name=job.description
+        )
     return scheduler

@@ -7,8 +7,11 @@ import json
 import random
 import re
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -20,10 +23,12 @@ class FakeTwilio:
     fail_ratio: float = 0.0  # share of requests answered with a 500
     max_failures_per_body: int | None = None  # so "eventually sent" is certain, not merely likely
     error_for: dict[str, tuple[int, int]] = field(default_factory=dict)  # number -> (HTTP status, Twilio code)
-    requests: list[dict[str, str]] = field(default_factory=list)
+    requests: list[dict[str, str]] = field(default_factory=list)  # the form of every accepted message
+    created: list[dict[str, str]] = field(default_factory=list)  # what the list endpoint answers with
     failures: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     seed: int = 7
+    clock: Callable[[], float] = time.time  # the "date_created" of accepted messages
 
     def __post_init__(self) -> None:
         self.random = random.Random(self.seed)
@@ -52,8 +57,29 @@ class FakeTwilio:
                         return self._json(500, {"code": 20500, "message": "internal error", "status": 500})
                     fake.requests.append(form)
                     sid = "SM" + uuid.uuid4().hex  # unique across fake instances, as real SIDs are
+                    created = formatdate(fake.clock(), usegmt=True)
+                    fake.created.append({"sid": sid, "to": form.get("To"), "from": form.get("From"), "body": body,
+                                         "status": "queued", "date_created": created})  # fmt: skip
                 self._json(201, {"sid": sid, "account_sid": match.group(1), "to": form.get("To"),
                                  "from": form.get("From"), "body": form.get("Body"), "status": "queued"})  # fmt: skip
+
+            def do_GET(self) -> None:
+                """The Messages list (newest first), filtered by To and From as Twilio does."""
+                path, _, query = self.path.partition("?")
+                match = MESSAGES.match(path)
+                if not match or not self.headers.get("Authorization", "").startswith("Basic "):
+                    return self._json(404 if not match else 401, {"code": 20404, "message": "not found"})
+                args = {k: v[0] for k, v in parse_qs(query).items()}
+                with fake.lock:
+                    found = [
+                        m for m in reversed(fake.created)
+                        if args.get("To", m["to"]) == m["to"] and args.get("From", m["from"]) == m["from"]
+                    ]  # fmt: skip
+                size = int(args.get("PageSize", 50))
+                self._json(200, {"messages": [{**m, "account_sid": match.group(1)} for m in found[:size]],
+                                 "page": 0, "page_size": size, "start": 0, "end": min(size, len(found)) - 1,
+                                 "uri": path, "first_page_uri": path, "next_page_uri": None,
+                                 "previous_page_uri": None})  # fmt: skip
 
             def _json(self, status: int, payload: dict) -> None:
                 body = json.dumps(payload).encode()

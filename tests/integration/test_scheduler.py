@@ -40,3 +40,9 @@ def test_purge_removes_only_dead_sessions_and_tokens(app, make_patient):
     assert removed == 2
     assert [s.id for s in db.session.scalars(db.select(LoginSession))] == ["live"]
     assert db.session.scalar(db.select(db.func.count()).select_from(ApiToken)) == 1
+
+
+def test_the_dispatch_interval_is_a_setting(app, monkeypatch):
+    monkeypatch.setitem(app.config, "SMS_DISPATCH_SECONDS", 3)
+    job = build(app, blocking=False).get_job("notifications.dispatch")
+    assert job.trigger.interval == timedelta(seconds=3)

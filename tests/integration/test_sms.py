@@ -210,6 +210,43 @@ def test_a_dead_senders_rows_are_retried_after_the_lease(world, sms, fake):
     assert len(fake.bodies_to(PHONE)) == 1
 
 
+def test_a_text_the_dead_sender_got_through_is_not_sent_again(world, sms, fake):
+    clinician, patient = world
+    _book(clinician, patient, _at(3, 14))
+    now = _now()
+    fake.clock = lambda: now.timestamp() + 2  # Twilio's clock agrees with ours
+    (message_id,) = claim(now, 10, timedelta(seconds=120))
+    message = db.session.get(OutboxMessage, message_id)
+    sms.send(message.to_number, message.body, reference=str(message_id))  # accepted, then the sender is killed
+    assert dispatch_due(now=now + timedelta(seconds=121), sms=sms) == {"sent": 1}
+    assert len(fake.bodies_to(PHONE)) == 1
+    db.session.refresh(message)
+    assert message.provider_sid == fake.created[0]["sid"] and message.status_reason.startswith("accepted by")
+
+
+def test_a_text_the_dead_sender_never_sent_is_sent_on_take_over(world, sms, fake):
+    clinician, patient = world
+    _book(clinician, patient, _at(3, 14))
+    now = _now()
+    fake.clock = lambda: now.timestamp() + 2
+    sms.send(PHONE, "an older text to the same number", reference="0")
+    claim(now, 10, timedelta(seconds=120))
+    assert dispatch_due(now=now + timedelta(seconds=121), sms=sms) == {"sent": 1}
+    assert len(fake.bodies_to(PHONE)) == 2
+
+
+def test_a_sender_whose_lease_ran_out_skips_rows_taken_over(world, sms, fake):
+    from app.notifications.sender import send_one
+
+    clinician, patient = world
+    _book(clinician, patient, _at(3, 14))
+    now, lease = _now(), timedelta(seconds=120)
+    (message_id,) = claim(now, 10, lease)  # sender A claims, then stalls past its lease
+    assert dispatch_due(now=now + timedelta(seconds=121), sms=sms) == {"sent": 1}  # sender B takes over
+    assert send_one(message_id, sms, now, lease_until=now + lease) == "skipped"  # A wakes up
+    assert len(fake.bodies_to(PHONE)) == 1
+
+
 def _signed_post(client, path, form):
     url = "http://127.0.0.1:5000" + path
     signature = RequestValidator(TOKEN).compute_signature(url, form)
