@@ -1,7 +1,9 @@
-"""Seed a small practice: clinicians of every credential across a few states, patients, staff.
+"""Seed a small practice: clinicians of every credential across a few states, patients, staff, and
+the patients' care so far (``stories.py``: visits, check-ins, plans, medications, notes, minutes).
 
-Idempotent: each account is created only when its e-mail is not taken, through the same services
-the app uses, so the demo data obeys every rule real data does.
+Idempotent: each account is created only when its e-mail is not taken, and each part of a patient's
+care only when they have none of it, through the same services the app uses, so the demo data
+obeys every rule real data does.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from app.accounts.schemas import ClinicianCreate, PatientSignup, StaffCreate
 from app.booking import service as booking
 from app.booking.availability import ClinicianAvailability
 from app.db import utcnow
+from app.demo import history
+from app.demo.stories import STORIES
 from app.extensions import db
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for the local demo on purpose
@@ -42,6 +46,9 @@ PATIENTS = [
     ("patient", "Alex Rivera", "NY", "America/New_York", "+12125550142"),
     ("patient2", "Sam Nguyen", "CA", "America/Los_Angeles", None),
 ]
+# The other patients of the stories: their logins work with the same password but are not printed.
+STORY_PATIENTS = [(s.handle, s.name, s.state, s.timezone, s.phone) for s in STORIES
+                  if s.handle not in {p[0] for p in PATIENTS}]  # fmt: skip
 
 STAFF = [("billing", "Bailey Brooks", "billing_admin"), ("admin", "Avery Admin", "admin")]
 
@@ -58,8 +65,8 @@ def email_for(handle: str) -> str:
 
 
 def seed_demo() -> tuple[bool, list[tuple[str, str]]]:
-    """Create whatever demo accounts are missing; return (anything created?, [(label, email)])."""
-    created = False
+    """Create whatever demo accounts and care are missing; return (anything created?, [(label, email)])."""
+    created, now = False, utcnow()
     for handle, name, role in STAFF:
         if accounts.find_by_email(email_for(handle)) is None:
             accounts.create_staff(
@@ -79,7 +86,7 @@ def seed_demo() -> tuple[bool, list[tuple[str, str]]]:
             weekly = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(5)]
             booking.update_availability(clinician, {"weekly": weekly, "min_notice_minutes": 60}, actor=None)
             created = True
-    for handle, name, state, tz, phone in PATIENTS:
+    for handle, name, state, tz, phone in PATIENTS + STORY_PATIENTS:
         if accounts.find_by_email(email_for(handle)) is None:
             data = PatientSignup(
                 email=email_for(handle), password=DEMO_PASSWORD, name=name, state=state, timezone=tz,
@@ -89,7 +96,10 @@ def seed_demo() -> tuple[bool, list[tuple[str, str]]]:
             if handle == "patient" and current_app.config["BILLING_BACKEND"] == "dummy":
                 from app.billing import demo as demo_billing
 
-                demo_billing.seed_trial(patient.id, "monthly", utcnow())  # Sam (patient2) has none: the gate shows
+                demo_billing.seed_trial(patient.id, "monthly", now)  # Sam (patient2) has none: the gate shows
             created = True
+    team = {c[0]: accounts.find_by_email(email_for(c[0])) for c in CLINICIANS}
+    for story in STORIES:
+        created |= history.play(story, accounts.find_by_email(email_for(story.handle)), team, now)
     order = ["patient", "patient2"] + [c[0] for c in CLINICIANS] + ["billing", "admin"]
     return created, [(LOGIN_LABELS[h], email_for(h)) for h in order]
