@@ -64,7 +64,9 @@ def _exists(query) -> bool:
 def play(story: stories.Story, patient: User, team: dict[str, User], now: datetime) -> bool:
     """Give ``patient`` whatever part of ``story`` they do not have yet; True if anything was added."""
     created = False
-    if story.membership is not None and current_app.config["BILLING_BACKEND"] == "dummy":
+    if story.membership is not None:
+        if current_app.config["BILLING_BACKEND"] != "dummy":
+            return False  # its visits need the membership only the demo payment provider can make up
         created |= _membership(story.membership, patient.id, now)
     created |= _visits(story, patient, team, now)
     created |= _timeline(story, patient, team, now)
@@ -108,13 +110,11 @@ def _visits(story: stories.Story, patient: User, team: dict[str, User], now: dat
     if planned and not consent.history(patient.id):  # asked on the booking page, before the first booking
         consent.give(patient, "booking", now=min(planned[0][0] - BOOKED_AHEAD, now))
     for start, visit, clinician in past:
-        if needs_membership(patient, visit.type):
-            continue  # no demo memberships with real Stripe: the story keeps its free visits
         made = booking.book(patient, clinician.id, visit.type, start, now=start - BOOKED_AHEAD)
         booking.mark(clinician, made.id, visit.outcome, now=made.end_at + MARKED_AFTER)
     for start, visit, clinician in ahead:
         if needs_membership(patient, visit.type):
-            continue
+            continue  # Alex's trial comes from the demo payment provider only
         try:
             booking.book(patient, clinician.id, visit.type, start, now=now)
         except booking.SlotUnavailable:
@@ -189,8 +189,9 @@ def _with_owner_id(item: dict, team: dict[str, User]) -> dict:
 def _patch_plan(author: User, pid: int, lists: dict[str, list[dict]], at: datetime) -> None:
     base = db.session.scalar(select(CarePlan.version).where(CarePlan.patient_id == pid)) or 0
     body = PlanPatch(base_version=base, **lists)  # the API's own validation of the lists
-    care.patch_plan(author, pid, base, body.model_dump(mode="json", exclude_unset=True, exclude={"base_version"}),
-                    now=at)  # fmt: skip
+    # Whole items, defaults included (a goal's status): the chart reads every field.
+    changes = {name: [item.model_dump(mode="json") for item in getattr(body, name)] for name in lists}
+    care.patch_plan(author, pid, base, changes, now=at)
 
 
 def _start_medication(prescriber: User, pid: int, med: stories.Medication, at: datetime,

@@ -8,6 +8,8 @@ obeys every rule real data does.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app
 
 from app.accounts import service as accounts
@@ -64,9 +66,10 @@ def email_for(handle: str) -> str:
     return f"{handle}@{DOMAIN}"
 
 
-def seed_demo() -> tuple[bool, list[tuple[str, str]]]:
-    """Create whatever demo accounts and care are missing; return (anything created?, [(label, email)])."""
-    created, now = False, utcnow()
+def seed_demo(now: datetime | None = None) -> tuple[bool, list[tuple[str, str]]]:
+    """Create whatever demo accounts and care are missing; return (anything created?, [(label, email)]).
+    The care histories are placed relative to ``now`` (default: the current time)."""
+    created, now = False, now or utcnow()
     for handle, name, role in STAFF:
         if accounts.find_by_email(email_for(handle)) is None:
             accounts.create_staff(

@@ -26,6 +26,7 @@ from app.demo.seed import DEMO_PASSWORD, PATIENTS, seed_demo
 from app.demo.stories import STORIES
 from app.extensions import db
 from app.notifications.outbox_message import OutboxMessage
+from tests.integration.conftest import csrf_token_from
 
 
 @pytest.fixture
@@ -147,3 +148,29 @@ def _memberships_texts_and_logins(seeded) -> None:
     assert all(m.patient_id == seeded["patient"].id for m in queued_about_past)
     for story in STORIES:
         assert isinstance(authenticate(f"{story.handle}@demo-clinic.example.com", DEMO_PASSWORD), User)
+
+
+def test_the_seeded_pages_render_for_the_team_and_the_patient(seeded, browser_login, client):
+    maya = seeded["psychiatrist"]
+    browser_login(maya, DEMO_PASSWORD)
+    caseload = client.get("/caseload").get_data(as_text=True)
+    for text in ("Morgan Ellis", "Riley Carter", "Devon Park", "Alex Rivera", "not improving", "remission",
+                 "no recent measure", "mentioned you"):  # fmt: skip
+        assert text in caseload, text
+    review = client.get("/review").get_data(as_text=True)
+    assert "Riley Carter" in review and "Alex Rivera" in review
+    assert "99493" in client.get("/caseload/minutes").get_data(as_text=True)
+    for handle in ("patient", "patient3", "patient4", "patient5"):
+        pid = seeded[handle].id
+        for path in (f"/patients/{pid}/chart", f"/patients/{pid}/chart/history", f"/patients/{pid}/minutes"):
+            assert client.get(path).status_code == 200, path
+    chart = client.get(f"/patients/{seeded['patient4'].id}/chart").get_data(as_text=True)
+    for text in ("F33.1", "Get out of bed before 9 on workdays", "Bupropion XL", "Escitalopram", "Nausea most days"):
+        assert text in chart, text
+    patient_client = client.application.test_client()
+    token = csrf_token_from(patient_client.get("/login").get_data(as_text=True))
+    login = {"email": seeded["patient3"].email, "password": DEMO_PASSWORD, "csrf_token": token}
+    assert patient_client.post("/login", data=login).status_code == 302
+    dashboard = patient_client.get("/dashboard").get_data(as_text=True)
+    assert "Dr. Ana Torres, PsyD" in dashboard and "Sertraline" in dashboard
+    assert patient_client.get("/appointments").status_code == 200
