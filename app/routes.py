@@ -21,8 +21,8 @@ def register_blueprints(app: Flask) -> None:
     from app.booking import editor as _booking_editor  # noqa: F401 - attaches pages to the booking blueprint
     from app.booking.routes import bp as booking_bp
     from app.care_team import api as _care_team_api  # noqa: F401
-    from app.care_team import goal_pages as _goal_pages  # noqa: F401 - attaches pages to the care blueprint
     from app.care_team import fhir_api as _fhir_api  # noqa: F401
+    from app.care_team import goal_pages as _goal_pages  # noqa: F401 - attaches pages to the care blueprint
     from app.care_team import minutes_routes as _minutes_routes  # noqa: F401 - attaches pages to the care blueprint
     from app.care_team import pages as _care_pages  # noqa: F401 - attaches pages to the care blueprint
     from app.care_team.routes import bp as care_bp
