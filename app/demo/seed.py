@@ -48,14 +48,15 @@ PATIENTS = [
     ("patient", "Alex Rivera", "NY", "America/New_York", "+12125550142"),
     ("patient2", "Sam Nguyen", "CA", "America/Los_Angeles", None),
 ]
-# The other patients of the stories: their logins work with the same password but are not printed.
+# The other patients of the stories (patient3 to patient6, same password); only patient3 is printed.
 STORY_PATIENTS = [(s.handle, s.name, s.state, s.timezone, s.phone) for s in STORIES
                   if s.handle not in {p[0] for p in PATIENTS}]  # fmt: skip
 
 STAFF = [("billing", "Bailey Brooks", "billing_admin"), ("admin", "Avery Admin", "admin")]
 
 LOGIN_LABELS = {
-    "patient": "patient", "patient2": "patient (California)", "psychiatrist": "psychiatrist (MD)",
+    "patient": "patient", "patient2": "patient (California)", "patient3": "patient with 12 weeks of care",
+    "psychiatrist": "psychiatrist (MD)",
     "do": "psychiatrist (DO)", "pmhnp": "psychiatric nurse practitioner (PMHNP)", "psyd": "psychologist (PsyD)",
     "phd": "psychologist (PhD)", "lcsw": "clinical social worker (LCSW)", "lmhc": "counselor (LMHC)",
     "lmft": "family therapist (LMFT)", "billing": "billing admin", "admin": "admin",
@@ -104,5 +105,5 @@ def seed_demo(now: datetime | None = None) -> tuple[bool, list[tuple[str, str]]]
     team = {c[0]: accounts.find_by_email(email_for(c[0])) for c in CLINICIANS}
     for story in STORIES:
         created |= history.play(story, accounts.find_by_email(email_for(story.handle)), team, now)
-    order = ["patient", "patient2"] + [c[0] for c in CLINICIANS] + ["billing", "admin"]
+    order = ["patient", "patient2", "patient3"] + [c[0] for c in CLINICIANS] + ["billing", "admin"]
     return created, [(LOGIN_LABELS[h], email_for(h)) for h in order]

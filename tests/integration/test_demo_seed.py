@@ -25,6 +25,7 @@ from app.db import utcnow
 from app.demo.seed import DEMO_PASSWORD, PATIENTS, seed_demo
 from app.demo.stories import STORIES
 from app.extensions import db
+from app.notifications import followups
 from app.notifications.outbox_message import OutboxMessage
 from tests.integration.conftest import csrf_token_from
 
@@ -132,6 +133,8 @@ def test_plans_medications_notes_tasks_minutes_memberships_and_texts(seeded):
     assert any("missed visit" in t.title for t in care.open_tasks(marcus))
     report = minutes.month_report(maya, riley.id, minutes.month_start(minutes.today_for(maya)), DEFAULT_BANDS)
     assert report.consent_on_file and report.codes == [("99493", 1)]
+    # A coherent history: the scheduler's follow-up rules find nothing to chase.
+    assert followups.run() == {"evaluations": 0, "check_ins": 0, "plan_reviews": 0}
     _memberships_texts_and_logins(seeded)
 
 
