@@ -27,6 +27,7 @@ from app.care_team.schemas import (
     TeamMemberOut,
     VersionOut,
 )
+from app.errors import Forbidden, NotFound
 
 P = "/patients/<int:patient_id>"
 TAGS = ["care team"]
@@ -225,14 +226,20 @@ def caseload() -> list[CaseloadRow]:
     api_bp,
     P + "/emergency-access",
     methods=["POST"],
-    access_rule=access.roles(Role.CLINICIAN),
+    access_rule=access.ANY_USER,
     body=EmergencyIn,
     response=EmergencyOut,
     status=201,
-    errors=[404, 409],
+    errors=[403, 404, 409],
     tags=TAGS,
 )
 def emergency_access(patient_id: int, body: EmergencyIn) -> EmergencyOut:
     """Break the glass: 60 minutes of access to a patient not on your team, with a stated reason."""
+    if current_user.role != Role.CLINICIAN.value:
+        # Only clinicians break the glass. The patient may know their record exists (403); for anyone
+        # else it does not (404), as on every patient-data route.
+        if current_user.id == patient_id:
+            raise Forbidden("Emergency access is for clinicians.")
+        raise NotFound()
     grant = service.break_glass(current_user, patient_id, body.reason)
     return EmergencyOut(patient_id=grant.patient_id, expires_at=grant.expires_at)

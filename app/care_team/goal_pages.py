@@ -7,7 +7,6 @@ from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
 from app import access
-from app.accounts.roles import Role
 from app.care_team import service
 from app.care_team.routes import bp
 from app.web.pages import page
@@ -15,9 +14,10 @@ from app.web.pages import page
 GOAL_STATUSES = {"active": "active", "met": "met", "not_met": "not met", "on_hold": "on hold"}
 
 
-@page(bp, "/patients/<int:patient_id>/chart/goals/<int:index>", access_rule=access.roles(Role.CLINICIAN),
+@page(bp, "/patients/<int:patient_id>/chart/goals/<int:index>", access_rule=access.ANY_USER,
       methods=["POST"])  # fmt: skip
 def update_goal(patient_id: int, index: int):
+    service.access.team_only(current_user, patient_id)  # 403 for the patient, 404 for strangers
     plan, _ = service.get_plan(current_user, patient_id)  # 404 for anyone not on the team
     back = redirect(url_for("care.chart", patient_id=patient_id, _anchor="goals"))
     status = request.form.get("status", "")

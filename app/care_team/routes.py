@@ -42,7 +42,9 @@ def caseload():
     )  # fmt: skip
 
 
-@page(bp, "/patients/<int:patient_id>/chart", access_rule=access.roles(Role.PATIENT, Role.CLINICIAN))
+# Patient-data pages are open to any signed-in role at the gate: the service answers 404 for everyone who
+# is neither the patient nor on the team (billing admins and admins included), as the contract says.
+@page(bp, "/patients/<int:patient_id>/chart", access_rule=access.ANY_USER)
 def chart(patient_id: int):
     plan, meds = service.get_plan(current_user, patient_id)
     patient = service.access.patient_or_team(current_user, patient_id)
@@ -62,8 +64,9 @@ def chart(patient_id: int):
     )
 
 
-@page(bp, "/patients/<int:patient_id>/chart/goals", access_rule=access.roles(Role.CLINICIAN), methods=["POST"])
+@page(bp, "/patients/<int:patient_id>/chart/goals", access_rule=access.ANY_USER, methods=["POST"])
 def add_goal(patient_id: int):
+    service.access.team_only(current_user, patient_id)  # who may, before what: 403 for the patient, 404 for strangers
     text = request.form.get("text", "").strip()[:2000]
     if not text:
         flash("Write the goal in the patient's words.", "error")
@@ -81,8 +84,9 @@ def add_goal(patient_id: int):
     return redirect(url_for("care.chart", patient_id=patient_id))
 
 
-@page(bp, "/patients/<int:patient_id>/chart/notes", access_rule=access.roles(Role.CLINICIAN), methods=["POST"])
+@page(bp, "/patients/<int:patient_id>/chart/notes", access_rule=access.ANY_USER, methods=["POST"])
 def add_note(patient_id: int):
+    service.access.team_only(current_user, patient_id)  # who may, before what: 403 for the patient, 404 for strangers
     body = request.form.get("body", "").strip()[:10_000]
     if body:
         _, told = handoff.add_note(current_user, patient_id, body, handoff.ids(request.form.getlist("notify")))
@@ -90,8 +94,9 @@ def add_note(patient_id: int):
     return redirect(url_for("care.chart", patient_id=patient_id))
 
 
-@page(bp, "/patients/<int:patient_id>/chart/medications", access_rule=access.roles(Role.CLINICIAN), methods=["POST"])
+@page(bp, "/patients/<int:patient_id>/chart/medications", access_rule=access.ANY_USER, methods=["POST"])
 def add_medication(patient_id: int):
+    service.access.team_only(current_user, patient_id)  # who may, before what: 403 for the patient, 404 for strangers
     try:
         data = MedicationIn.model_validate(
             {k: request.form.get(k, "") for k in ("name", "dose", "frequency", "instructions")}

@@ -132,12 +132,30 @@ def patch_plan(
     plan = _plan(patient_id, lock=True)
     if plan.version != base_version:
         raise VersionConflict(current_version=plan.version)
+    if "interventions" in changes:
+        _check_owners(patient_id, plan, changes["interventions"])
     for field, items in changes.items():
         setattr(plan, field, items)
     _new_version(plan, user, f"{', '.join(sorted(changes)) or 'nothing'} changed", now)
     audit.record("care_plan.update", actor=user, patient_id=patient_id, object_type="care_plan", object_id=plan.version)
     _commit_version(patient_id)
     return plan
+
+
+def _check_owners(patient_id: int, plan: CarePlan, items: list[dict]) -> None:
+    """An intervention's owner is on this patient's care team (or already owned it in the current plan):
+    never another patient or a stranger, whose name the plan history would then show to the team."""
+    allowed = set(
+        db.session.scalars(select(CareTeamMember.clinician_id).where(CareTeamMember.patient_id == patient_id))
+    )
+    allowed |= {i.get("owner_id") for i in plan.interventions or [] if isinstance(i, dict)}
+    wrong = {
+        f"interventions.{n}.owner_id": "must be a clinician on this patient's care team"
+        for n, item in enumerate(items)
+        if item.get("owner_id") is not None and item["owner_id"] not in allowed
+    }
+    if wrong:
+        raise Invalid(wrong)
 
 
 def _commit_version(patient_id: int) -> None:

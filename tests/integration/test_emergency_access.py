@@ -47,12 +47,22 @@ def test_break_the_glass(client, make_patient, make_clinician, make_staff, auth_
     grant.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     assert client.get(plan, headers=headers).status_code == 404
-    # Not for other roles, not for unknown patients, not for the team itself.
+    # Not for other roles (for them the record does not exist; the patient is told it is not theirs to
+    # do), not for unknown patients, not for the team itself.
+    for role in ("admin", "billing_admin"):
+        assert (
+            client.post(
+                f"/api/v1/patients/{patient.id}/emergency-access",
+                headers=auth_headers(make_staff(role)),
+                json={"reason": "curious about this one"},
+            ).status_code
+            == 404
+        )
     assert (
         client.post(
             f"/api/v1/patients/{patient.id}/emergency-access",
-            headers=auth_headers(make_staff("admin")),
-            json={"reason": "curious about this one"},
+            headers=auth_headers(patient),
+            json={"reason": "let me in to my own record"},
         ).status_code
         == 403
     )
