@@ -91,7 +91,13 @@ def get_care_plan(patient_id: int) -> PlanOut:
 )
 def patch_care_plan(patient_id: int, body: PlanPatch) -> PlanOut:
     """Replace the named lists (409 version_conflict when base_version is stale)."""
-    changes = body.model_dump(mode="json", exclude_unset=True, exclude={"base_version"})
+    # Each named list is stored whole, defaults included (a goal sent without ``status`` is "active");
+    # a list sent as null is left as it is.
+    changes = {
+        name: [item.model_dump(mode="json") for item in getattr(body, name)]
+        for name in ("problems", "goals", "interventions")
+        if name in body.model_fields_set and getattr(body, name) is not None
+    }
     plan = service.patch_plan(current_user, patient_id, body.base_version, changes)
     return _plan_out(plan, service.medications(patient_id))
 

@@ -56,3 +56,23 @@ def test_update_goal_from_the_chart(client, make_patient, make_clinician, browse
         ).status_code
         == 404
     )
+
+
+def test_api_goal_without_status_is_stored_active_and_the_chart_renders(client, make_patient, make_clinician,
+                                                                        auth_headers, browser_login):  # fmt: skip
+    from app.care_team.member import CareTeamMember
+    from app.db import utcnow
+    from app.extensions import db
+
+    patient, therapist = make_patient(), make_clinician("LCSW")
+    db.session.add(CareTeamMember(patient_id=patient.id, clinician_id=therapist.id, added_at=utcnow()))
+    db.session.commit()
+    url = f"/api/v1/patients/{patient.id}/care-plan"
+    version = client.get(url, headers=auth_headers(therapist)).get_json()["version"]
+    done = client.patch(url, json={"base_version": version, "goals": [{"text": "Call a friend weekly"}],
+                                   "problems": None}, headers=auth_headers(therapist))  # fmt: skip
+    assert done.status_code == 200, done.get_json()
+    assert done.get_json()["goals"] == [{"text": "Call a friend weekly", "target": None, "status": "active"}]
+    assert done.get_json()["problems"] == []
+    browser_login(therapist)
+    assert client.get(f"/patients/{patient.id}/chart").status_code == 200
