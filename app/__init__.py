@@ -10,10 +10,21 @@ from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from app.settings import DEV_SECRET_KEY, Settings
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL
+
+
+class DatabaseInt(IntegerConverter):
+    """``<int:...>`` in every route matches only ids a column can hold: a larger number is "not
+    found" (404), not a database overflow (500)."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -40,6 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     extensions.limiter.init_app(app)
     _tune_engine(app)
     install_loaders(app)
+    app.url_map.converters["int"] = DatabaseInt  # before any route is added
     register_blueprints(app)
     security.install(app)
     web_errors.install(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -29,19 +30,48 @@ class ErrorOut(BaseModel):
 
 def _schema(tp: Any, mode: str, components: dict[str, Any]) -> dict[str, Any]:
     schema = TypeAdapter(tp).json_schema(ref_template=REF, mode=mode)  # type: ignore[arg-type]
-    for name, definition in schema.pop("$defs", {}).items():
-        components.setdefault(name, definition)
+    defs = schema.pop("$defs", {})
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        components.setdefault(tp.__name__, schema)
-        return {"$ref": REF.format(model=tp.__name__)}
-    return schema
+        defs[tp.__name__], schema = schema, {"$ref": REF.format(model=tp.__name__)}
+    renames = _names_for(defs, components)
+    for name, definition in defs.items():
+        components.setdefault(renames.get(name, name), _renamed(definition, renames))
+    return _renamed(schema, renames)
+
+
+def _names_for(defs: dict[str, Any], components: dict[str, Any]) -> dict[str, str]:
+    """Two models of one name (a billing ``PlanOut`` and a care-plan ``PlanOut``) must not share a
+    component: the second gets ``PlanOut2``. Same definition, same component."""
+    renames: dict[str, str] = {}
+    changed = True
+    while changed:
+        changed = False
+        for name, definition in defs.items():
+            target, wanted = renames.get(name, name), _renamed(definition, renames)
+            n = 1
+            while target in components and components[target] != wanted:
+                n += 1
+                target = f"{name}{n}"
+            if target != renames.get(name, name):
+                renames[name], changed = target, True
+    return {k: v for k, v in renames.items() if k != v}
+
+
+def _renamed(schema: Any, renames: dict[str, str]) -> Any:
+    if not renames:
+        return schema
+    text = json.dumps(schema)
+    for old, new in renames.items():
+        text = text.replace(json.dumps(REF.format(model=old)), json.dumps(REF.format(model=new)))
+    return json.loads(text)
 
 
 def _path_params(path: str) -> tuple[str, list[dict[str, Any]]]:
     params = []
     for conv, name in re.findall(r"<(?:(\w+):)?(\w+)>", path):
-        kind = {"int": "integer"}.get(conv, "string")
-        params.append({"name": name, "in": "path", "required": True, "schema": {"type": kind}})
+        # ``<int:...>`` matches 0 .. 2**31 - 1 (app.DatabaseInt); anything else is a 404.
+        schema = {"type": "integer", "minimum": 0, "maximum": 2**31 - 1} if conv == "int" else {"type": "string"}
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", path), params
 
 

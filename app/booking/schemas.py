@@ -54,15 +54,17 @@ class AvailabilityDoc(BaseModel):
 
 
 class AvailabilityPatch(_Strict):
-    """Every field optional: a PUT changes only the fields it names."""
+    """Every field optional: a PUT changes only the fields it names. Only ``max_per_day`` may be
+    sent as null (no daily limit); the others are optional but never null (their defaults are not
+    validated, so "left out" stays distinguishable from a value)."""
 
-    timezone: TimeZoneName | None = None
-    weekly: list[WeeklyIn] | None = Field(default=None, max_length=100)
-    overrides: list[OverrideIn] | None = Field(default=None, max_length=400)
-    gap_minutes: int | None = Field(default=None, ge=0, le=240)
-    slot_step_minutes: int | None = Field(default=None, ge=5, le=240)
-    min_notice_minutes: int | None = Field(default=None, ge=0, le=60 * 24 * 30)
-    horizon_days: int | None = Field(default=None, ge=0, le=365)
+    timezone: TimeZoneName = None  # type: ignore[assignment]
+    weekly: list[WeeklyIn] = Field(default=None, max_length=100)  # type: ignore[assignment]
+    overrides: list[OverrideIn] = Field(default=None, max_length=400)  # type: ignore[assignment]
+    gap_minutes: int = Field(default=None, ge=0, le=240)  # type: ignore[assignment]
+    slot_step_minutes: int = Field(default=None, ge=5, le=240)  # type: ignore[assignment]
+    min_notice_minutes: int = Field(default=None, ge=0, le=60 * 24 * 30)  # type: ignore[assignment]
+    horizon_days: int = Field(default=None, ge=0, le=365)  # type: ignore[assignment]
     max_per_day: int | None = Field(default=None, ge=1, le=48)
 
     @field_validator("overrides")
