@@ -10,12 +10,18 @@ from contextlib import contextmanager
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
+from app.auth import passwords
+
 # Property tests check logic, not speed: no per-example deadline and no "too slow" health check, so a
 # loaded CI machine cannot fail them (speed is measured by bench/, never by tests).
 hypothesis_settings.register_profile(
     "project", deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
 hypothesis_settings.load_profile("project")
+
+# Thousands of accounts are made and signed in across the suite: argon2id at its smallest cost here
+# (the running app always uses the RFC 9106 profile; subprocesses such as the drill's are unaffected).
+passwords.use_test_cost()
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hmac-0123456789"
 PASSWORD = "correct horse battery staple"

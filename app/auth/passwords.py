@@ -7,10 +7,22 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+# Empty in every running app: argon2-cffi's defaults (RFC 9106, low memory). The test suite alone
+# lowers the cost through ``use_test_cost`` — it creates over a thousand accounts, and the cost of a
+# hash is a production property, not something a test checks.
+_PARAMETERS: dict[str, int] = {}
+
 
 @lru_cache(maxsize=1)
 def _hasher() -> PasswordHasher:
-    return PasswordHasher()
+    return PasswordHasher(**_PARAMETERS)
+
+
+def use_test_cost() -> None:
+    """For the test suite only: argon2id still, at the smallest cost."""
+    _PARAMETERS.update(time_cost=1, memory_cost=8, parallelism=1)
+    _hasher.cache_clear()
+    _decoy_hash.cache_clear()
 
 
 @lru_cache(maxsize=1)
