@@ -11,16 +11,16 @@ from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint
 from app.billing import report, service
 from app.billing.plans import PLANS
-from app.billing.schemas import CheckoutIn, CheckoutOut, PlanOut, ReportOut, SubscriptionOut
+from app.billing.schemas import CheckoutIn, CheckoutOut, MembershipPlanOut, ReportOut, SubscriptionOut
 from app.db import utcnow
 
 TAGS = ["billing"]
 
 
-@endpoint(api_bp, "/billing/plans", access_rule=access.PUBLIC, response=list[PlanOut], tags=TAGS)
-def plans() -> list[PlanOut]:
+@endpoint(api_bp, "/billing/plans", access_rule=access.PUBLIC, response=list[MembershipPlanOut], tags=TAGS)
+def plans() -> list[MembershipPlanOut]:
     """The memberships on offer, in integer cents."""
-    return [PlanOut(code=p.code, amount_cents=p.amount_cents, currency=p.currency, interval=p.interval,
+    return [MembershipPlanOut(code=p.code, amount_cents=p.amount_cents, currency=p.currency, interval=p.interval,
                     trial_days=p.trial_days, name=p.name, monthly_equivalent_cents=p.monthly_cents)
             for p in PLANS.values()]  # fmt: skip
 

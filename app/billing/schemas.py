@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class PlanOut(BaseModel):
+class MembershipPlanOut(BaseModel):
     code: Literal["monthly", "annual"]
     amount_cents: int
     currency: str
