@@ -284,6 +284,7 @@ def _sent_once(fake: FakeTwilio, patients: range) -> tuple[int, int, int]:
 
 def _wait_all_sent(url: str, fake: FakeTwilio, patients: range, expected: int, limit_s: float) -> dict[str, int]:
     deadline = time.monotonic() + min(limit_s, _left())
+    rows: dict[str, int] = {}
     while time.monotonic() < deadline:
         rows = dict(query(url, "SELECT status, count(*) FROM outbox_messages WHERE patient_id BETWEEN %s AND %s "
                                "GROUP BY status", patients[0], patients[-1]))  # fmt: skip
@@ -477,7 +478,12 @@ def main() -> int:
         stripe_fake.close()
         drop_database(name)
     failed = [x for x in lines if x.startswith("FAIL")]
-    print(f"drill: {len(lines) - len(failed)} passed, {len(failed)} failed in {time.monotonic() - START:.0f} s")
+    took = f"{time.monotonic() - START:.0f} s"
+    print(
+        f"drill: {len(failed)} of {len(lines)} drills FAILED ({took})"
+        if failed
+        else f"drill: all {len(lines)} drills held ({took})"
+    )
     if not failed:
         shutil.rmtree(logs, ignore_errors=True)
     return 1 if failed else 0

@@ -7,6 +7,7 @@ The same declarations build ``/api/v1/openapi.json``, so the document cannot dri
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -87,12 +88,25 @@ def parse(model: type[BaseModel], data: Any) -> BaseModel:
         raise Invalid(validation_fields(exc)) from exc
 
 
+@functools.cache
+def _adapter(response_type: Any) -> TypeAdapter[Any]:
+    # Built once per response type: for a list[...] building one costs ~0.15 ms, on every request.
+    return TypeAdapter(response_type)
+
+
 def render(result: Any, response_type: Any, status: int) -> Response:
     if isinstance(result, Response):
         return result
     if result is None:
         return Response(status=204 if status == 200 else status)
-    payload = TypeAdapter(response_type).dump_python(result, mode="json") if response_type else result
+    if response_type:
+        try:
+            adapter = _adapter(response_type)
+        except TypeError:  # an unhashable annotation: build it each time, as before
+            adapter = TypeAdapter(response_type)
+        payload = adapter.dump_python(result, mode="json")
+    else:
+        payload = result
     return Response(json.dumps(payload), status=status, mimetype="application/json")
 
 

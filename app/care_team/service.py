@@ -271,8 +271,10 @@ def assessments(user: User, patient_id: int, instrument: str | None) -> list[Ass
     return list(db.session.scalars(query))
 
 
-def caseload(clinician: User, now: datetime | None = None) -> list[tuple[User, Any]]:
-    """One row per patient on the clinician's teams, with the treat-to-target summary."""
+def caseload(clinician: User, now: datetime | None = None) -> list[tuple[Any, Any]]:
+    """One row per patient on the clinician's teams, with the treat-to-target summary. Each patient
+    is a row with ``id`` and ``name`` only, not a ``User``: a team of 10,000 must not build 10,000
+    ORM objects (the time and the worker's memory both grew with them)."""
     now = now or utcnow()
     clinician_id = clinician.id
     # The audit row is committed first: a commit expires every loaded object, and the rows returned
@@ -281,11 +283,11 @@ def caseload(clinician: User, now: datetime | None = None) -> list[tuple[User, A
     db.session.commit()
     team = select(CareTeamMember.patient_id).where(CareTeamMember.clinician_id == clinician_id)
     members = db.session.execute(
-        select(User, CareTeamMember.added_at)
+        select(User.id, User.name, CareTeamMember.added_at)
         .join(CareTeamMember, CareTeamMember.patient_id == User.id)
         .where(CareTeamMember.clinician_id == clinician_id)
     ).all()
-    history: dict[int, list[Measurement]] = {u.id: [] for u, _ in members}
+    history: dict[int, list[Measurement]] = {m.id: [] for m in members}
     if members:
         rows = db.session.execute(
             select(Assessment.patient_id, Assessment.created_at, Assessment.score, Assessment.item9).where(
@@ -294,7 +296,7 @@ def caseload(clinician: User, now: datetime | None = None) -> list[tuple[User, A
         )
         for pid, at, total, item9 in rows:
             history[pid].append(Measurement(at, total, item9 or 0))
-    return [(u, summarize(history[u.id], now, added)) for u, added in members]
+    return [(m, summarize(history[m.id], now, m.added_at)) for m in members]
 
 
 def open_tasks(clinician: User) -> list[Task]:
