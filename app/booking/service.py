@@ -114,10 +114,15 @@ def _type_for(clinician: User, code: str) -> AppointmentType:
     return kind
 
 
+# No visit lasts this long: a lower bound on start_at that the (clinician_id, start_at) index can
+# use, so the lookup reads the window's rows, not every past visit of the clinician.
+LONGEST_VISIT = timedelta(hours=24)
+
+
 def _busy(clinician_id: int, lo: datetime, hi: datetime, exclude_id: int | None = None) -> list[slots.Busy]:
     query = select(Appointment.start_at, Appointment.end_at).where(
         Appointment.clinician_id == clinician_id, Appointment.status == "booked",
-        Appointment.start_at < hi, Appointment.end_at > lo,
+        Appointment.start_at < hi, Appointment.start_at > lo - LONGEST_VISIT, Appointment.end_at > lo,
     )  # fmt: skip
     if exclude_id is not None:
         query = query.where(Appointment.id != exclude_id)
