@@ -97,6 +97,10 @@ def totp_for(email: str) -> str:
     import pyotp
 
     totp = pyotp.TOTP(MFA_SECRETS[email])
+    # The server accepts the current step or the next one, each once: when both are used up (three
+    # sign-ins within one 30-second window), wait for the next window rather than send a code too new.
+    while _LAST_STEP.get(email, -1) >= int(time.time()) // totp.interval + 1:
+        time.sleep(totp.interval - time.time() % totp.interval + 0.2)
     step = max(int(time.time()) // totp.interval, _LAST_STEP.get(email, -1) + 1)
     _LAST_STEP[email] = step
     return totp.generate_otp(step)
