@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -212,10 +211,6 @@ class DummyBilling:
 
     def portal_url(self, customer: str, return_url: str) -> str:
         return url_for("billing.demo_portal")
-
-
-def now_ts() -> int:
-    return int(time.time())
 
 
 def backend() -> BillingBackend:

@@ -155,8 +155,10 @@ def act(patient_id: int, action: str, now: datetime) -> str:
     elif action == "cancel_now":
         sub.status, sub.canceled_at, sub.cancel_at_period_end = "canceled", stamp, False
     db.session.commit()
-    kind = "customer.subscription.deleted" if action == "cancel_now" else "customer.subscription.updated"
-    _emit([*extra, (kind, _as_stripe(sub))] if action != "trial_will_end" else extra, now)
+    if action != "trial_will_end":  # the reminder changes nothing on the subscription itself
+        kind = "customer.subscription.deleted" if action == "cancel_now" else "customer.subscription.updated"
+        extra.append((kind, _as_stripe(sub)))
+    _emit(extra, now)
     return ACTIONS[action]
 
 

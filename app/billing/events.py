@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.billing import notices
 from app.billing.backends import ProviderError, backend
-from app.billing.service import membership_of, sync, write_lock
+from app.billing.service import sync, write_lock
 from app.billing.stripe_event import StripeEvent
 from app.extensions import db
 
@@ -119,8 +119,3 @@ def reprocess(event_id: str, now: datetime) -> str:
 
         raise NotFound("No such event.")
     return process(json.loads(row.payload), now, again=True)
-
-
-def latest_failure(patient_id: int):
-    row = membership_of(patient_id)
-    return row.last_payment_failed_at if row else None

@@ -13,7 +13,7 @@ from app.accounts.roles import Role
 from app.billing import demo, events, report, service
 from app.billing.backends import DummyBilling
 from app.billing.membership import Membership
-from app.billing.plans import PLANS
+from app.billing.plans import PLANS, plan_for_price
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
@@ -118,8 +118,7 @@ def demo_checkout(token: str):
             flash(exc.message, "error")
             return redirect(url_for("billing.pricing"))
         return redirect(target)
-    plan = next((p for p in PLANS.values() if data["price"].endswith(p.code) or data["price"] ==
-                 current_app.config.get(p.price_setting)), PLANS["monthly"])  # fmt: skip
+    plan = plan_for_price(data["price"], current_app.config) or PLANS["monthly"]
     return render_template("billing/demo_checkout.html", plan=plan, trial_days=int(data["trial"]), token=token,
                            back=data["back"], now=utcnow(), timedelta=timedelta)  # fmt: skip
 

@@ -77,9 +77,7 @@ def get_plan(code: str) -> Plan:
 
 
 def _price(plan: Plan) -> str:
-    from flask import current_app
-
-    return price_id(plan, current_app.config)
+    return price_id(plan, _config())
 
 
 def start_checkout(patient: User, plan_code: str, *, success_url: str, cancel_url: str, now: datetime) -> str:
