@@ -90,12 +90,13 @@ def _configure(app: Flask, settings: Settings, config: Mapping[str, Any]) -> Non
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"timeout": 30}}
     else:
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {}  # connections.py pings a connection after idle
     # Anything that is not a setting is plain Flask config (tests use this, e.g. RATELIMIT_ENABLED).
     app.config.update({k: v for k, v in config.items() if k not in Settings.model_fields})
 
 
 def _tune_engine(app: Flask) -> None:
+    from app import connections
     from app.extensions import db
     from app.sqlite import configure_sqlite
 
@@ -103,3 +104,4 @@ def _tune_engine(app: Flask) -> None:
         engine = db.engine  # creating the engine opens no connection
         if engine.dialect.name == "sqlite":
             configure_sqlite(engine)
+        connections.install(engine)

@@ -14,6 +14,7 @@ from app.billing.stripe_event import StripeEvent
 from app.booking.appointment import Appointment
 from app.booking.availability import ClinicianAvailability
 from app.booking.feed import CalendarFeed
+from app.booking.stamp import ScheduleStamp
 from app.care_team.assessment import Assessment
 from app.care_team.consent import CareConsent
 from app.care_team.emergency import EmergencyAccess
@@ -54,6 +55,7 @@ __all__ = [
     "OutboxMessage",
     "PasswordResetToken",
     "PatientProfile",
+    "ScheduleStamp",
     "SmsNumber",
     "StripeEvent",
     "Task",

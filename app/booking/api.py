@@ -11,7 +11,7 @@ from app import access
 from app.accounts.roles import Role
 from app.accounts.user import User
 from app.api.blueprint import api_bp
-from app.api.endpoint import endpoint
+from app.api.endpoint import endpoint, render
 from app.booking import calendar, service, video
 from app.booking.appointment import Appointment
 from app.booking.schemas import (
@@ -53,7 +53,7 @@ def appointment_out(a: Appointment) -> AppointmentOut:
 
 
 @endpoint(api_bp, "/clinicians", access_rule=access.ANY_USER, query=ClinicianQuery, response=list[ClinicianOut],
-          tags=["booking"])  # fmt: skip
+          tags=["booking"], read_only=True)  # fmt: skip
 def list_clinicians(query: ClinicianQuery) -> list[ClinicianOut]:
     """The clinician directory, filtered."""
     found = service.find_clinicians(query.clinical_role, query.state, query.modality, query.language)
@@ -84,20 +84,26 @@ def put_availability(clinician_id: int, body: AvailabilityPatch) -> Availability
 
 
 @endpoint(api_bp, "/appointment-types", access_rule=access.ANY_USER, response=list[AppointmentTypeOut],
-          tags=["booking"])  # fmt: skip
+          tags=["booking"], read_only=True)  # fmt: skip
 def appointment_types() -> list[AppointmentTypeOut]:
     """The appointment types."""
     return [AppointmentTypeOut(**t.__dict__) for t in TYPES.values()]
 
 
 @endpoint(api_bp, "/clinicians/<int:clinician_id>/slots", access_rule=access.ANY_USER, query=SlotsQuery,
-          response=SlotsOut, errors=[404], tags=["booking"])  # fmt: skip
+          response=SlotsOut, errors=[404], tags=["booking"], read_only=True)  # fmt: skip
 def clinician_slots(clinician_id: int, query: SlotsQuery) -> SlotsOut:
     """Open slots in a date range, written in the viewer's zone."""
-    clinician = service.get_clinician(clinician_id)
+    subject = service.slot_subject(clinician_id)
     tz = query.tz or current_user.timezone
-    found = service.open_slots(clinician, query.type, query.from_, query.to, tz)
-    return SlotsOut(timezone=tz, slots=[SlotOut(start=s, end=e) for s, e in found])
+    offer = service.offer_of(subject, query.type, query.from_, query.to, tz)
+    # Rendering is a fair share of this hot path's cost; the body depends on the offer and the zone
+    # name only (the offer's key includes the zone), so it is made once per offer.
+    if (body := offer.rendered.get("api")) is None:
+        body = render(SlotsOut(timezone=tz, slots=[SlotOut(start=s, end=e) for s, e in offer.slots]), SlotsOut,
+                      200).get_data()  # fmt: skip
+        offer.rendered["api"] = body
+    return Response(body, mimetype="application/json")
 
 
 @endpoint(api_bp, "/appointments", methods=["POST"], access_rule=PATIENT, body=BookRequest, response=AppointmentOut,

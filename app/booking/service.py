@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, lazyload
 
@@ -19,10 +20,11 @@ from app.accounts.clinician import ClinicianLanguage, ClinicianLicense, Clinicia
 from app.accounts.roles import Role
 from app.accounts.user import User
 from app.audit import service as audit
-from app.booking import slots
+from app.booking import slot_cache, slots
 from app.booking.appointment import Appointment
 from app.booking.availability import DEFAULTS, ClinicianAvailability
 from app.booking.feed import CalendarFeed
+from app.booking.stamp import ScheduleStamp
 from app.booking.types import TYPES, AppointmentType
 from app.care_team.member import CareTeamMember
 from app.db import utcnow
@@ -107,16 +109,21 @@ def update_availability(clinician: User, changes: dict, *, actor: User | None) -
     return row
 
 
-def _type_for(clinician: User, code: str) -> AppointmentType:
+def _kind(code: str, clinical_role: str, clinician_name: str) -> AppointmentType:
     kind = TYPES.get(code)
-    if kind is None or kind.clinical_role not in (None, clinician.clinician.clinical_role):
-        raise Invalid({"type": f"{clinician.name} does not offer this appointment type"})
+    if kind is None or kind.clinical_role not in (None, clinical_role):
+        raise Invalid({"type": f"{clinician_name} does not offer this appointment type"})
     return kind
+
+
+def _type_for(clinician: User, code: str) -> AppointmentType:
+    return _kind(code, clinician.clinician.clinical_role, clinician.name)
 
 
 # No visit lasts this long: a lower bound on start_at that the (clinician_id, start_at) index can
 # use, so the lookup reads the window's rows, not every past visit of the clinician.
 LONGEST_VISIT = timedelta(hours=24)
+LONGEST_TYPE_MINUTES = max(t.duration_minutes for t in TYPES.values())
 
 
 def _busy(clinician_id: int, lo: datetime, hi: datetime, exclude_id: int | None = None) -> list[slots.Busy]:
@@ -129,14 +136,89 @@ def _busy(clinician_id: int, lo: datetime, hi: datetime, exclude_id: int | None 
     return [slots.Busy(s, e) for s, e in db.session.execute(query)]
 
 
+@dataclass(frozen=True)
+class SlotSubject:
+    """What open slots need to know of a clinician besides the schedule, read fresh on every call."""
+
+    id: int
+    name: str
+    timezone: str
+    clinical_role: str
+    stamp: int | None  # None: no appointment or availability was ever written (nothing to cache)
+
+
+def _stamp(clinician_id: int) -> int | None:
+    return db.session.scalar(select(ScheduleStamp.stamp).where(ScheduleStamp.clinician_id == clinician_id))
+
+
+# The slots API's hot path: built once (building it per call cost as much as running it).
+_SUBJECT = (
+    select(User.name, User.timezone, ClinicianProfile.clinical_role, ScheduleStamp.stamp)
+    .join(ClinicianProfile, ClinicianProfile.user_id == User.id)
+    .outerjoin(ScheduleStamp, ScheduleStamp.clinician_id == User.id)
+    .where(User.id == bindparam("clinician_id"), User.is_enabled)
+)
+
+
+def slot_subject(clinician_id: int) -> SlotSubject:
+    """An enabled clinician and their schedule stamp in one query; 404 otherwise."""
+    row = db.session.connection().execute(_SUBJECT, {"clinician_id": clinician_id}).first()
+    if row is None:
+        raise NotFound("No such clinician.")
+    return SlotSubject(clinician_id, row.name, row.timezone, row.clinical_role, row.stamp)
+
+
 def open_slots(clinician: User, type_code: str, from_date: date, to_date: date, view_tz: str,
                now: datetime | None = None) -> list[tuple[datetime, datetime]]:  # fmt: skip
+    subject = SlotSubject(clinician.id, clinician.name, clinician.timezone, clinician.clinician.clinical_role,
+                          _stamp(clinician.id))  # fmt: skip
+    return slots_of(subject, type_code, from_date, to_date, view_tz, now)
+
+
+def _schedule(subject: SlotSubject, now: datetime) -> slot_cache.Schedule:
+    """The subject's schedule for its stamp: cached, or loaded (after the stamp was read, so anything
+    changed since carries a newer stamp) and cached."""
+    key = (subject.stamp or 0, subject.timezone)
+    if subject.stamp is not None and (found := slot_cache.CACHE.schedule(subject.id, key)):
+        return found
+    row = db.session.get(ClinicianAvailability, subject.id)
+    doc = row.document() if row else {**DEFAULTS, "timezone": subject.timezone}
+    avail = slots.Availability.from_document(doc)
+    lo, hi = slot_cache.horizon_window(avail, now, LONGEST_TYPE_MINUTES)
+    schedule = slot_cache.Schedule(key, avail, tuple(_busy(subject.id, lo, hi)), lo, hi)
+    if subject.stamp is not None:
+        slot_cache.CACHE.store_schedule(subject.id, schedule)
+    return schedule
+
+
+def slots_of(subject: SlotSubject, type_code: str, from_date: date, to_date: date, view_tz: str,
+             now: datetime | None = None) -> list[tuple[datetime, datetime]]:  # fmt: skip
+    """Open slots of ``type_code`` whose start's local date in ``view_tz`` is in [from_date, to_date].
+
+    Exactly ``slots.slots_for_range`` over the clinician's current schedule; repeated questions are
+    answered from ``slot_cache`` while its stamp and the answer's time span say it is still exact.
+    """
+    return list(offer_of(subject, type_code, from_date, to_date, view_tz, now).slots)
+
+
+def offer_of(subject: SlotSubject, type_code: str, from_date: date, to_date: date, view_tz: str,
+             now: datetime | None = None) -> slot_cache.Offer:  # fmt: skip
+    """``slots_of`` as the cached offer itself, for callers that keep what they render from it."""
     now = now or utcnow()
-    kind = _type_for(clinician, type_code)
-    avail = slots.Availability.from_document(availability_of(clinician).document())
+    kind = _kind(type_code, subject.clinical_role, subject.name)
+    schedule = _schedule(subject, now)
+    key = (kind.code, from_date, to_date, view_tz)
+    if (cached := slot_cache.CACHE.offer(subject.id, schedule, key, now)) is not None:
+        return cached
+    avail = schedule.avail
     lo, hi = slots.busy_window(avail, kind.duration_minutes, *slots.local_range_to_utc(from_date, to_date, view_tz))
-    return slots.slots_for_range(avail, kind.duration_minutes, _busy(clinician.id, lo, hi), now, from_date, to_date,
-                                 view_tz)  # fmt: skip
+    busy = schedule.busy_within(lo, hi)
+    if busy is None:  # a range outside the bookable horizon (the past, far ahead): read it directly
+        busy = _busy(subject.id, lo, hi)
+    found = slots.slots_for_range(avail, kind.duration_minutes, busy, now, from_date, to_date, view_tz)
+    offer = slot_cache.Offer(now, slot_cache.exact_until(avail, found, now), tuple(found))
+    slot_cache.CACHE.store_offer(subject.id, schedule, key, offer)
+    return offer
 
 
 # --- booking -------------------------------------------------------------------------------------

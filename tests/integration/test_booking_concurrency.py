@@ -58,6 +58,7 @@ def live_app(app, tmp_path):
                 conn.execute(
                     text("DELETE FROM clinician_availability WHERE clinician_id = ANY(:ids)"), {"ids": created}
                 )
+                conn.execute(text("DELETE FROM schedule_stamps WHERE clinician_id = ANY(:ids)"), {"ids": created})
                 conn.execute(delete(User).where(User.id.in_(created)))
         db.session.remove()
         db.engine.dispose()
