@@ -299,6 +299,9 @@ def run() -> dict:
         floor = _once(server, "floor (create_app + constant route)", FLOOR_PATH, DURATION)
         floor["ratio_to_floor"] = 1.0
         rows = [floor]
+        # What authentication alone costs: a constant answer behind the bearer-token lookup.
+        rows.append(_paired(server, "signed-in constant (GET /appointment-types)", "/api/v1/appointment-types",
+                            token=patient_token))  # fmt: skip
         rows.append(_paired(server, "slots, one week", week, token=patient_token))
         rows.append(_paired(server, "slots, 4 weeks", month, token=patient_token))
         rows.append(_paired(server, "booking (POST /appointments)", "/api/v1/appointments", bodies=bodies))
@@ -327,7 +330,9 @@ def _summarise(rows: list[dict], rss: list[float], offered: int, elapsed: float,
     booking = by["booking (POST /appointments)"]
     c100, c1k, c10k = (by[f"caseload, {n} patients"]["p50_ms"] for n in TEAMS.values())
     cpu100, cpu1k, cpu10k = (by[f"caseload, {n} patients"]["worker_cpu_ms"] for n in TEAMS.values())
+    signed_in = by["signed-in constant (GET /appointment-types)"]
     ratios = {
+        "signed_in_constant": signed_in["ratio_to_floor"],
         "slots_week": by["slots, one week"]["ratio_to_floor"],
         "slots_4_weeks": by["slots, 4 weeks"]["ratio_to_floor"],
         "booking": booking["ratio_to_floor"],
@@ -341,7 +346,8 @@ def _summarise(rows: list[dict], rss: list[float], offered: int, elapsed: float,
         f"floor (create_app + constant route) {floor['rps']:.0f} req/s, {floor['worker_cpu_ms']:.2f} ms worker CPU "
         f"per request; plain Flask() {plain['rps']:.0f} req/s, {plain['worker_cpu_ms']:.2f} ms",
         f"slots one week {ratios['slots_week']:.2f} of the floor (goal >= {GOALS['slots']}), "
-        f"4 weeks {ratios['slots_4_weeks']:.2f}",
+        f"4 weeks {ratios['slots_4_weeks']:.2f}; a signed-in constant answer (one token lookup) "
+        f"{ratios['signed_in_constant']:.2f}",
         f"booking {ratios['booking']:.2f} of the floor (goal >= {GOALS['booking']}): "
         f"{booking['status']['2xx']} x 201, {booking['status']['409']} x 409, {booking['status']['other']} other "
         f"({offered} distinct patient/slot pairs prepared)",
