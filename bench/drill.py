@@ -242,6 +242,21 @@ def drill_booking(app, ports: list[int], url: str) -> str:
         raise Failure(f"only {len(starts)} open slots to race for")
     attempts = [(patient, starts[i % 50], ports[i % len(ports)]) for i, patient in enumerate(BOOKERS)]
     random.Random(1).shuffle(attempts)
+    slots_path = (f"/api/v1/clinicians/{CLINICIAN}/slots?type=initial_consultation&from={today + timedelta(days=1)}"
+                  f"&to={today + timedelta(days=14)}&tz=America/New_York")  # fmt: skip
+
+    def offered_everywhere() -> set[str]:
+        """Starts offered by any worker of any instance (asked often enough to reach every worker)."""
+        seen: set[str] = set()
+        for port in ports * 8:
+            status, body = call(port, "GET", slots_path, user=BOOKERS[0])
+            if status != 200:
+                raise Failure(f"slots answered {status}: {body}")
+            seen |= {datetime.fromisoformat(s["start"]).isoformat() for s in body["slots"]}
+        return seen
+
+    if not set(starts) <= offered_everywhere():  # also fills every worker's slot cache before the race
+        raise Failure("the instances do not offer the slots the drill races for")
     gate = threading.Event()
 
     def attempt(item: tuple[int, str, int]) -> tuple[int, str | None]:
@@ -266,12 +281,15 @@ def drill_booking(app, ports: list[int], url: str) -> str:
                              AND tstzrange(a.start_at, a.blocked_until) && tstzrange(b.start_at, b.blocked_until)
                            WHERE a.status = 'booked' AND b.status = 'booked' AND a.clinician_id = %s""",
                      CLINICIAN)[0][0]  # fmt: skip
+    # Every worker's cached slots must now leave out all 50, whichever instance booked them.
+    stale = len(set(starts) & offered_everywhere())
     line = (f"booking: {len(attempts)} attempts over 50 slots on 2 instances in {elapsed:.1f} s: "
             f"{statuses.get(201, 0)} x 201, {statuses.get(409, 0)} x 409 ({dict(losers)}), "
             f"other {sum(v for k, v in statuses.items() if k not in (201, 409))}; "
-            f"{len(booked)} slots booked, double bookings {sum(n - 1 for _, n in booked)}, overlaps {overlaps}")  # fmt: skip
+            f"{len(booked)} slots booked, double bookings {sum(n - 1 for _, n in booked)}, overlaps {overlaps}; "
+            f"booked slots still offered by a warm cache: {stale}")  # fmt: skip
     ok = (statuses == {201: 50, 409: 950} and set(losers) == {"slot_unavailable"} and len(booked) == 50
-          and all(n == 1 for _, n in booked) and overlaps == 0)  # fmt: skip
+          and all(n == 1 for _, n in booked) and overlaps == 0 and stale == 0)  # fmt: skip
     return ("ok   " if ok else "FAIL ") + line
 
 
