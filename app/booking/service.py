@@ -494,10 +494,16 @@ def clinicians_with_openings(
     """The first ``limit`` matching clinicians with an open slot in the range, with their first slot
     ("first 10 open CBT therapists in WA this week")."""
     found: list[tuple[User, datetime]] = []
-    for clinician in find_clinicians(clinical_role, state, modality, language):
-        if TYPES[type_code].clinical_role not in (None, clinician.clinician.clinical_role):
-            continue
-        open_ = open_slots(clinician, type_code, from_date, to_date, view_tz, now)
+    candidates = [c for c in find_clinicians(clinical_role, state, modality, language)
+                  if TYPES[type_code].clinical_role in (None, c.clinician.clinical_role)]  # fmt: skip
+    # Every candidate's stamp in one query, read before any schedule is loaded (see _schedule).
+    rows = db.session.execute(select(ScheduleStamp.clinician_id, ScheduleStamp.stamp).where(
+        ScheduleStamp.clinician_id.in_([c.id for c in candidates]))) if candidates else []  # fmt: skip
+    stamps = {clinician_id: stamp for clinician_id, stamp in rows}
+    for clinician in candidates:
+        subject = SlotSubject(clinician.id, clinician.name, clinician.timezone, clinician.clinician.clinical_role,
+                              stamps.get(clinician.id))  # fmt: skip
+        open_ = slots_of(subject, type_code, from_date, to_date, view_tz, now)
         if open_:
             found.append((clinician, open_[0][0]))
             if len(found) == limit:
