@@ -134,6 +134,7 @@ def enqueue_all(patient: User, texts: Sequence[Text]) -> None:
     reason = blocked_reason(patient)
     rows = [_row(patient, text, send_at, reason) for text, send_at in kept]
     insert = insert_skipping_existing(OutboxMessage, db.engine.dialect.name, "dedupe_key")
+    db.session.flush()  # a Core statement does not autoflush, and a pending appointment must exist first
     db.session.execute(insert, rows)
 
 
