@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -50,3 +51,21 @@ class Base(DeclarativeBase):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def insert_skipping_existing(
+    entity: type[Base], dialect_name: str, *unique_columns: str
+) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT ... ON CONFLICT (unique_columns) DO NOTHING`` into ``entity``'s table: a row whose key
+    is already there (or is being written by a concurrent transaction that then commits) is skipped,
+    in one statement, with no lookup first and no savepoint. PostgreSQL and SQLite spell it alike,
+    but each dialect has its own construct, hence the name of the session's dialect.
+
+    A Core insert of the mapped table: the rows are plain values that never become ORM objects,
+    and the ORM's bulk-insert path costs about 0.1 ms more per statement on the booking path."""
+    table = entity.__table__
+    if dialect_name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(unique_columns))
+    if dialect_name == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(unique_columns))
+    raise ValueError(f"no INSERT ... ON CONFLICT for {dialect_name}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
@@ -27,7 +27,7 @@ from app.booking.feed import CalendarFeed
 from app.booking.stamp import ScheduleStamp
 from app.booking.types import TYPES, AppointmentType
 from app.care_team.member import CareTeamMember
-from app.db import utcnow
+from app.db import insert_skipping_existing, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.notifications import appointments as texts
@@ -287,22 +287,54 @@ def _membership_gate(patient: User, kind: AppointmentType, now: datetime) -> Non
     require_membership(patient, kind.code, now)
 
 
-def _commit_or_conflict() -> None:
+def _commit_or_conflict(*, keep_loaded: bool = False) -> None:
+    """Commit; an IntegrityError here is an exclusion constraint catching a race the check missed.
+
+    ``keep_loaded`` leaves the session's objects loaded instead of expiring them, for a caller that
+    answers from the rows it has just written and set every column of itself (no server defaults,
+    no triggers): reloading them would cost a transaction of its own (BEGIN, SELECT, ROLLBACK) to
+    read back what is already in memory. A failed commit rolls back, which expires them anyway."""
+    session = db.session()
+    expire_on_commit = session.expire_on_commit
+    session.expire_on_commit = not keep_loaded
     try:
-        db.session.commit()
-    except IntegrityError as exc:  # an exclusion constraint caught a race the check could not see
-        db.session.rollback()
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
         raise SlotUnavailable() from exc
+    finally:
+        session.expire_on_commit = expire_on_commit
+
+
+def _bookable_clinician(clinician_id: int) -> User:
+    """``get_clinician`` with the licences booking checks joined into the same query (one round trip,
+    not two); modalities and languages are not read here."""
+    profile_and_licences = (
+        joinedload(User.clinician).options(
+            joinedload(ClinicianProfile.license_rows), lazyload(ClinicianProfile.modality_rows),
+            lazyload(ClinicianProfile.language_rows),
+        )
+    )  # fmt: skip
+    user = db.session.get(User, clinician_id, options=[profile_and_licences])
+    if user is None or user.clinician is None or not user.is_enabled:
+        raise Invalid({"clinician_id": "no such clinician"})
+    return user
+
+
+def _join_care_team(patient_id: int, clinician_id: int, now: datetime) -> None:
+    """Booking puts the clinician on the patient's care team; the pair is unique, so a clinician
+    already there is skipped by the database (no lookup first)."""
+    insert = insert_skipping_existing(CareTeamMember, db.engine.dialect.name, "patient_id", "clinician_id")
+    db.session.execute(insert, {"patient_id": patient_id, "clinician_id": clinician_id, "added_at": now})
 
 
 def book(patient: User, clinician_id: int, type_code: str, start: datetime, now: datetime | None = None) -> Appointment:
     """Book an offered slot: licensure, type vs clinical role and membership are checked here, and
     the slot is re-checked inside the transaction. Booking adds the clinician to the care team."""
     now = now or utcnow()
-    try:
-        clinician = get_clinician(clinician_id)
-    except NotFound as exc:
-        raise Invalid({"clinician_id": "no such clinician"}) from exc
+    # In UTC, as the database gives it back: the appointment is returned without a reload (below).
+    start = start.astimezone(UTC)
+    clinician = _bookable_clinician(clinician_id)
     kind = _type_for(clinician, type_code)
     if patient.patient.state not in clinician.clinician.licensed_states:
         raise NotLicensedInState()
@@ -320,14 +352,12 @@ def book(patient: User, clinician_id: int, type_code: str, start: datetime, now:
         status="booked", video_room=secrets.token_urlsafe(24),
     )  # fmt: skip
     db.session.add(appointment)
-    if db.session.scalar(select(CareTeamMember.id).where(
-        CareTeamMember.patient_id == patient.id, CareTeamMember.clinician_id == clinician.id)) is None:  # fmt: skip
-        db.session.add(CareTeamMember(patient_id=patient.id, clinician_id=clinician.id, added_at=now))
     db.session.flush()
+    _join_care_team(patient.id, clinician.id, now)
     texts.booked(patient, appointment, now)
     audit.record("appointment.book", actor=patient, patient_id=patient.id, object_type="appointment",
                  object_id=appointment.id)  # fmt: skip
-    _commit_or_conflict()
+    _commit_or_conflict(keep_loaded=True)
     return appointment
 
 

@@ -10,7 +10,7 @@ from flask import current_app
 from app.accounts.user import User
 from app.booking.appointment import Appointment
 from app.notifications import messages
-from app.notifications.outbox import enqueue, suppress_pending
+from app.notifications.outbox import Text, enqueue_all, suppress_pending
 
 
 def _link(appointment: Appointment) -> str:
@@ -22,11 +22,10 @@ def _key(appointment: Appointment, kind: str) -> str:
     return f"appointment:{appointment.id}:{int(appointment.start_at.timestamp())}:{kind}"
 
 
-def _send(patient: User, appointment: Appointment, kind: str, build, due: datetime, link: str | None = None) -> None:
+def _text(patient: User, appointment: Appointment, kind: str, build, due: datetime, link: str | None = None) -> Text:
     """One text about this appointment, never due after its start."""
     body = build(appointment.start_at, patient.timezone, link or _link(appointment))
-    enqueue(
-        patient,
+    return Text(
         kind=kind,
         body=body,
         due_at=due,
@@ -36,16 +35,21 @@ def _send(patient: User, appointment: Appointment, kind: str, build, due: dateti
     )
 
 
-def _reminders(patient: User, appointment: Appointment, now: datetime) -> None:
+def _reminders(patient: User, appointment: Appointment, now: datetime) -> list[Text]:
+    reminders = []
     for hours in current_app.config["SMS_REMINDER_HOURS"]:
         kind, due = f"reminder_{hours}h", appointment.start_at - timedelta(hours=hours)
         if due > now:  # a reminder whose time had already passed when the visit was booked is skipped
-            _send(patient, appointment, kind, messages.reminder, due)
+            reminders.append(_text(patient, appointment, kind, messages.reminder, due))
+    return reminders
+
+
+# Each event's texts go to the outbox together, in one INSERT (enqueue_all), not one round trip each.
 
 
 def booked(patient: User, appointment: Appointment, now: datetime) -> None:
-    _send(patient, appointment, "booking_confirmation", messages.booking_confirmation, now)
-    _reminders(patient, appointment, now)
+    confirmation = _text(patient, appointment, "booking_confirmation", messages.booking_confirmation, now)
+    enqueue_all(patient, [confirmation, *_reminders(patient, appointment, now)])
 
 
 def moved(patient: User, appointment: Appointment, now: datetime) -> None:
@@ -54,11 +58,11 @@ def moved(patient: User, appointment: Appointment, now: datetime) -> None:
         reason="appointment moved",
         kinds=("reminder_24h", "reminder_2h", "booking_confirmation"),
     )
-    _send(patient, appointment, "reschedule_notice", messages.rescheduled, now)
-    _reminders(patient, appointment, now)
+    notice = _text(patient, appointment, "reschedule_notice", messages.rescheduled, now)
+    enqueue_all(patient, [notice, *_reminders(patient, appointment, now)])
 
 
 def cancelled(patient: User, appointment: Appointment, now: datetime) -> None:
     suppress_pending(appointment_id=appointment.id, reason="appointment cancelled")
     book_again = f"{current_app.config['PUBLIC_BASE_URL']}/clinicians"
-    _send(patient, appointment, "cancel_notice", messages.cancelled, now, link=book_again)
+    enqueue_all(patient, [_text(patient, appointment, "cancel_notice", messages.cancelled, now, link=book_again)])

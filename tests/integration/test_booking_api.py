@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from icalendar import Calendar
@@ -138,6 +138,25 @@ def test_book_then_slot_is_gone_and_team_formed(client, setup):
     assert slots[0]["start"] not in [s["start"] for s in again]
     assert _book(client, therapist, headers, slots[0]["start"]).get_json()["error"] == "slot_unavailable"
     assert db.session.scalar(db.select(CareTeamMember).where(CareTeamMember.patient_id == patient.id)) is not None
+
+
+def test_the_booking_answer_is_what_a_fresh_read_returns_in_utc(client, setup):
+    therapist, _, _, headers = setup
+    slot = datetime.fromisoformat(_first_slot(client, therapist, headers)[0]["start"])
+    response = _book(client, therapist, headers, slot.astimezone(timezone(timedelta(hours=-5))).isoformat())
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["start"].endswith("Z") and body["end"].endswith("Z") and datetime.fromisoformat(body["start"]) == slot
+    assert client.get(f"/api/v1/appointments/{body['id']}", headers=headers).get_json() == body
+
+
+def test_a_second_visit_with_the_same_clinician_keeps_one_care_team_row(client, setup):
+    therapist, patient, _, headers = setup
+    slots = _first_slot(client, therapist, headers)
+    assert _book(client, therapist, headers, slots[0]["start"]).status_code == 201
+    assert _book(client, therapist, headers, slots[-1]["start"]).status_code == 201
+    rows = db.session.scalars(db.select(CareTeamMember).where(CareTeamMember.patient_id == patient.id)).all()
+    assert [(r.clinician_id, r.added_at is not None) for r in rows] == [(therapist.id, True)]
 
 
 def test_video_urls_are_unique(client, setup, make_patient, auth_headers):

@@ -12,7 +12,7 @@ from app.booking import service as booking
 from app.extensions import db
 from app.notifications import messages
 from app.notifications.backends import TwilioSms
-from app.notifications.outbox import after_quiet_hours
+from app.notifications.outbox import Text, after_quiet_hours, enqueue, enqueue_all
 from app.notifications.outbox_message import OutboxMessage, SmsNumber
 from app.notifications.sender import claim, dispatch_due
 from tests.fakes.twilio_server import FakeTwilio
@@ -79,6 +79,56 @@ def test_booking_writes_confirmation_and_two_reminders_once(world):
     assert reminder.due_at == appointment.start_at - timedelta(hours=2) and reminder.status == "queued"
     for m in _outbox():
         assert not any(word in m.body.lower() for word in messages.FORBIDDEN), m.body
+
+
+def test_a_bookings_texts_carry_their_keys_bodies_due_times_and_number(app, world):
+    clinician, patient = world
+    start = _at(3, 14)
+    appointment = _book(clinician, patient, start)
+    link = f"{app.config['PUBLIC_BASE_URL']}/appointments/{appointment.id}"
+    expected = {
+        "booking_confirmation": (messages.booking_confirmation, _now()),
+        "reminder_24h": (messages.reminder, start - timedelta(hours=24)),
+        "reminder_2h": (messages.reminder, start - timedelta(hours=2)),
+    }
+    written = {m.kind: m for m in _outbox()}
+    assert set(written) == set(expected)
+    for kind, (build, due) in expected.items():
+        m = written[kind]
+        assert m.dedupe_key == f"appointment:{appointment.id}:{int(start.timestamp())}:{kind}"
+        assert m.body == build(start, "America/New_York", link)
+        assert m.due_at == due and (m.status, m.status_reason, m.attempts) == ("queued", None, 0)
+        assert (m.patient_id, m.appointment_id, m.to_number) == (patient.id, appointment.id, PHONE)
+        assert m.created_at is not None and m.updated_at is not None
+
+
+def test_a_text_quiet_hours_would_push_past_the_start_is_dropped(world):
+    clinician, patient = world
+    late_evening = _now() + timedelta(hours=10)  # 22:00 in New York
+    start = _at(1, 7)  # 07:00 the next morning
+    booking.book(patient, clinician.id, "therapy_session", start, now=late_evening)
+    # The confirmation would wait for 08:00, after the visit; the 24 h reminder's time has passed;
+    # the 2 h reminder is exempt from quiet hours.
+    (only,) = _outbox()
+    assert only.kind == "reminder_2h" and only.due_at == start - timedelta(hours=2)
+
+
+def test_a_number_that_replied_stop_gets_every_booking_text_suppressed(world):
+    clinician, patient = world
+    db.session.add(SmsNumber(number=PHONE, opted_out=True))
+    db.session.commit()
+    _book(clinician, patient, _at(3, 14))
+    assert len(_outbox()) == 3
+    assert {(m.status, m.status_reason) for m in _outbox()} == {("suppressed", "number replied STOP")}
+
+
+def test_enqueue_all_skips_a_key_already_in_the_outbox_and_writes_the_rest(world):
+    _, patient = world
+    due = _now()
+    enqueue(patient, kind="followup", body="first", due_at=due, dedupe_key="test:a")
+    again, new = Text("followup", "second", due, "test:a"), Text("followup", "third", due, "test:b")
+    enqueue_all(patient, [again, new])
+    assert {m.dedupe_key: m.body for m in _outbox()} == {"test:a": "first", "test:b": "third"}
 
 
 def test_a_reminder_whose_time_passed_at_booking_is_skipped(world):
