@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import bindparam, delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import contains_eager, joinedload, lazyload
 
 from app.accounts.clinician import ClinicianLanguage, ClinicianLicense, ClinicianModality, ClinicianProfile
@@ -287,21 +289,41 @@ def _membership_gate(patient: User, kind: AppointmentType, now: datetime) -> Non
     require_membership(patient, kind.code, now)
 
 
-def _commit_or_conflict(*, keep_loaded: bool = False) -> None:
-    """Commit; an IntegrityError here is an exclusion constraint catching a race the check missed.
+PATIENT_OVERLAP = "ex_appointments_patient_overlap"  # migration 0002
+DEADLOCK_DETECTED = "40P01"
 
-    ``keep_loaded`` leaves the session's objects loaded instead of expiring them, for a caller that
+
+@contextmanager
+def _race_lost_is_409(patient_message: str) -> Iterator[None]:
+    """Around a booking's writes: PostgreSQL's exclusion constraints are the last word when two
+    transactions race past the checks (one patient booking two clinicians at once takes two
+    different locks). Their violation, at a flush or at the commit, is the loser's 409, not a 500.
+    So is a deadlock between two such inserts: each can wait for the other's uncommitted row while
+    checking the constraint, and PostgreSQL then aborts one of them; the other's visit stands."""
+    try:
+        yield
+    except IntegrityError as exc:
+        db.session.rollback()
+        constraint = getattr(getattr(exc.orig, "diag", None), "constraint_name", None)
+        raise SlotUnavailable(patient_message if constraint == PATIENT_OVERLAP else None) from exc
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != DEADLOCK_DETECTED:
+            raise
+        db.session.rollback()
+        raise SlotUnavailable(patient_message) from exc
+
+
+def _commit(*, keep_loaded: bool = False) -> None:
+    """``keep_loaded`` leaves the session's objects loaded instead of expiring them, for a caller that
     answers from the rows it has just written and set every column of itself (no server defaults,
-    no triggers): reloading them would cost a transaction of its own (BEGIN, SELECT, ROLLBACK) to
-    read back what is already in memory. A failed commit rolls back, which expires them anyway."""
+    no trigger that changes them): reloading them would cost a transaction of its own (BEGIN,
+    SELECT, ROLLBACK) to read back what is already in memory. A failed commit rolls back, which
+    expires them anyway."""
     session = db.session()
     expire_on_commit = session.expire_on_commit
     session.expire_on_commit = not keep_loaded
     try:
         session.commit()
-    except IntegrityError as exc:
-        session.rollback()
-        raise SlotUnavailable() from exc
     finally:
         session.expire_on_commit = expire_on_commit
 
@@ -344,20 +366,22 @@ def book(patient: User, clinician_id: int, type_code: str, start: datetime, now:
     clinician, patient = db.session.get(User, clinician_pk), db.session.get(User, patient_id)
     avail = _check_slot(clinician, kind, start, now)
     end = start + timedelta(minutes=kind.duration_minutes)
+    already = "You already have an appointment at that time."
     if _patient_overlaps(patient.id, start, end, None):
-        raise SlotUnavailable("You already have an appointment at that time.")
+        raise SlotUnavailable(already)
     appointment = Appointment(
         patient_id=patient.id, clinician_id=clinician.id, type=kind.code, start_at=start, end_at=end,
         gap_minutes=avail.gap_minutes, blocked_until=end + timedelta(minutes=avail.gap_minutes),
         status="booked", video_room=secrets.token_urlsafe(24),
     )  # fmt: skip
-    db.session.add(appointment)
-    db.session.flush()
-    _join_care_team(patient.id, clinician.id, now)
-    texts.booked(patient, appointment, now)
-    audit.record("appointment.book", actor=patient, patient_id=patient.id, object_type="appointment",
-                 object_id=appointment.id)  # fmt: skip
-    _commit_or_conflict(keep_loaded=True)
+    with _race_lost_is_409(already):
+        db.session.add(appointment)
+        db.session.flush()
+        _join_care_team(patient.id, clinician.id, now)
+        texts.booked(patient, appointment, now)
+        audit.record("appointment.book", actor=patient, patient_id=patient.id, object_type="appointment",
+                     object_id=appointment.id)  # fmt: skip
+        _commit(keep_loaded=True)
     return appointment
 
 
@@ -425,14 +449,18 @@ def reschedule(user: User, appointment_id: int, start: datetime, now: datetime |
     kind = TYPES[appointment.type]
     avail = _check_slot(clinician, kind, start, now, exclude_id=appointment.id)
     end = start + timedelta(minutes=kind.duration_minutes)
+    already = "The patient already has an appointment at that time."
     if _patient_overlaps(appointment.patient_id, start, end, appointment.id):
-        raise SlotUnavailable("The patient already has an appointment at that time.")
-    appointment.start_at, appointment.end_at = start, end
-    appointment.gap_minutes, appointment.blocked_until = avail.gap_minutes, end + timedelta(minutes=avail.gap_minutes)
-    texts.moved(db.session.get(User, appointment.patient_id), appointment, now)
-    audit.record("appointment.reschedule", actor=db.session.get(User, user.id), patient_id=appointment.patient_id,
-                 object_type="appointment", object_id=appointment.id)  # fmt: skip
-    _commit_or_conflict()
+        raise SlotUnavailable(already)
+    with _race_lost_is_409(already):
+        appointment.start_at, appointment.end_at = start, end
+        appointment.gap_minutes = avail.gap_minutes
+        appointment.blocked_until = end + timedelta(minutes=avail.gap_minutes)
+        texts.moved(db.session.get(User, appointment.patient_id), appointment, now)
+        actor = db.session.get(User, user.id)
+        audit.record("appointment.reschedule", actor=actor, patient_id=appointment.patient_id,
+                     object_type="appointment", object_id=appointment.id)  # fmt: skip
+        _commit()
     return appointment
 
 

@@ -148,3 +148,36 @@ def test_overlapping_but_different_starts_yield_one(live_app):
     starts = [(base + timedelta(minutes=10 * i)).isoformat() for i in range(5)]
     results = _race(app, clinician.id, tokens, starts)
     assert results.count(201) == 1 and results.count(409) == 4, results
+
+
+def test_one_patient_booking_two_clinicians_at_once_gets_one_visit_and_a_409(live_app):
+    # Different clinicians take different locks, so both checks pass; on PostgreSQL the patient's
+    # exclusion constraint stops the second INSERT, which must be a 409 like any lost race, not a 500.
+    app, created = live_app
+    first, tokens = _people(1, created, "two-a")
+    second, _ = _people(0, created, "two-b")
+    start = _slot_start(4).isoformat()
+    barrier = threading.Barrier(2)
+    answers: list[tuple[int, str | None]] = []
+    messages: list[str | None] = []
+
+    def attempt(clinician_id: int) -> None:
+        client = app.test_client()
+        barrier.wait()
+        body = {"clinician_id": clinician_id, "type": "therapy_session", "start": start}
+        response = client.post("/api/v1/appointments", headers={"Authorization": f"Bearer {tokens[0]}"}, json=body)
+        answer = response.get_json() or {}
+        answers.append((response.status_code, answer.get("error")))
+        if response.status_code == 409:
+            messages.append(answer.get("message"))
+
+    for _round in range(5):  # the window is narrow: try a few starts so both really overlap once
+        threads = [threading.Thread(target=attempt, args=(c.id,)) for c in (first, second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        start = (datetime.fromisoformat(start) + timedelta(hours=1)).isoformat()
+    assert all(a in ((201, None), (409, "slot_unavailable")) for a in answers), answers
+    assert sorted(code for code, _ in answers) == [201] * 5 + [409] * 5, answers
+    assert set(messages) == {"You already have an appointment at that time."}, messages
