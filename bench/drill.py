@@ -229,12 +229,12 @@ def call(port: int, method: str, path: str, *, user: int, body: dict | None = No
 
 def drill_booking(app, ports: list[int], url: str) -> str:
     from app.accounts.user import User
-    from app.booking import service
+    from app.booking import openings
 
     today = datetime.now(UTC).date()
     with app.app_context():
         clinician = db.session.get(User, CLINICIAN)
-        offered = service.open_slots(clinician, "initial_consultation", today + timedelta(days=1),
+        offered = openings.open_slots(clinician, "initial_consultation", today + timedelta(days=1),
                                      today + timedelta(days=14), "America/New_York")  # fmt: skip
         db.session.remove()
     starts = [s.isoformat() for s, _ in offered[:50]]

@@ -41,7 +41,7 @@ import psycopg
 
 from app import create_app
 from app.accounts.user import User
-from app.booking import service
+from app.booking import openings
 from app.extensions import db
 from bench import slots as slot_bench
 from bench.floor_wsgi import FLOOR_PATH
@@ -129,7 +129,7 @@ def _booking_bodies(app, path: Path, limit: int = 30_000) -> int:
             clinician = db.session.get(User, clinician_id)
             if "WA" not in clinician.clinician.licensed_states:
                 continue
-            found = service.open_slots(clinician, "initial_consultation", today + timedelta(days=1),
+            found = openings.open_slots(clinician, "initial_consultation", today + timedelta(days=1),
                                        today + timedelta(days=56), "UTC")  # fmt: skip
             pairs += [(start, clinician_id) for start, _ in found]
         db.session.remove()

@@ -23,7 +23,7 @@ from sqlalchemy import text
 
 from app import create_app
 from app.auth.service import issue_token
-from app.booking import service, slot_cache
+from app.booking import openings, service, slot_cache
 from app.extensions import db
 
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1/postgres")
@@ -237,7 +237,7 @@ def _measure(app, label: str) -> list[dict]:
         def cold():
             # The database path: without the slot cache every call loads the schedule afresh.
             slot_cache.CACHE.clear()
-            return service.open_slots(clinician, "therapy_session", *four_weeks, "America/New_York")
+            return openings.open_slots(clinician, "therapy_session", *four_weeks, "America/New_York")
 
         rows.append({"name": f"one clinician, 4 weeks, in-process, cache cleared each time ({label})",
                      **_timed(cold, 200)})  # fmt: skip
@@ -245,7 +245,7 @@ def _measure(app, label: str) -> list[dict]:
             {
                 "name": f"one clinician, 4 weeks, in-process ({label})",
                 **_timed(
-                    lambda: service.open_slots(clinician, "therapy_session", *four_weeks, "America/New_York"), 200
+                    lambda: openings.open_slots(clinician, "therapy_session", *four_weeks, "America/New_York"), 200
                 ),
             }
         )
@@ -270,7 +270,7 @@ def _measure(app, label: str) -> list[dict]:
             {
                 "name": f"first 10 open CBT therapists in WA this week ({label})",
                 **_timed(
-                    lambda: service.clinicians_with_openings(
+                    lambda: openings.clinicians_with_openings(
                         type_code="therapy_session",
                         from_date=monday,
                         to_date=monday + timedelta(days=6),

@@ -12,7 +12,7 @@ from app.accounts.roles import Role
 from app.accounts.user import User
 from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint, render
-from app.booking import calendar, service, video
+from app.booking import calendar, openings, service, video
 from app.booking.appointment import Appointment
 from app.booking.schemas import (
     AppointmentOut,
@@ -94,9 +94,9 @@ def appointment_types() -> list[AppointmentTypeOut]:
           response=SlotsOut, errors=[404], tags=["booking"], read_only=True)  # fmt: skip
 def clinician_slots(clinician_id: int, query: SlotsQuery) -> SlotsOut:
     """Open slots in a date range, written in the viewer's zone."""
-    subject = service.slot_subject(clinician_id)
+    subject = openings.slot_subject(clinician_id)
     tz = query.tz or current_user.timezone
-    offer = service.offer_of(subject, query.type, query.from_, query.to, tz)
+    offer = openings.offer_of(subject, query.type, query.from_, query.to, tz)
     # Rendering is a fair share of this hot path's cost; the body depends on the offer and the zone
     # name only (the offer's key includes the zone), so it is made once per offer.
     if (body := offer.rendered.get("api")) is None:

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from app import access
 from app.accounts.roles import Role
 from app.api.endpoint import validation_fields
-from app.booking import service
+from app.booking import feeds, service
 from app.booking.routes import bp
 from app.booking.schemas import AvailabilityPatch
 from app.errors import Invalid
@@ -103,7 +103,7 @@ def _render(values: dict, errors: dict[str, str], status: int = 200):
         values=values,
         errors=errors,
         weekdays=WEEKDAYS,
-        has_feed=service.has_calendar_feed(current_user),
+        has_feed=feeds.has_calendar_feed(current_user),
         feed_url=None,
     ), status
 
@@ -111,10 +111,10 @@ def _render(values: dict, errors: dict[str, str], status: int = 200):
 @page(bp, "/schedule/calendar-feed", access_rule=CLINICIAN, methods=["POST"])
 def calendar_feed_action():
     if request.form.get("action") == "revoke":
-        service.revoke_calendar_feed(current_user)
+        feeds.revoke_calendar_feed(current_user)
         flash("The calendar feed was turned off; subscribed calendars stop updating.", "info")
         return redirect(url_for("booking.availability"))
-    token = service.new_calendar_feed(current_user)
+    token = feeds.new_calendar_feed(current_user)
     url = url_for("booking.calendar_feed", token=token, _external=True)
     values = _form_values(service.availability_of(current_user).document())
     return render_template(

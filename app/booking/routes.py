@@ -12,7 +12,7 @@ from flask_login import current_user
 from app import access
 from app.accounts.roles import CREDENTIAL_TITLES, MODALITY_LABELS, US_STATES, Role
 from app.billing.gate import MembershipRequired, needs_membership
-from app.booking import service, video
+from app.booking import feeds, openings, service, video
 from app.booking.api import ics_response
 from app.booking.types import TYPES, offered_by
 from app.booking.validation import parse_start, parse_tz, parse_week
@@ -64,7 +64,7 @@ def profile(clinician_id: int):
     today = datetime.now(ZoneInfo(tz)).date()
     week = parse_week(request.args.get("week"), today)
     days: dict[date, list] = {week + timedelta(days=i): [] for i in range(7)}
-    for start, end in service.open_slots(clinician, kind, week, week + timedelta(days=6), tz):
+    for start, end in openings.open_slots(clinician, kind, week, week + timedelta(days=6), tz):
         days[start.date()].append((start, end))
     reschedule = request.args.get("reschedule", type=int)
     return render_template(
@@ -214,7 +214,7 @@ def join(room: str):
 
 @page(bp, "/calendar/<token>.ics", access_rule=access.PUBLIC)
 def calendar_feed(token: str) -> Response:
-    items = service.feed_appointments(token)
+    items = feeds.feed_appointments(token)
     if items is None:
         abort(404)
     return ics_response(items, "appointments.ics")

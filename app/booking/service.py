@@ -1,20 +1,19 @@
 """Booking use cases. Each owns its transaction; callers pass ``now``; nothing reads flask.request.
 
-The slot rules live in the pure ``slots`` module; this module loads what they need, re-checks a
-requested start inside the booking transaction, and leaves PostgreSQL's exclusion constraints as
-the last word should two transactions race past the check anyway.
+What patients browse (open slots) is ``openings``; calendar feeds are ``feeds``. This module books:
+it re-checks a requested start inside the booking transaction with the pure ``slots`` rules, and
+leaves PostgreSQL's exclusion constraints as the last word should two transactions race past the
+check anyway.
 """
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import contains_eager, joinedload, lazyload
 
@@ -22,11 +21,9 @@ from app.accounts.clinician import ClinicianLanguage, ClinicianLicense, Clinicia
 from app.accounts.roles import Role
 from app.accounts.user import User
 from app.audit import service as audit
-from app.booking import slot_cache, slots
+from app.booking import slots
 from app.booking.appointment import Appointment
 from app.booking.availability import DEFAULTS, ClinicianAvailability
-from app.booking.feed import CalendarFeed
-from app.booking.stamp import ScheduleStamp
 from app.booking.types import TYPES, AppointmentType
 from app.care_team.member import CareTeamMember
 from app.db import insert_skipping_existing, utcnow
@@ -118,7 +115,7 @@ def update_availability(clinician: User, changes: dict, *, actor: User | None) -
     return row
 
 
-def _kind(code: str, clinical_role: str, clinician_name: str) -> AppointmentType:
+def offered_type(code: str, clinical_role: str, clinician_name: str) -> AppointmentType:
     kind = TYPES.get(code)
     if kind is None or kind.clinical_role not in (None, clinical_role):
         raise Invalid({"type": f"{clinician_name} does not offer this appointment type"})
@@ -126,16 +123,15 @@ def _kind(code: str, clinical_role: str, clinician_name: str) -> AppointmentType
 
 
 def _type_for(clinician: User, code: str) -> AppointmentType:
-    return _kind(code, clinician.clinician.clinical_role, clinician.name)
+    return offered_type(code, clinician.clinician.clinical_role, clinician.name)
 
 
 # No visit lasts this long: a lower bound on start_at that the (clinician_id, start_at) index can
 # use, so the lookup reads the window's rows, not every past visit of the clinician.
 LONGEST_VISIT = timedelta(hours=24)
-LONGEST_TYPE_MINUTES = max(t.duration_minutes for t in TYPES.values())
 
 
-def _busy(clinician_id: int, lo: datetime, hi: datetime, exclude_id: int | None = None) -> list[slots.Busy]:
+def booked_spans(clinician_id: int, lo: datetime, hi: datetime, exclude_id: int | None = None) -> list[slots.Busy]:
     query = select(Appointment.start_at, Appointment.end_at).where(
         Appointment.clinician_id == clinician_id, Appointment.status == "booked",
         Appointment.start_at < hi, Appointment.start_at > lo - LONGEST_VISIT, Appointment.end_at > lo,
@@ -143,91 +139,6 @@ def _busy(clinician_id: int, lo: datetime, hi: datetime, exclude_id: int | None 
     if exclude_id is not None:
         query = query.where(Appointment.id != exclude_id)
     return [slots.Busy(s, e) for s, e in db.session.execute(query)]
-
-
-@dataclass(frozen=True)
-class SlotSubject:
-    """What open slots need to know of a clinician besides the schedule, read fresh on every call."""
-
-    id: int
-    name: str
-    timezone: str
-    clinical_role: str
-    stamp: int | None  # None: no appointment or availability was ever written (nothing to cache)
-
-
-def _stamp(clinician_id: int) -> int | None:
-    return db.session.scalar(select(ScheduleStamp.stamp).where(ScheduleStamp.clinician_id == clinician_id))
-
-
-# The slots API's hot path: built once (building it per call cost as much as running it).
-_SUBJECT = (
-    select(User.name, User.timezone, ClinicianProfile.clinical_role, ScheduleStamp.stamp)
-    .join(ClinicianProfile, ClinicianProfile.user_id == User.id)
-    .outerjoin(ScheduleStamp, ScheduleStamp.clinician_id == User.id)
-    .where(User.id == bindparam("clinician_id"), User.is_enabled)
-)
-
-
-def slot_subject(clinician_id: int) -> SlotSubject:
-    """An enabled clinician and their schedule stamp in one query; 404 otherwise."""
-    row = db.session.connection().execute(_SUBJECT, {"clinician_id": clinician_id}).first()
-    if row is None:
-        raise NotFound("No such clinician.")
-    return SlotSubject(clinician_id, row.name, row.timezone, row.clinical_role, row.stamp)
-
-
-def open_slots(clinician: User, type_code: str, from_date: date, to_date: date, view_tz: str,
-               now: datetime | None = None) -> list[tuple[datetime, datetime]]:  # fmt: skip
-    subject = SlotSubject(clinician.id, clinician.name, clinician.timezone, clinician.clinician.clinical_role,
-                          _stamp(clinician.id))  # fmt: skip
-    return slots_of(subject, type_code, from_date, to_date, view_tz, now)
-
-
-def _schedule(subject: SlotSubject, now: datetime) -> slot_cache.Schedule:
-    """The subject's schedule for its stamp: cached, or loaded (after the stamp was read, so anything
-    changed since carries a newer stamp) and cached."""
-    key = (subject.stamp or 0, subject.timezone)
-    if subject.stamp is not None and (found := slot_cache.CACHE.schedule(subject.id, key)):
-        return found
-    row = db.session.get(ClinicianAvailability, subject.id)
-    doc = row.document() if row else {**DEFAULTS, "timezone": subject.timezone}
-    avail = slots.Availability.from_document(doc)
-    lo, hi = slot_cache.horizon_window(avail, now, LONGEST_TYPE_MINUTES)
-    schedule = slot_cache.Schedule(key, avail, tuple(_busy(subject.id, lo, hi)), lo, hi)
-    if subject.stamp is not None:
-        slot_cache.CACHE.store_schedule(subject.id, schedule)
-    return schedule
-
-
-def slots_of(subject: SlotSubject, type_code: str, from_date: date, to_date: date, view_tz: str,
-             now: datetime | None = None) -> list[tuple[datetime, datetime]]:  # fmt: skip
-    """Open slots of ``type_code`` whose start's local date in ``view_tz`` is in [from_date, to_date].
-
-    Exactly ``slots.slots_for_range`` over the clinician's current schedule; repeated questions are
-    answered from ``slot_cache`` while its stamp and the answer's time span say it is still exact.
-    """
-    return list(offer_of(subject, type_code, from_date, to_date, view_tz, now).slots)
-
-
-def offer_of(subject: SlotSubject, type_code: str, from_date: date, to_date: date, view_tz: str,
-             now: datetime | None = None) -> slot_cache.Offer:  # fmt: skip
-    """``slots_of`` as the cached offer itself, for callers that keep what they render from it."""
-    now = now or utcnow()
-    kind = _kind(type_code, subject.clinical_role, subject.name)
-    schedule = _schedule(subject, now)
-    key = (kind.code, from_date, to_date, view_tz)
-    if (cached := slot_cache.CACHE.offer(subject.id, schedule, key, now)) is not None:
-        return cached
-    avail = schedule.avail
-    lo, hi = slots.busy_window(avail, kind.duration_minutes, *slots.local_range_to_utc(from_date, to_date, view_tz))
-    busy = schedule.busy_within(lo, hi)
-    if busy is None:  # a range outside the bookable horizon (the past, far ahead): read it directly
-        busy = _busy(subject.id, lo, hi)
-    found = slots.slots_for_range(avail, kind.duration_minutes, busy, now, from_date, to_date, view_tz)
-    offer = slot_cache.Offer(now, slot_cache.exact_until(avail, found, now), tuple(found))
-    slot_cache.CACHE.store_offer(subject.id, schedule, key, offer)
-    return offer
 
 
 # --- booking -------------------------------------------------------------------------------------
@@ -266,7 +177,7 @@ def _check_slot(clinician: User, kind: AppointmentType, start: datetime, now: da
                 exclude_id: int | None = None) -> slots.Availability:  # fmt: skip
     avail = slots.Availability.from_document(availability_of(clinician).document())
     lo, hi = slots.busy_window(avail, kind.duration_minutes, start, start + timedelta(minutes=1))
-    if not slots.is_offered(avail, kind.duration_minutes, _busy(clinician.id, lo, hi, exclude_id), now, start):
+    if not slots.is_offered(avail, kind.duration_minutes, booked_spans(clinician.id, lo, hi, exclude_id), now, start):
         raise SlotUnavailable()
     return avail
 
@@ -487,47 +398,6 @@ def mark(user: User, appointment_id: int, status: str, now: datetime | None = No
     return appointment
 
 
-# --- calendar feed -------------------------------------------------------------------------------
-
-
-def _feed_digest(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def new_calendar_feed(clinician: User) -> str:
-    """A new private feed token (returned once); any earlier feed URL stops working."""
-    raw = secrets.token_urlsafe(32)
-    db.session.execute(delete(CalendarFeed).where(CalendarFeed.clinician_id == clinician.id))
-    db.session.add(CalendarFeed(clinician_id=clinician.id, token_hash=_feed_digest(raw)))
-    audit.record("calendar_feed.create", actor=clinician, object_type="clinician", object_id=clinician.id)
-    db.session.commit()
-    return raw
-
-
-def revoke_calendar_feed(clinician: User) -> None:
-    db.session.execute(delete(CalendarFeed).where(CalendarFeed.clinician_id == clinician.id))
-    audit.record("calendar_feed.revoke", actor=clinician, object_type="clinician", object_id=clinician.id)
-    db.session.commit()
-
-
-def has_calendar_feed(clinician: User) -> bool:
-    return db.session.get(CalendarFeed, clinician.id) is not None
-
-
-def feed_appointments(raw: str, now: datetime | None = None) -> list[Appointment] | None:
-    """The booked appointments of the feed's clinician from 30 days back, or None for a bad token."""
-    now = now or utcnow()
-    if not raw or len(raw) > 200:
-        return None
-    feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token_hash == _feed_digest(raw)))
-    if feed is None:
-        return None
-    return list(db.session.scalars(
-        select(Appointment).where(Appointment.clinician_id == feed.clinician_id, Appointment.status == "booked",
-                                  Appointment.start_at >= now - timedelta(days=30)).order_by(Appointment.start_at)
-    ))  # fmt: skip
-
-
 def by_room(user: User, room: str) -> Appointment:
     """The appointment of a video room, for its patient or clinician only (404 for anyone else)."""
     appointment = db.session.scalar(select(Appointment).where(Appointment.video_room == room))
@@ -541,36 +411,3 @@ def names_for(appointments: list[Appointment]) -> dict[int, str]:
     ids = {a.patient_id for a in appointments} | {a.clinician_id for a in appointments}
     rows = db.session.execute(select(User.id, User.name).where(User.id.in_(ids))) if ids else []
     return {user_id: name for user_id, name in rows}
-
-
-def clinicians_with_openings(
-    *,
-    type_code: str,
-    from_date: date,
-    to_date: date,
-    view_tz: str,
-    limit: int = 10,
-    clinical_role: str | None = None,
-    state: str | None = None,
-    modality: str | None = None,
-    language: str | None = None,
-    now: datetime | None = None,
-) -> list[tuple[User, datetime]]:
-    """The first ``limit`` matching clinicians with an open slot in the range, with their first slot
-    ("first 10 open CBT therapists in WA this week")."""
-    found: list[tuple[User, datetime]] = []
-    candidates = [c for c in find_clinicians(clinical_role, state, modality, language)
-                  if TYPES[type_code].clinical_role in (None, c.clinician.clinical_role)]  # fmt: skip
-    # Every candidate's stamp in one query, read before any schedule is loaded (see _schedule).
-    rows = db.session.execute(select(ScheduleStamp.clinician_id, ScheduleStamp.stamp).where(
-        ScheduleStamp.clinician_id.in_([c.id for c in candidates]))) if candidates else []  # fmt: skip
-    stamps = {clinician_id: stamp for clinician_id, stamp in rows}
-    for clinician in candidates:
-        subject = SlotSubject(clinician.id, clinician.name, clinician.timezone, clinician.clinician.clinical_role,
-                              stamps.get(clinician.id))  # fmt: skip
-        open_ = slots_of(subject, type_code, from_date, to_date, view_tz, now)
-        if open_:
-            found.append((clinician, open_[0][0]))
-            if len(found) == limit:
-                break
-    return found

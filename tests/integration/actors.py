@@ -22,6 +22,7 @@ from sqlalchemy import Connection, MetaData, select
 
 from app.accounts.user import User
 from app.auth import service as auth_service
+from app.booking import openings
 from app.booking import service as booking
 from app.booking.appointment import Appointment
 from app.care_team import service as care
@@ -111,7 +112,7 @@ class World:
 
 def _book(patient: User, clinician: User, kind: str, day_offset: int, n: int) -> Appointment:
     day = (utcnow() + timedelta(days=day_offset)).date()
-    start = booking.open_slots(clinician, kind, day, day, "America/New_York")[n][0]
+    start = openings.open_slots(clinician, kind, day, day, "America/New_York")[n][0]
     return booking.book(patient, clinician.id, kind, start)
 
 
@@ -183,7 +184,7 @@ def build_world(
         clinician = db.session.get(User, appt.clinician_id)
         day = (appt.start_at + timedelta(days=1)).date()
         kind = appt.type
-        start = booking.open_slots(clinician, kind, day, day, "UTC")[2][0]
+        start = openings.open_slots(clinician, kind, day, day, "UTC")[2][0]
         world.open_slot[key] = start.isoformat()
     return world
 

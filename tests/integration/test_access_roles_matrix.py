@@ -681,9 +681,9 @@ def _booking_body_cannot_name_another_patient(app, world):
     c = app.test_client()
     therapist = world.users[THERAPIST_ON]
     day = (utcnow() + timedelta(days=6)).date()
-    from app.booking import service as booking
+    from app.booking import openings
 
-    start = booking.open_slots(therapist, "therapy_session", day, day, "UTC")[0][0].isoformat()
+    start = openings.open_slots(therapist, "therapy_session", day, day, "UTC")[0][0].isoformat()
     before = _count(Appointment, patient_id=world.b.id)
     body = {"clinician_id": therapist.id, "type": "therapy_session", "start": start}
     r = c.post("/api/v1/appointments", headers=world.api[PATIENT_A], json=body | {"patient_id": world.b.id})

@@ -8,7 +8,7 @@ import pytest
 from icalendar import Calendar
 
 from app.audit.event import AuditEvent
-from app.booking import service
+from app.booking import openings, service
 from app.booking.appointment import Appointment
 from app.care_team.member import CareTeamMember
 from app.extensions import db
@@ -356,7 +356,7 @@ def test_first_open_clinicians(client, setup, make_clinician):
     therapist, *_ = setup
     closed = make_clinician("LCSW", licensed_states=["NY"], modalities=["CBT"])  # no availability: never open
     day = date.today() + timedelta(days=2)
-    found = service.clinicians_with_openings(
+    found = openings.clinicians_with_openings(
         type_code="therapy_session", from_date=day, to_date=day, view_tz="America/New_York", state="NY", modality="CBT"
     )
     ids = [c.id for c, _ in found]

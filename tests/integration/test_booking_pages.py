@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from icalendar import Calendar
 
-from app.booking import service
+from app.booking import openings, service
 from app.booking.appointment import Appointment
 from app.extensions import db
 from tests.integration.conftest import csrf_token_from
@@ -91,7 +91,7 @@ def test_cancel_from_the_page_warns_when_late(client, make_patient, make_clinici
 def test_other_people_get_404_on_appointment_and_join_pages(client, make_patient, make_clinician, browser_login):
     therapist = _therapist(make_clinician)
     owner = make_patient()
-    start = service.open_slots(
+    start = openings.open_slots(
         therapist,
         "therapy_session",
         service.utcnow().date() + timedelta(days=2),
@@ -137,7 +137,7 @@ def test_availability_editor(client, make_clinician, browser_login):
 def test_calendar_feed_is_private_and_revocable(app, client, make_patient, make_clinician, browser_login):
     therapist = _therapist(make_clinician)
     day = service.utcnow().date() + timedelta(days=2)
-    start = service.open_slots(therapist, "therapy_session", day, day, "America/New_York")[0][0]
+    start = openings.open_slots(therapist, "therapy_session", day, day, "America/New_York")[0][0]
     service.book(make_patient(), therapist.id, "therapy_session", start)
     browser_login(therapist)
     page = client.get("/schedule/availability").get_data(as_text=True)
@@ -154,7 +154,7 @@ def test_calendar_feed_is_private_and_revocable(app, client, make_patient, make_
 def test_clinician_schedule_and_marks(client, make_patient, make_clinician, browser_login):
     therapist = _therapist(make_clinician)
     day = service.utcnow().date() + timedelta(days=2)
-    start = service.open_slots(therapist, "therapy_session", day, day, "America/New_York")[0][0]
+    start = openings.open_slots(therapist, "therapy_session", day, day, "America/New_York")[0][0]
     appointment = service.book(make_patient(name="Pat Example"), therapist.id, "therapy_session", start)
     browser_login(therapist)
     assert "Pat Example" in client.get("/appointments").get_data(as_text=True)

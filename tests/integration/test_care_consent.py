@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.event import AuditEvent
+from app.booking import openings
 from app.booking import service as booking
 from app.booking.appointment import Appointment
 from app.care_team import consent
@@ -31,7 +32,7 @@ def clinician(make_clinician):
 
 def _slots(clinician, n=2):
     day = (utcnow() + timedelta(days=3)).date()
-    return [s for s, _ in booking.open_slots(clinician, "initial_consultation", day, day, "America/New_York")[:n]]
+    return [s for s, _ in openings.open_slots(clinician, "initial_consultation", day, day, "America/New_York")[:n]]
 
 
 def _confirm_url(clinician, start):

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from app.audit.event import AuditEvent
+from app.booking import openings
 from app.booking import service as booking
 from app.care_team import consent, minutes
 from app.care_team import service as care
@@ -35,7 +36,7 @@ def team(make_patient, make_clinician):
     day = (utcnow() + timedelta(days=3)).date()
     for n, clinician in enumerate((prescriber, therapist)):
         booking.update_availability(clinician, EVERY_DAY, actor=clinician)
-        start = booking.open_slots(clinician, "initial_consultation", day, day, "America/New_York")[n * 3][0]
+        start = openings.open_slots(clinician, "initial_consultation", day, day, "America/New_York")[n * 3][0]
         booking.book(patient, clinician.id, "initial_consultation", start)
     return patient, prescriber, therapist
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.booking import openings
 from app.booking import service as booking
 from app.care_team.medication import Medication
 from app.care_team.task import Task
@@ -26,7 +27,7 @@ def people(make_patient, make_clinician):
     for clinician, kind, n in ((prescriber, "initial_consultation", 0), (therapist, "therapy_session", 3)):
         booking.update_availability(clinician, EVERY_DAY, actor=clinician)
         booking.book(
-            patient, clinician.id, kind, booking.open_slots(clinician, kind, day, day, "America/New_York")[n][0]
+            patient, clinician.id, kind, openings.open_slots(clinician, kind, day, day, "America/New_York")[n][0]
         )
     return patient, prescriber, therapist
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from app.audit.event import AuditEvent
+from app.booking import openings
 from app.booking import service as booking
 from app.care_team.task import Task
 from app.db import utcnow
@@ -24,7 +25,7 @@ def team(make_patient, make_clinician, auth_headers):
     day = (utcnow() + timedelta(days=3)).date()
     for clinician, kind, n in ((prescriber, "initial_consultation", 0), (therapist, "therapy_session", 3)):
         booking.update_availability(clinician, EVERY_DAY, actor=clinician)
-        start = booking.open_slots(clinician, kind, day, day, "America/New_York")[n][0]
+        start = openings.open_slots(clinician, kind, day, day, "America/New_York")[n][0]
         booking.book(patient, clinician.id, kind, start)
     return {
         "patient": patient,

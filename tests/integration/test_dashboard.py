@@ -13,6 +13,7 @@ import pytest
 from werkzeug.exceptions import HTTPException
 
 from app import access
+from app.booking import openings
 from app.booking import service as booking
 from app.care_team import service as care
 from app.db import utcnow
@@ -27,7 +28,7 @@ EASTERN = re.compile(r"\b(EST|EDT)\b")
 
 def _slot(clinician, day_offset: int, n: int = 0):
     day = (utcnow() + timedelta(days=day_offset)).date()
-    return booking.open_slots(clinician, KIND, day, day, "America/New_York")[n][0]
+    return openings.open_slots(clinician, KIND, day, day, "America/New_York")[n][0]
 
 
 @pytest.fixture
@@ -78,7 +79,7 @@ def test_join_button_when_the_visit_is_about_to_start(client, people, browser_lo
     patient, prescriber, _ = people
     now = utcnow()
     yesterday, tomorrow = (now - timedelta(days=1)).date(), (now + timedelta(days=1)).date()
-    slots = booking.open_slots(prescriber, KIND, yesterday, tomorrow, "America/New_York", now=now - timedelta(days=2))
+    slots = openings.open_slots(prescriber, KIND, yesterday, tomorrow, "America/New_York", now=now - timedelta(days=2))
     start = next(s for s, e in slots if s - timedelta(minutes=14) <= now < e - timedelta(minutes=2))
     visit = booking.book(patient, prescriber.id, KIND, start, now=start - timedelta(hours=1))
     browser_login(patient)

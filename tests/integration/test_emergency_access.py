@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.audit.event import AuditEvent
+from app.booking import openings
 from app.booking import service as booking
 from app.care_team.emergency import EmergencyAccess
 from app.care_team.task import Task
@@ -23,7 +24,7 @@ def test_break_the_glass(client, make_patient, make_clinician, make_staff, auth_
         patient,
         member.id,
         "therapy_session",
-        booking.open_slots(member, "therapy_session", day, day, "America/New_York")[0][0],
+        openings.open_slots(member, "therapy_session", day, day, "America/New_York")[0][0],
     )
     on_call = make_clinician("MD", name="Dr. On Call")
     headers = auth_headers(on_call)

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from app.booking import openings
 from app.booking import service as booking
 from app.booking.appointment import Appointment
 from app.care_team import service as care
@@ -26,7 +27,7 @@ def visit(make_patient, make_clinician):
         clinician = make_clinician(credential, licensed_states=["NY"])
         booking.update_availability(clinician, EVERY_DAY, actor=clinician)
         day = (utcnow() + timedelta(days=days)).date()
-        start = booking.open_slots(clinician, kind, day, day, "America/New_York")[0][0]
+        start = openings.open_slots(clinician, kind, day, day, "America/New_York")[0][0]
         return patient, clinician, booking.book(patient, clinician.id, kind, start)
 
     return make
@@ -60,7 +61,7 @@ def test_no_follow_up_when_medication_management_was_booked(visit):
     patient, prescriber, evaluation = visit()
     booking.mark(prescriber, evaluation.id, "completed", now=evaluation.start_at)
     day = (evaluation.start_at + timedelta(days=3)).date()
-    start = booking.open_slots(prescriber, "medication_management", day, day, "America/New_York")[0][0]
+    start = openings.open_slots(prescriber, "medication_management", day, day, "America/New_York")[0][0]
     booking.book(patient, prescriber.id, "medication_management", start)
     assert followups.run(now=evaluation.end_at + timedelta(days=22))["evaluations"] == 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from app.booking import openings
 from app.booking import service as booking
 from app.db import utcnow
 
@@ -20,7 +21,7 @@ def test_no_page_gives_a_server_error(app, client, make_patient, make_clinician,
         patient,
         clinician.id,
         "initial_consultation",
-        booking.open_slots(clinician, "initial_consultation", day, day, "America/New_York")[0][0],
+        openings.open_slots(clinician, "initial_consultation", day, day, "America/New_York")[0][0],
     )
     real = {
         "patient_id": patient.id,

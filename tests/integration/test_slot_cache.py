@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
+from app.booking import openings, slot_cache, slots
 from app.booking import service as booking
-from app.booking import slot_cache, slots
 from app.booking.appointment import Appointment
 from app.booking.stamp import ScheduleStamp
 from app.booking.types import TYPES
@@ -49,7 +49,7 @@ def _assert_exact(clinician, now: datetime, rng: random.Random) -> None:
         view = rng.choice(VIEWS)
         expected = _reference(clinician, type_code, first, last, view, now)
         for _ask_twice in range(2):  # the second answer comes from the cache
-            assert booking.open_slots(clinician, type_code, first, last, view, now=now) == expected
+            assert openings.open_slots(clinician, type_code, first, last, view, now=now) == expected
 
 
 @pytest.fixture
@@ -75,10 +75,10 @@ def test_every_kind_of_schedule_change_gives_a_new_stamp(therapist, make_patient
         seen.add(stamp)
 
     day = NOW.date() + timedelta(days=1)
-    start = booking.open_slots(therapist, "therapy_session", day, day, "UTC", now=NOW)[0][0]
+    start = openings.open_slots(therapist, "therapy_session", day, day, "UTC", now=NOW)[0][0]
     appointment = booking.book(patient, therapist.id, "therapy_session", start, now=NOW)
     changed()
-    later = booking.open_slots(therapist, "therapy_session", day, day, "UTC", now=NOW)[3][0]
+    later = openings.open_slots(therapist, "therapy_session", day, day, "UTC", now=NOW)[3][0]
     booking.reschedule(patient, appointment.id, later, now=NOW)
     changed()
     booking.cancel(patient, appointment.id, None, now=NOW)
@@ -117,7 +117,7 @@ def test_cached_answers_equal_fresh_ones_through_random_changes(therapist, make_
         booked = list(db.session.scalars(select(Appointment).where(
             Appointment.clinician_id == therapist.id, Appointment.status == "booked")))  # fmt: skip
         day = now.date() + timedelta(days=rng.randrange(0, 10))
-        offered = booking.open_slots(therapist, "therapy_session", day, day, "UTC", now=now)
+        offered = openings.open_slots(therapist, "therapy_session", day, day, "UTC", now=now)
         if action == "book" and offered:
             patient = rng.choice(patients)
             try:
@@ -151,11 +151,11 @@ def test_the_clock_alone_changes_a_cached_answer_exactly_when_it_should(therapis
     # (the horizon grows) and Los Angeles' spring-forward night; asked first at the start, so every
     # later question finds an offer in the cache and must tell whether it still holds.
     first, last = NOW.date(), NOW.date() + timedelta(days=9)
-    booking.open_slots(therapist, "therapy_session", first, last, "America/New_York", now=NOW)
+    openings.open_slots(therapist, "therapy_session", first, last, "America/New_York", now=NOW)
     now = NOW + timedelta(days=4)
     while now < NOW + timedelta(days=7):
         expected = _reference(therapist, "therapy_session", first, last, "America/New_York", now)
-        assert booking.open_slots(therapist, "therapy_session", first, last, "America/New_York", now=now) == expected
+        assert openings.open_slots(therapist, "therapy_session", first, last, "America/New_York", now=now) == expected
         now += timedelta(minutes=13)
 
 
