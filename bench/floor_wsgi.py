@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Flask
 
 from app import create_app
+from app.runtime import freeze_startup_objects
 
 FLOOR_PATH = "/bench/floor"
 
@@ -24,3 +25,5 @@ app.add_url_rule(FLOOR_PATH, "bench_floor", _constant)
 
 bare = Flask("bench_bare")
 bare.add_url_rule(FLOOR_PATH, "bench_floor", _constant)
+
+freeze_startup_objects()  # as wsgi.py does
