@@ -27,8 +27,10 @@ from app.booking import slots
 Slot = tuple[datetime, datetime]
 OfferKey = tuple[str, date, date, str]  # type code, from, to, viewer zone
 
-MAX_CLINICIANS = 256  # a busy clinician's horizon is ~500 appointments (~100 KB): a bound on memory
-MAX_OFFERS = 32  # per clinician: the weeks and zones people are looking at right now
+# Bounds on a worker's memory (budget: 150 MB per worker, ~130 MB without the cache). A schedule of
+# 100 visits is ~40 KB, of a busy clinician's 500 about 200 KB.
+MAX_CLINICIANS = 128
+OFFER_BUDGET_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -88,16 +90,26 @@ def exact_until(avail: slots.Availability, offered: Sequence[Slot], now: datetim
 @dataclass
 class _Entry:
     schedule: Schedule
-    offers: OrderedDict[OfferKey, Offer] = field(default_factory=OrderedDict)
+    offers: dict[OfferKey, Offer] = field(default_factory=dict)
+
+
+def _size(offer: Offer) -> int:
+    """Bytes an offer will hold, roughly: measured ~330 per slot (two aware datetimes in a tuple), and
+    the JSON body rendered from it later ~70 per slot."""
+    return 400 * len(offer.slots) + 512
 
 
 class SlotCache:
-    """Least-recently-used, bounded, safe to share between threads."""
+    """Least-recently-used and bounded: at most ``max_clinicians`` schedules, and offers within
+    ``offer_budget`` bytes over all clinicians (a 4-week answer is ~50 KB). Safe to share between
+    threads."""
 
-    def __init__(self, max_clinicians: int = MAX_CLINICIANS, max_offers: int = MAX_OFFERS) -> None:
+    def __init__(self, max_clinicians: int = MAX_CLINICIANS, offer_budget: int = OFFER_BUDGET_BYTES) -> None:
         self._entries: OrderedDict[int, _Entry] = OrderedDict()
+        self._offers: OrderedDict[tuple[int, OfferKey], int] = OrderedDict()  # recency and size of every offer
+        self._offer_bytes = 0
         self._lock = threading.Lock()
-        self._max_clinicians, self._max_offers = max_clinicians, max_offers
+        self._max_clinicians, self._offer_budget = max_clinicians, offer_budget
 
     def schedule(self, clinician_id: int, key: tuple[int, str]) -> Schedule | None:
         with self._lock:
@@ -109,10 +121,10 @@ class SlotCache:
 
     def store_schedule(self, clinician_id: int, schedule: Schedule) -> None:
         with self._lock:
+            self._drop_entry(clinician_id)  # its offers answered for the old schedule
             self._entries[clinician_id] = _Entry(schedule)
-            self._entries.move_to_end(clinician_id)
             while len(self._entries) > self._max_clinicians:
-                self._entries.popitem(last=False)
+                self._drop_entry(next(iter(self._entries)))
 
     def offer(self, clinician_id: int, schedule: Schedule, key: OfferKey, now: datetime) -> Offer | None:
         with self._lock:
@@ -122,7 +134,7 @@ class SlotCache:
             found = entry.offers.get(key)
             if found is None or not found.computed_at <= now < found.exact_until:
                 return None
-            entry.offers.move_to_end(key)
+            self._offers.move_to_end((clinician_id, key))
             return found
 
     def store_offer(self, clinician_id: int, schedule: Schedule, key: OfferKey, offer: Offer) -> None:
@@ -130,14 +142,32 @@ class SlotCache:
             entry = self._entries.get(clinician_id)
             if entry is None or entry.schedule is not schedule:
                 return  # the schedule was replaced meanwhile: this answer belongs to the old one
+            self._drop_offer(clinician_id, key)
             entry.offers[key] = offer
-            entry.offers.move_to_end(key)
-            while len(entry.offers) > self._max_offers:
-                entry.offers.popitem(last=False)
+            size = _size(offer)
+            self._offers[(clinician_id, key)] = size
+            self._offer_bytes += size
+            while self._offer_bytes > self._offer_budget and len(self._offers) > 1:
+                self._drop_offer(*next(iter(self._offers)))
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._offers.clear()
+            self._offer_bytes = 0
+
+    def _drop_entry(self, clinician_id: int) -> None:
+        entry = self._entries.pop(clinician_id, None)
+        for key in list(entry.offers) if entry else ():
+            self._drop_offer(clinician_id, key)
+
+    def _drop_offer(self, clinician_id: int, key: OfferKey) -> None:
+        size = self._offers.pop((clinician_id, key), None)
+        if size is not None:
+            self._offer_bytes -= size
+            entry = self._entries.get(clinician_id)
+            if entry is not None:
+                entry.offers.pop(key, None)
 
 
 # One per process: gunicorn workers each have their own; the stamps keep them all exact.

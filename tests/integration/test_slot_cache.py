@@ -173,7 +173,7 @@ def test_an_offer_holds_until_its_first_slot_reaches_the_notice_or_midnight() ->
 
 
 def test_the_cache_stays_bounded() -> None:
-    cache = slot_cache.SlotCache(max_clinicians=3, max_offers=2)
+    cache = slot_cache.SlotCache(max_clinicians=3, offer_budget=1100)  # room for two empty offers
     avail = slots.Availability.from_document({"timezone": "UTC", "weekly": [], "overrides": []})
     schedules = {}
     for clinician_id in range(5):
@@ -186,11 +186,22 @@ def test_the_cache_stays_bounded() -> None:
     held = [cache.offer(4, schedules[4], ("therapy_session", date(2026, 3, d), date(2026, 3, d), "UTC"), NOW)
             for d in range(1, 4)]  # fmt: skip
     assert [h is not None for h in held] == [False, True, True]
+    # The budget is over all clinicians: an offer for another clinician pushes out the oldest here.
+    cache.store_offer(3, schedules[3], ("therapy_session", date(2026, 3, 1), date(2026, 3, 1), "UTC"), offer)
+    held = [cache.offer(4, schedules[4], ("therapy_session", date(2026, 3, d), date(2026, 3, d), "UTC"), NOW)
+            for d in range(1, 4)]  # fmt: skip
+    assert [h is not None for h in held] == [False, False, True]
+    # A new schedule for a clinician takes that clinician's offers with the old one.
+    fresh = slot_cache.Schedule((40, "UTC"), avail, (), NOW, NOW)
+    cache.store_schedule(4, fresh)
+    assert cache.offer(4, fresh, ("therapy_session", date(2026, 3, 3), date(2026, 3, 3), "UTC"), NOW) is None
+    assert cache._offer_bytes == 512  # what is left: clinician 3's one offer
     # A stale stamp finds nothing, and an offer is refused outside its span of "now".
-    assert cache.schedule(4, (99, "UTC")) is None
-    key = ("therapy_session", date(2026, 3, 3), date(2026, 3, 3), "UTC")
-    assert cache.offer(4, schedules[4], key, NOW - timedelta(seconds=1)) is None
-    assert cache.offer(4, schedules[4], key, NOW + timedelta(hours=1)) is None
+    assert cache.schedule(3, (99, "UTC")) is None
+    key = ("therapy_session", date(2026, 3, 1), date(2026, 3, 1), "UTC")
+    assert cache.offer(3, schedules[3], key, NOW) is offer
+    assert cache.offer(3, schedules[3], key, NOW - timedelta(seconds=1)) is None
+    assert cache.offer(3, schedules[3], key, NOW + timedelta(hours=1)) is None
 
 
 def test_the_api_answers_from_the_cache_and_follows_changes(client, therapist, make_patient, auth_headers) -> None:
