@@ -5,7 +5,7 @@
   SQLAlchemy's ``pool_pre_ping`` pinged before every request, one extra round trip each. A ping that
   fails makes the pool open a fresh connection for that request, so nobody sees the dead one.
 * **Read-only requests without a transaction.** An endpoint declared ``read_only`` and called with a
-  bearer token runs its statements in autocommit mode: no BEGIN and no ROLLBACK, two round trips
+  bearer token (and no session cookie) runs its statements in autocommit mode: no BEGIN and no ROLLBACK, two round trips
   fewer. Under READ COMMITTED, PostgreSQL's level, every statement of a transaction already sees its
   own snapshot, so a sequence of reads sees exactly what it would inside one. Writing in that mode
   would not be atomic, so any flush raises ``ReadOnlyViolation`` instead.
@@ -20,7 +20,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from sqlalchemy import event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -63,12 +63,13 @@ def _ping_after_idle(engine: Engine) -> None:
 def begin_read_only() -> None:
     """Run the rest of this request's statements outside a transaction (see the module docstring).
 
-    Only for bearer-token requests: a cookie session may write its last-seen time while loading.
-    Called before anything touches the database.
+    Only for bearer-token requests without a session cookie: loading a cookie session may write
+    its last-seen time. Called before anything touches the database.
     """
     session = db.session()
     if (
         "Authorization" not in request.headers
+        or current_app.config["SESSION_COOKIE_NAME"] in request.cookies
         or session.in_transaction()
         or not isinstance(session.get_bind(), Engine)  # tests: bound to their outer transaction
         or session.get_bind().dialect.name != "postgresql"

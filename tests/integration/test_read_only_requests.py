@@ -20,7 +20,7 @@ from app.auth import service as auth_service
 from app.booking import service as booking
 from app.extensions import db
 from tests.conftest import PASSWORD, TEST_SECRET, private_database
-from tests.integration.conftest import REAL_SESSION, give_membership
+from tests.integration.conftest import REAL_SESSION, csrf_token_from, give_membership
 
 APP_NAME = "read-only-requests-test"
 
@@ -132,3 +132,21 @@ def test_a_connection_killed_while_idle_is_replaced_before_use(live, monkeypatch
     lost = client.get(_slots_url(people), headers=people["headers"])
     assert (lost.status_code, lost.headers.get("Retry-After"), lost.get_json()["error"]) == (503, "1", "unavailable")
     assert client.get(_slots_url(people), headers=people["headers"]).status_code == 200
+
+
+def test_a_browser_session_sent_along_with_a_token_may_still_touch_its_last_seen_time(live) -> None:
+    # Loading a cookie session writes its last-seen time once a minute; such a request must not be
+    # put in read-only mode (it would refuse that write with a 500).
+    other, url, people = live
+    client = other.test_client()
+    login = client.get("/login").get_data(as_text=True)
+    signed_in = client.post("/login", data={"email": "ro-patient@example.com", "password": PASSWORD,
+                                            "csrf_token": csrf_token_from(login)})  # fmt: skip
+    assert signed_in.status_code == 302
+    with psycopg.connect(url) as conn:
+        conn.execute("UPDATE login_sessions SET last_seen_at = now() - interval '5 minutes'")
+    answer = client.get(_slots_url(people), headers=people["headers"])
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    with psycopg.connect(url) as conn:
+        seen = conn.execute("SELECT max(last_seen_at) > now() - interval '1 minute' FROM login_sessions").fetchone()
+    assert seen == (True,)
