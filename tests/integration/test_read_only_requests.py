@@ -150,3 +150,24 @@ def test_a_browser_session_sent_along_with_a_token_may_still_touch_its_last_seen
     with psycopg.connect(url) as conn:
         seen = conn.execute("SELECT max(last_seen_at) > now() - interval '1 minute' FROM login_sessions").fetchone()
     assert seen == (True,)
+
+
+def test_read_only_requests_answer_bad_input_as_usual(live) -> None:
+    other, _url, people = live
+    client = other.test_client()
+    day = (datetime.now(UTC) + timedelta(days=2)).date()
+    wrong = {"Authorization": "Bearer not-a-token"}
+    cases = [
+        (f"/api/v1/clinicians/{people['clinician']}/slots?type=therapy_session&from={day}&to={day}", wrong, 401),
+        (f"/api/v1/clinicians/999999/slots?type=therapy_session&from={day}&to={day}", people["headers"], 404),
+        (f"/api/v1/clinicians/{people['clinician']}/slots?type=psychiatric_evaluation&from={day}&to={day}",
+         people["headers"], 422),
+        (f"/api/v1/clinicians/{people['clinician']}/slots?type=therapy_session&from={day}&to={day}&tz=Mars/Base",
+         people["headers"], 422),
+        ("/api/v1/clinicians?state=NY", people["headers"], 200),
+        ("/api/v1/appointment-types", people["headers"], 200),
+    ]  # fmt: skip
+    for path, headers, status in cases:
+        answer = client.get(path, headers=headers)
+        assert answer.status_code == status, (path, answer.get_data(as_text=True))
+        assert answer.is_json
