@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import String, cast, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.user import User
@@ -139,10 +139,17 @@ def enqueue_all(patient: User, texts: Sequence[Text]) -> None:
 
 
 def suppress_pending(*, appointment_id: int, reason: str, kinds: tuple[str, ...] | None = None) -> int:
-    """Queued texts about an appointment that no longer apply (cancelled, moved) will not be sent."""
+    """Queued texts about an appointment that no longer apply (cancelled, moved) will not be sent.
+
+    A withdrawn text gives up its dedupe key (the row keeps its history under a voided key), so the
+    same text can be queued again should it apply again: a visit moved back to its first time
+    needs that time's reminders back.
+    """
     query = update(OutboxMessage).where(
         OutboxMessage.appointment_id == appointment_id, OutboxMessage.status == "queued"
     )
     if kinds:
         query = query.where(OutboxMessage.kind.in_(kinds))
-    return db.session.execute(query.values(status="suppressed", status_reason=reason)).rowcount or 0
+    voided = OutboxMessage.dedupe_key + ":void:" + cast(OutboxMessage.id, String)
+    changes = query.values(status="suppressed", status_reason=reason, dedupe_key=voided)
+    return db.session.execute(changes).rowcount or 0

@@ -211,6 +211,20 @@ def test_reminders_follow_a_reschedule(world):
     assert len(queued) == 2 and all(m.due_at >= _at(3, 15) for m in queued)
 
 
+def test_moving_a_visit_back_to_its_first_time_queues_its_reminders_again(world):
+    # The reminders' keys carry the start; the ones withdrawn by the first move must not block
+    # the same reminders when the visit returns to that start.
+    clinician, patient = world
+    first = _at(3, 14)
+    appointment = _book(clinician, patient, first)
+    booking.reschedule(patient, appointment.id, _at(4, 15))
+    booking.reschedule(patient, appointment.id, first)
+    queued = sorted(m.due_at for m in _outbox() if m.status == "queued" and m.kind.startswith("reminder"))
+    assert queued == [first - timedelta(hours=24), first - timedelta(hours=2)]
+    withdrawn = [m for m in _outbox() if m.status == "suppressed" and m.kind.startswith("reminder")]
+    assert len(withdrawn) == 4 and {m.status_reason for m in withdrawn} == {"appointment moved"}
+
+
 def test_transient_failures_retry_with_backoff_then_fail_after_five(world, sms, fake):
     clinician, patient = world
     _book(clinician, patient, _at(3, 14))
