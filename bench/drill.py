@@ -28,15 +28,10 @@ import json
 import os
 import random
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -48,12 +43,11 @@ import psycopg
 from app import create_app
 from app.extensions import db
 from app.notifications import messages
+from bench.processes import BIN, Proc, start_gunicorn
 from bench.slots import HASH, _copy
 from tests.fakes.stripe_server import FakeStripe
 from tests.fakes.twilio_server import FakeTwilio
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 ADMIN_URL = os.environ.get("DRILL_ADMIN_URL", "postgresql://postgres@127.0.0.1/postgres")
 DEADLINE_S = int(os.environ.get("DRILL_DEADLINE_SECONDS", "240"))
 SECRET = "drill-secret-key-" + "d" * 40
@@ -165,51 +159,15 @@ def query(url: str, sql: str, *args) -> list[tuple]:
 # --- processes ------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Proc:
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], logs: Path) -> None:
-        self.name, self.log = name, (logs / f"{name}.log").open("w")
-        self.proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-
-
 def gunicorn(name: str, env: dict[str, str], logs: Path) -> tuple[Proc, int]:
-    port = free_port()
-    proc = Proc(name, [str(BIN / "gunicorn"), "--workers", "2", "--no-control-socket", "--graceful-timeout", "5",
-                       "--bind", f"127.0.0.1:{port}", "wsgi:app"], env, logs)  # fmt: skip
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return proc, port
-        except urllib.error.HTTPError:
-            return proc, port  # it answers
-        except OSError:
-            if time.monotonic() > deadline or proc.proc.poll() is not None:
-                raise Failure(f"{name} did not start (see {proc.log.name})") from None
-            time.sleep(0.2)
+    try:
+        return start_gunicorn(name, "wsgi:app", env, logs / f"{name}.log", probe="/healthz")
+    except RuntimeError as exc:
+        raise Failure(str(exc)) from None
 
 
 def scheduler(name: str, env: dict[str, str], logs: Path) -> Proc:
-    return Proc(name, [str(BIN / "flask"), "--app", "wsgi", "scheduler", "run"], env, logs)
+    return Proc(name, [str(BIN / "flask"), "--app", "wsgi", "scheduler", "run"], env, logs / f"{name}.log")
 
 
 def call(port: int, method: str, path: str, *, user: int, body: dict | None = None) -> tuple[int, dict]:

@@ -26,13 +26,10 @@ import hashlib
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -45,8 +42,8 @@ from app.booking import openings
 from app.extensions import db
 from bench import slots as slot_bench
 from bench.floor_wsgi import FLOOR_PATH
+from bench.processes import start_gunicorn
 
-ROOT = Path(__file__).resolve().parent.parent
 DB = os.environ.get("BENCH_HTTP_DB", "bench_http")
 DURATION = int(os.environ.get("BENCH_HTTP_SECONDS", "10"))
 WARMUP = 2
@@ -147,27 +144,9 @@ def _booking_bodies(app, path: Path, limit: int = 30_000) -> int:
 
 class Gunicorn:
     def __init__(self, target: str, env: dict[str, str], log: Path) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        gunicorn = str(Path(sys.executable).parent / "gunicorn")
-        self.log = log.open("w")
-        self.proc = subprocess.Popen(
-            [gunicorn, "--workers", str(WORKERS), "--no-control-socket", "--bind", f"127.0.0.1:{self.port}",
-             "--graceful-timeout", "5", target],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
+        self.server, self.port = start_gunicorn("gunicorn", target, env, log, probe=FLOOR_PATH, workers=WORKERS)
+        self.proc = self.server.proc
         self.base = f"http://127.0.0.1:{self.port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(self.base + FLOOR_PATH, timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or self.proc.poll() is not None:
-                    raise RuntimeError(f"gunicorn did not start; see {log}") from None
-                time.sleep(0.2)
 
     def workers(self) -> list[str]:
         return Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
@@ -190,13 +169,7 @@ class Gunicorn:
         return sizes
 
     def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
+        self.server.stop()
 
 
 def wrk(

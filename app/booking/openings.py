@@ -14,7 +14,6 @@ from sqlalchemy import bindparam, select
 from app.accounts.clinician import ClinicianProfile
 from app.accounts.user import User
 from app.booking import service, slot_cache, slots
-from app.booking.availability import DEFAULTS, ClinicianAvailability
 from app.booking.stamp import ScheduleStamp
 from app.booking.types import TYPES
 from app.db import utcnow
@@ -33,6 +32,10 @@ class SlotSubject:
     timezone: str
     clinical_role: str
     stamp: int | None  # None: no appointment or availability was ever written (nothing to cache)
+
+    @classmethod
+    def of(cls, clinician: User, stamp: int | None) -> SlotSubject:
+        return cls(clinician.id, clinician.name, clinician.timezone, clinician.clinician.clinical_role, stamp)
 
 
 def _stamp(clinician_id: int) -> int | None:
@@ -58,9 +61,7 @@ def slot_subject(clinician_id: int) -> SlotSubject:
 
 def open_slots(clinician: User, type_code: str, from_date: date, to_date: date, view_tz: str,
                now: datetime | None = None) -> list[tuple[datetime, datetime]]:  # fmt: skip
-    subject = SlotSubject(clinician.id, clinician.name, clinician.timezone, clinician.clinician.clinical_role,
-                          _stamp(clinician.id))  # fmt: skip
-    return slots_of(subject, type_code, from_date, to_date, view_tz, now)
+    return slots_of(SlotSubject.of(clinician, _stamp(clinician.id)), type_code, from_date, to_date, view_tz, now)
 
 
 def _schedule(subject: SlotSubject, now: datetime) -> slot_cache.Schedule:
@@ -69,9 +70,7 @@ def _schedule(subject: SlotSubject, now: datetime) -> slot_cache.Schedule:
     key = (subject.stamp or 0, subject.timezone)
     if subject.stamp is not None and (found := slot_cache.CACHE.schedule(subject.id, key)):
         return found
-    row = db.session.get(ClinicianAvailability, subject.id)
-    doc = row.document() if row else {**DEFAULTS, "timezone": subject.timezone}
-    avail = slots.Availability.from_document(doc)
+    avail = slots.Availability.from_document(service.availability_row(subject.id, subject.timezone).document())
     lo, hi = slot_cache.horizon_window(avail, now, LONGEST_TYPE_MINUTES)
     schedule = slot_cache.Schedule(key, avail, tuple(service.booked_spans(subject.id, lo, hi)), lo, hi)
     if subject.stamp is not None:
@@ -132,9 +131,8 @@ def clinicians_with_openings(
         ScheduleStamp.clinician_id.in_([c.id for c in candidates]))) if candidates else []  # fmt: skip
     stamps = {clinician_id: stamp for clinician_id, stamp in rows}
     for clinician in candidates:
-        subject = SlotSubject(clinician.id, clinician.name, clinician.timezone, clinician.clinician.clinical_role,
-                              stamps.get(clinician.id))  # fmt: skip
-        open_ = slots_of(subject, type_code, from_date, to_date, view_tz, now)
+        open_ = slots_of(SlotSubject.of(clinician, stamps.get(clinician.id)), type_code, from_date, to_date, view_tz,
+                         now)  # fmt: skip
         if open_:
             found.append((clinician, open_[0][0]))
             if len(found) == limit:

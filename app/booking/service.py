@@ -93,10 +93,14 @@ def get_clinician(clinician_id: int) -> User:
 
 
 def availability_of(clinician: User) -> ClinicianAvailability:
-    row = db.session.get(ClinicianAvailability, clinician.id)
+    return availability_row(clinician.id, clinician.timezone)
+
+
+def availability_row(clinician_id: int, timezone: str) -> ClinicianAvailability:
+    """The clinician's availability row, or (not added to the session) the defaults in their zone."""
+    row = db.session.get(ClinicianAvailability, clinician_id)
     if row is None:
-        row = ClinicianAvailability(clinician_id=clinician.id, timezone=clinician.timezone,
-                                    **{k: v for k, v in DEFAULTS.items()})  # fmt: skip
+        row = ClinicianAvailability(clinician_id=clinician_id, timezone=timezone, **DEFAULTS)
     return row
 
 

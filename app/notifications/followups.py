@@ -103,16 +103,13 @@ def _evaluations(now: datetime) -> int:
         if followed is not None or db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)):
             continue  # booked, or already followed up
         patient = db.session.get(User, evaluation.patient_id)
-        if (
-            enqueue(
-                patient,
-                kind="followup",
-                body=messages.book_follow_up(f"{_base()}/clinicians/{evaluation.clinician_id}"),
-                due_at=now,
-                dedupe_key=key,
-                appointment_id=evaluation.id,
-            )
-            is not None
+        if enqueue(
+            patient,
+            kind="followup",
+            body=messages.book_follow_up(f"{_base()}/clinicians/{evaluation.clinician_id}"),
+            due_at=now,
+            dedupe_key=key,
+            appointment_id=evaluation.id,
         ):
             _task(
                 evaluation.patient_id,

@@ -9,8 +9,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, cast, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import String, cast, update
 
 from app.accounts.user import User
 from app.db import insert_skipping_existing
@@ -103,39 +102,28 @@ def enqueue(
     dedupe_key: str,
     appointment_id: int | None = None,
     not_after: datetime | None = None,
-) -> OutboxMessage | None:
+) -> bool:
     """Add a text (once per ``dedupe_key``). Quiet hours move it to 08:00 unless it is exempt; a text
-    that would then land after ``not_after`` is dropped. A patient who may not be texted gets a
-    ``suppressed`` row saying why, so staff can see it."""
-    existing = db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
-    if existing is not None:
-        return existing
-    text = Text(kind, body, due_at, dedupe_key, appointment_id, not_after)
-    send_at = _send_at(patient, kind, due_at, not_after)
-    if send_at is None:
-        return None
-    message = OutboxMessage(**_row(patient, text, send_at, blocked_reason(patient)))
-    try:
-        with db.session.begin_nested():
-            db.session.add(message)
-    except IntegrityError:  # a concurrent transaction enqueued the same key first
-        return db.session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key))
-    return message
+    that would then land after ``not_after`` is dropped (False). A patient who may not be texted gets
+    a ``suppressed`` row saying why, so staff can see it."""
+    return enqueue_all(patient, [Text(kind, body, due_at, dedupe_key, appointment_id, not_after)]) == 1
 
 
-def enqueue_all(patient: User, texts: Sequence[Text]) -> None:
-    """``enqueue`` for several texts to one patient, by the same rules, in one INSERT: the patient's
+def enqueue_all(patient: User, texts: Sequence[Text]) -> int:
+    """``enqueue`` for several texts to one patient, by its rules, in one INSERT: the patient's
     consent and number are looked up once, and a key already in the outbox (or committed first by a
-    concurrent transaction) is skipped by the database rather than looked up beforehand."""
+    concurrent transaction) is skipped by the database rather than looked up beforehand. Returns how
+    many of the texts are in the outbox now (the rest were dropped by ``not_after``)."""
     timed = [(text, _send_at(patient, text.kind, text.due_at, text.not_after)) for text in texts]
     kept = [(text, send_at) for text, send_at in timed if send_at is not None]
     if not kept:
-        return
+        return 0
     reason = blocked_reason(patient)
     rows = [_row(patient, text, send_at, reason) for text, send_at in kept]
     insert = insert_skipping_existing(OutboxMessage, db.engine.dialect.name, "dedupe_key")
     db.session.flush()  # a Core statement does not autoflush, and a pending appointment must exist first
     db.session.execute(insert, rows)
+    return len(kept)
 
 
 def suppress_pending(*, appointment_id: int, reason: str, kinds: tuple[str, ...] | None = None) -> int:
