@@ -17,18 +17,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
-from sqlalchemy import select
+from typing import Any
 
 from app.accounts.roles import ClinicalRole
 from app.accounts.user import User
-from app.audit import service as audit
-from app.care_team.assessment import Assessment
+from app.care_team import service
 from app.care_team.measures import CaseloadSummary, Measurement, summarize
-from app.care_team.member import CareTeamMember
 from app.db import utcnow
 from app.errors import Forbidden
-from app.extensions import db
 
 NEW_WINDOW = timedelta(weeks=4)
 REASON_ORDER = ("safety", "not_improving", "new")
@@ -47,7 +43,7 @@ class Reason:
 
 @dataclass(frozen=True)
 class ReviewRow:
-    patient: User
+    patient: Any  # a row with ``id``, ``name`` and ``added_at`` (see ``service.team_phq9``)
     summary: CaseloadSummary
     reasons: tuple[Reason, ...]
 
@@ -92,26 +88,10 @@ def review_list(consultant: User, now: datetime | None = None) -> list[ReviewRow
     now = now or utcnow()
     if consultant.clinician is None or consultant.clinician.clinical_role != ClinicalRole.PRESCRIBER.value:
         raise ConsultantOnly()
-    members = db.session.execute(
-        select(User, CareTeamMember.added_at)
-        .join(CareTeamMember, CareTeamMember.patient_id == User.id)
-        .where(CareTeamMember.clinician_id == consultant.id)
-    ).all()
-    history: dict[int, list[Measurement]] = {u.id: [] for u, _ in members}
-    if history:
-        rows = db.session.execute(
-            select(Assessment.patient_id, Assessment.created_at, Assessment.score, Assessment.item9).where(
-                Assessment.patient_id.in_(list(history)), Assessment.instrument == "PHQ-9"
-            )
-        )
-        for pid, at, total, item9 in rows:
-            history[pid].append(Measurement(at, total, item9 or 0))
     result = []
-    for patient, added in members:
-        summary = summarize(history[patient.id], now, added)
-        reasons = review_reasons(history[patient.id], added, now, summary)
+    for patient, history in service.team_phq9(consultant, "review_list.read"):
+        summary = summarize(history, now, patient.added_at)
+        reasons = review_reasons(history, patient.added_at, now, summary)
         if reasons:
             result.append(ReviewRow(patient, summary, tuple(reasons)))
-    audit.record("review_list.read", actor=consultant, object_type="caseload")
-    db.session.commit()
     return sorted(result, key=sort_key)

@@ -273,13 +273,19 @@ def assessments(user: User, patient_id: int, instrument: str | None) -> list[Ass
 
 def caseload(clinician: User, now: datetime | None = None) -> list[tuple[Any, Any]]:
     """One row per patient on the clinician's teams, with the treat-to-target summary. Each patient
-    is a row with ``id`` and ``name`` only, not a ``User``: a team of 10,000 must not build 10,000
-    ORM objects (the time and the worker's memory both grew with them)."""
+    is a row with ``id``, ``name`` and ``added_at`` only, not a ``User``: a team of 10,000 must not
+    build 10,000 ORM objects (the time and the worker's memory both grew with them)."""
     now = now or utcnow()
+    return [(m, summarize(history, now, m.added_at)) for m, history in team_phq9(clinician, "caseload.read")]
+
+
+def team_phq9(clinician: User, audit_action: str) -> list[tuple[Any, list[Measurement]]]:
+    """Each patient on the clinician's teams (a row: ``id``, ``name``, ``added_at``) with their PHQ-9
+    history, in two queries; the read is audited as ``audit_action``. The audit row is committed
+    first: a commit expires every loaded object, and the rows returned would then be reloaded one
+    query per patient when the caller reads their names."""
     clinician_id = clinician.id
-    # The audit row is committed first: a commit expires every loaded object, and the rows returned
-    # here would then be reloaded one query per patient when the caller reads their names.
-    audit.record("caseload.read", actor=clinician, object_type="caseload")
+    audit.record(audit_action, actor=clinician, object_type="caseload")
     db.session.commit()
     team = select(CareTeamMember.patient_id).where(CareTeamMember.clinician_id == clinician_id)
     members = db.session.execute(
@@ -296,7 +302,7 @@ def caseload(clinician: User, now: datetime | None = None) -> list[tuple[Any, An
         )
         for pid, at, total, item9 in rows:
             history[pid].append(Measurement(at, total, item9 or 0))
-    return [(m, summarize(history[m.id], now, m.added_at)) for m in members]
+    return [(m, history[m.id]) for m in members]
 
 
 def open_tasks(clinician: User) -> list[Task]:

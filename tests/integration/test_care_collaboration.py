@@ -9,7 +9,8 @@ import xml.etree.ElementTree as ET
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 
 from app.booking import openings
 from app.booking import service as booking
@@ -391,3 +392,26 @@ def test_review_new_by_first_phq9_within_4_weeks(people):
     service.add_assessment(patient, patient.id, "PHQ-9", [1] * 8 + [0], now=utcnow() - timedelta(weeks=3))
     (row,) = review_list(prescriber)
     assert row.reasons[0].code == "new" and row.reasons[0].text.startswith("New: first PHQ-9 (8) on")
+
+
+def test_review_list_reads_names_without_a_query_per_patient(people, make_patient):
+    """The list is audited (a commit) before it is read: rows loaded before that commit would be
+    expired and reloaded one query per patient when the page shows their names."""
+    _, prescriber, _ = people
+    now = utcnow()
+    for n in range(5):
+        p = make_patient(name=f"New Patient {n}")
+        db.session.add(CareTeamMember(patient_id=p.id, clinician_id=prescriber.id, added_at=now))
+    db.session.commit()
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    rows = review_list(prescriber)
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        names = [r.patient.name for r in rows]
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+    assert len(names) == 6 and statements == []
