@@ -22,10 +22,13 @@ from sqlalchemy import Connection, MetaData, select
 
 from app.accounts.user import User
 from app.auth import service as auth_service
+from app.billing.membership import Membership
 from app.booking import openings
 from app.booking import service as booking
 from app.booking.appointment import Appointment
+from app.care_team import consent, minutes
 from app.care_team import service as care
+from app.care_team.task import Task
 from app.db import utcnow
 from app.extensions import db
 from tests.conftest import PASSWORD
@@ -168,12 +171,13 @@ def build_world(
     care.add_assessment(a, a.id, "PHQ-9", [1] * 8 + [1])  # item 9 positive: urgent tasks for the team
     care.add_note(pres_b, b.id, "Marrow handoff")
     care.add_assessment(b, b.id, "GAD-7", [1] * 7)
-    from app.care_team.task import Task
-
+    care.add_assessment(b, b.id, "PHQ-9", [0] * 8 + [1])  # a task of B's team, for the IDOR checks
     extra["task_a"] = db.session.scalars(
         select(Task.id).where(Task.patient_id == a.id, Task.owner_id == people[THERAPIST_ON].id)
-    ).first()
-    extra["task_b"] = db.session.scalars(select(Task.id).where(Task.patient_id == b.id)).first() or 0
+    ).one()
+    extra["task_b"] = db.session.scalars(
+        select(Task.id).where(Task.patient_id == b.id, Task.owner_id == people[PRESCRIBER_OFF].id)
+    ).one()
     _optional_records(people, a, b, extra)
     api = {ANONYMOUS: {}}
     for actor, user in people.items():
@@ -191,10 +195,6 @@ def build_world(
 
 def _membership(patient: User, key: str, ends: datetime | None) -> int:
     """A trialing membership (booking therapy needs one); A's ends on the billing marker's date."""
-    try:
-        from app.billing.membership import Membership
-    except ImportError:  # billing not installed
-        return 0
     row = db.session.scalar(select(Membership).where(Membership.patient_id == patient.id))
     if row is None:
         row = Membership(patient_id=patient.id)
@@ -207,11 +207,7 @@ def _membership(patient: User, key: str, ends: datetime | None) -> int:
 
 
 def _optional_records(people: dict[str, User], a: User, b: User, extra: dict[str, int]) -> None:
-    """Records of areas that may not be installed: care-management minutes, consent."""
-    try:
-        from app.care_team import consent, minutes
-    except ImportError:
-        return
+    """Consent to collaborative care, and care-management minutes of each team."""
     consent.give(a, "care_plan")
     consent.give(b, "care_plan")
     therapist = people[THERAPIST_ON]

@@ -351,8 +351,8 @@ def _args(world: World, appointment_key: str) -> dict[str, Any]:
         "room": appt.video_room,
         "med_id": world.meds["a"],
         "clinician_id": world.users[THERAPIST_ON].id,
-        "task_id": world.extra.get("task_a", 0),
-        "entry_id": world.extra.get("minutes_a", 0),
+        "task_id": world.extra["task_a"],
+        "entry_id": world.extra["minutes_a"],
         "index": 0,
     }
 
@@ -517,7 +517,7 @@ def _role_gates(app: Flask, world: World) -> list:
     fingerprint = Fingerprint(connection)
     db.session.commit()
     before = fingerprint.take()
-    ids = {"user_id": world.a.id, "membership_id": world.extra.get("membership_a", 1), "event_id": "evt_x"}
+    ids = {"user_id": world.a.id, "membership_id": world.extra["membership_a"], "event_id": "evt_x"}
     failures, checked = [], 0
     for key, method, rule in url_map_routes(app):
         kind = ROUTES.get(key, Route("?")).kind
@@ -592,16 +592,13 @@ def _mixed_ids_in_the_url_are_404(app, world):
     r = c.delete(f"/api/v1/patients/{b.id}/care-team/{world.users[PRESCRIBER_OFF].id}", headers=world.api[PATIENT_A])
     assert r.status_code == 404
     assert _count(CareTeamMember, patient_id=b.id) == 2
-    if world.extra.get("minutes_b"):
-        browser = world.pages[THERAPIST_ON]
-        r = browser.post(
-            f"/patients/{a.id}/minutes/{world.extra['minutes_b']}/delete", data={"csrf_token": world.csrf[THERAPIST_ON]}
-        )
-        assert r.status_code == 404
-    if world.extra.get("task_b"):
-        browser = world.pages[THERAPIST_ON]
-        r = browser.post(f"/tasks/{world.extra['task_b']}/done", data={"csrf_token": world.csrf[THERAPIST_ON]})
-        assert r.status_code == 404
+    browser = world.pages[THERAPIST_ON]
+    r = browser.post(
+        f"/patients/{a.id}/minutes/{world.extra['minutes_b']}/delete", data={"csrf_token": world.csrf[THERAPIST_ON]}
+    )
+    assert r.status_code == 404
+    r = browser.post(f"/tasks/{world.extra['task_b']}/done", data={"csrf_token": world.csrf[THERAPIST_ON]})
+    assert r.status_code == 404
 
 
 def _json_bodies_cannot_name_another_patient(app, world):

@@ -66,7 +66,7 @@ def _body(world: World, method: str, rule: str) -> dict[str, Any]:
 def _ids(world: World) -> dict[str, Any]:
     return _args(world, "a_therapist") | {
         "user_id": world.users[THERAPIST_ON].id,
-        "membership_id": world.extra.get("membership_a", 1),
+        "membership_id": world.extra["membership_a"],
         "event_id": "evt_1",
         "token": "x" * 40,
     }
