@@ -14,6 +14,7 @@ from app.booking.appointment import Appointment
 from app.care_team.assessment import Assessment
 from app.extensions import db
 
+FLAG_ORDER = {"safety": 0, "not_improving": 1, "no_recent_measure": 2, "response": 3, "remission": 4}
 SORTS = {
     "priority": "Safety first, then not improving, then latest PHQ-9",
     "name": "Name",
@@ -47,8 +48,14 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def ordered(rows: list[tuple[Any, Any]], contacts: dict[int, datetime], sort: str,
-            priority_key) -> list[tuple[Any, Any]]:  # fmt: skip
+def priority_key(row: tuple[Any, Any]) -> tuple:
+    """The default order: by the most urgent flag (``FLAG_ORDER``), then the highest latest PHQ-9."""
+    _, summary = row
+    first_flag = min((FLAG_ORDER.get(f, 9) for f in summary.flags), default=9)
+    return (first_flag, -(summary.latest_phq9 or -1))
+
+
+def ordered(rows: list[tuple[Any, Any]], contacts: dict[int, datetime], sort: str) -> list[tuple[Any, Any]]:
     """``rows`` are (patient, summary); safety rows lead whatever the order."""
     never = datetime.min.replace(tzinfo=UTC)
     keys = {

@@ -17,29 +17,27 @@ from app.errors import DomainError, NotFound
 from app.web.pages import page
 
 bp = Blueprint("care", __name__)
-FLAG_ORDER = {"safety": 0, "not_improving": 1, "no_recent_measure": 2, "response": 3, "remission": 4}
-
-
-def _caseload_key(row) -> tuple:
-    _, summary = row
-    first_flag = min((FLAG_ORDER.get(f, 9) for f in summary.flags), default=9)
-    return (first_flag, -(summary.latest_phq9 or -1))
 
 
 @page(bp, "/caseload", access_rule=access.roles(Role.CLINICIAN))
 def caseload():
     rows = service.caseload(current_user)
     flag = request.args.get("flag")
-    if flag in FLAG_ORDER:
+    if flag in caseload_view.FLAG_ORDER:
         rows = [r for r in rows if flag in r[1].flags]
     sort = request.args.get("sort", "priority")
     sort = sort if sort in caseload_view.SORTS else "priority"
     contacts = caseload_view.last_contacts(u.id for u, _ in rows)
     return render_template(
-        "care/caseload.html", rows=caseload_view.ordered(rows, contacts, sort, _caseload_key), flag=flag,
-        flags=list(FLAG_ORDER), tasks=handoff.my_open_tasks(current_user), sort=sort, sorts=caseload_view.SORTS,
+        "care/caseload.html",
+        rows=caseload_view.ordered(rows, contacts, sort),
+        flag=flag,
+        flags=list(caseload_view.FLAG_ORDER),
+        tasks=handoff.my_open_tasks(current_user),
+        sort=sort,
+        sorts=caseload_view.SORTS,
         contacts=contacts,
-    )  # fmt: skip
+    )
 
 
 # Patient-data pages are open to any signed-in role at the gate: the service answers 404 for everyone who
