@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from app.demo.seed import DEMO_PASSWORD, email_for
-from tests.e2e.conftest import shot, sign_in, sign_out
+from tests.e2e.conftest import shot, sign_in, sign_out, sign_up
 from tests.e2e.test_accessibility import _violations
 
 EASTERN = re.compile(r"E[SD]T")
@@ -63,12 +63,7 @@ def alex(live_server: str) -> dict:
 def test_patient_signs_up_gets_a_recommendation_starts_a_trial_books_twice_and_cancels_one(
     page: Page, live_server: str
 ) -> None:
-    page.goto(f"{live_server}/signup")
-    page.get_by_label("Your name").fill("Casey Journey")
-    page.get_by_label("E-mail").fill("casey.journey@example.com")
-    page.get_by_label("Password").fill("a long enough passphrase")
-    page.get_by_label("State you are in during visits").select_option("NY")
-    page.get_by_role("button", name="Create account").click()
+    sign_up(page, live_server, "Casey Journey", "casey.journey@example.com", "a long enough passphrase", "NY")
     page.get_by_label("Mobile number").fill("(212) 555-0177")
     page.get_by_role("button", name="Save and continue").click()
     page.locator("#consent").check()
@@ -93,7 +88,7 @@ def test_patient_signs_up_gets_a_recommendation_starts_a_trial_books_twice_and_c
     expect(page.locator(".status")).to_contain_text("Free trial")
     shot(page, "journey-patient-trial")
     bookings = (("Jordan Lee, PMHNP", "Psychiatric evaluation"), ("Dr. Ana Torres, PsyD", "Therapy session"))
-    for clinician, kind in bookings:
+    for first, (clinician, kind) in zip((True, False), bookings, strict=True):
         page.goto(f"{live_server}/clinicians")
         page.get_by_role("link", name=clinician).first.click()
         page.get_by_label("Visit").select_option(label=f"{kind} ({60 if kind.startswith('Psych') else 50} min)")
@@ -103,8 +98,10 @@ def test_patient_signs_up_gets_a_recommendation_starts_a_trial_books_twice_and_c
         (slots.last if kind == "Therapy session" else slots.first).click()  # different days: no overlap
         expect(page.get_by_role("heading", name="Confirm your visit")).to_be_visible()
         expect(page.locator(".facts")).to_contain_text(kind)
+        # Consent to coordinated care is asked once, at the first booking.
         consent = page.get_by_label("I agree to coordinated care")
-        if consent.count():
+        expect(consent).to_have_count(1 if first else 0)
+        if first:
             consent.check()
         page.get_by_role("button", name="Book this time").click()
         expect(page.get_by_text("You're booked.")).to_be_visible()
@@ -181,12 +178,7 @@ def test_billing_admin_sees_the_new_trial_and_no_clinical_page(browser: Browser,
     # Meanwhile a new patient starts a trial in their own browser.
     patient = browser.new_context(viewport={"width": 375, "height": 800}, timezone_id="America/Chicago")
     other = patient.new_page()
-    other.goto(f"{live_server}/signup")
-    other.get_by_label("Your name").fill("Dana Trial")
-    other.get_by_label("E-mail").fill("dana.trial@example.com")
-    other.get_by_label("Password").fill("another long passphrase")
-    other.get_by_label("State you are in during visits").select_option("WA")
-    other.get_by_role("button", name="Create account").click()
+    sign_up(other, live_server, "Dana Trial", "dana.trial@example.com", "another long passphrase", "WA")
     other.goto(f"{live_server}/pricing")
     other.get_by_role("button", name="Start 14-day free trial").click()
     other.get_by_role("button", name="Start free trial (test)").click()

@@ -8,7 +8,7 @@ import re
 
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.conftest import shot
+from tests.e2e.conftest import shot, sign_up
 
 
 def _no_sideways_scroll(page: Page) -> None:
@@ -100,12 +100,7 @@ def test_keyboard_only_sign_up_on_a_phone_with_mobile_and_texts(browser: Browser
 
 
 def test_both_optional_steps_can_be_skipped(page: Page, live_server: str) -> None:
-    page.goto(f"{live_server}/signup")
-    page.get_by_label("Your name").fill("Rowan Skip")
-    page.get_by_label("E-mail").fill("rowan.skip@example.com")
-    page.get_by_label("Password").fill("a lantern in the window")
-    page.get_by_label("State you are in during visits").select_option("NY")
-    page.get_by_role("button", name="Create account").click()
+    sign_up(page, live_server, "Rowan Skip", "rowan.skip@example.com", "a lantern in the window", "NY")
     expect(page.get_by_text("Step 2 of 3: Mobile number")).to_be_visible()
     shot(page, "onboarding-2-mobile-1280")
     page.get_by_role("link", name="Skip this step").click()
