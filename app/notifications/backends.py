@@ -39,11 +39,16 @@ class Sent:
 class SmsBackend(Protocol):
     def send(self, to: str, body: str, *, reference: str) -> Sent: ...
 
+    def find_sent(self, to: str, body: str, since: datetime) -> Sent | None: ...
+
 
 class ConsoleSms:
     def send(self, to: str, body: str, *, reference: str) -> Sent:
         log.info("[DEMO SMS, not sent] to=%s: %s", to, body)
         return Sent(sid=f"CONSOLE-{reference}", status="sent")
+
+    def find_sent(self, to: str, body: str, since: datetime) -> Sent | None:
+        return None  # nothing leaves the process: logging the text again costs nothing
 
 
 def _base_url_client(base: str):

@@ -125,11 +125,8 @@ def _mark_number(number: str, code: str | None, now: datetime) -> None:
 def _found_at_provider(sms: backends.SmsBackend, message: OutboxMessage, since: datetime) -> backends.Sent | None:
     """A taken-over text that the provider already accepted (its sender died between the provider's
     answer and its own commit): sending it again would be a duplicate."""
-    find = getattr(sms, "find_sent", None)
-    if find is None:
-        return None
     try:
-        found = find(message.to_number, message.body, since)
+        found = sms.find_sent(message.to_number, message.body, since)
     except backends.Transient as exc:
         # Cannot tell: sending again risks one duplicate, never a loss.
         log.warning("outbox %s: could not ask the provider whether it was sent (%s)", message.id, exc.reason)
