@@ -85,7 +85,7 @@ def complete_checkout(token: str, now: datetime) -> tuple[str, str]:
         created = int(now.timestamp())
         trial_days = int(data["trial"])
         plan = plan_for_price(data["price"], _config()) or PLANS["monthly"]
-        period_end = now + (timedelta(days=trial_days) if trial_days else _period(plan.code))
+        period_end = now + (timedelta(days=trial_days) if trial_days else period(plan.code))
         sub = DemoSubscription(
             id="sub_demo_" + hashlib.sha256(session_id.encode()).hexdigest()[:20], session_id=session_id,
             customer=data["c"], patient_id=int(data["p"]), price=data["price"],
@@ -116,7 +116,7 @@ def seed_trial(patient_id: int, plan_code: str, now: datetime) -> None:
     _emit([("customer.subscription.created", _as_stripe(sub))], now)
 
 
-def _period(plan_code: str) -> timedelta:
+def period(plan_code: str) -> timedelta:
     return timedelta(days=365) if plan_code == "annual" else timedelta(days=30)
 
 
@@ -145,7 +145,7 @@ def act(patient_id: int, action: str, now: datetime) -> str:
         sub.price = price_id(PLANS[action.removeprefix("switch_")], _config())
     elif action in ("end_trial", "pay"):
         sub.status = "active"
-        sub.current_period_end = int((now + _period(plan.code)).timestamp())
+        sub.current_period_end = int((now + period(plan.code)).timestamp())
         extra.append(("invoice.paid", _invoice(sub, stamp)))
     elif action == "fail_payment":
         sub.status = "past_due"

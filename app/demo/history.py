@@ -85,8 +85,7 @@ def _membership(plan: stories.Membership, patient_id: int, now: datetime) -> boo
     if plan.converted:
         at = start + timedelta(days=PLANS[plan.plan].trial_days)
         demo_billing.act(patient_id, "end_trial", at)
-        period = timedelta(days=365 if plan.plan == "annual" else 30)
-        while (at := at + period) < now:
+        while (at := at + demo_billing.period(plan.plan)) < now:
             demo_billing.act(patient_id, "pay", at)
     return True
 
