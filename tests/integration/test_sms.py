@@ -306,8 +306,13 @@ def test_a_sender_whose_lease_ran_out_skips_rows_taken_over(world, sms, fake):
     _book(clinician, patient, _at(3, 14))
     now, lease = _now(), timedelta(seconds=120)
     (message_id,) = claim(now, 10, lease)  # sender A claims, then stalls past its lease
-    assert dispatch_due(now=now + timedelta(seconds=121), sms=sms) == {"sent": 1}  # sender B takes over
-    assert send_one(message_id, sms, now, lease_until=now + lease) == "skipped"  # A wakes up
+    later = now + timedelta(seconds=121)
+    assert claim(later, 10, lease) == [message_id]  # sender B takes the row over, under its own lease
+    # A wakes up while the row is still B's: the lease it holds no longer matches, so it must not
+    # send (the row's status alone, still "sending", would not stop it).
+    assert send_one(message_id, sms, now, lease_until=now + lease) == "skipped"
+    assert fake.requests == []
+    assert send_one(message_id, sms, later, lease_until=later + lease) == "sent"  # B goes on
     assert len(fake.bodies_to(PHONE)) == 1
 
 
