@@ -96,6 +96,8 @@ def confirm():
     reschedule = source.get("reschedule", type=int)
     if kind is None or start is None:
         abort(400, description="That slot link is incomplete. Please pick a time again.")
+    if reschedule:
+        service.participant_of(current_user, reschedule)  # someone else's visit does not exist here
     back = url_for("booking.profile", clinician_id=clinician.id, type=kind.code, reschedule=reschedule)
     needs_consent = not reschedule and care_consent.current(current_user.id) is None
     refused = request.method == "POST" and needs_consent and request.form.get("care_consent") != "yes"

@@ -327,7 +327,8 @@ def list_for(user: User, limit: int = 500) -> list[Appointment]:
     return list(db.session.scalars(query))
 
 
-def _participant(user: User, appointment_id: int) -> Appointment:
+def participant_of(user: User, appointment_id: int) -> Appointment:
+    """The appointment if ``user`` is its patient or clinician; 404 for anyone else."""
     appointment = db.session.get(Appointment, appointment_id)
     if appointment is None or user.id not in (appointment.patient_id, appointment.clinician_id):
         raise NotFound()
@@ -337,7 +338,7 @@ def _participant(user: User, appointment_id: int) -> Appointment:
 def cancel(user: User, appointment_id: int, reason: str | None, now: datetime | None = None) -> Appointment:
     """Its patient or clinician cancels; under 24 hours before the start it counts as late."""
     now = now or utcnow()
-    appointment = _participant(user, appointment_id)
+    appointment = participant_of(user, appointment_id)
     if appointment.status != "booked":
         raise NotBooked()
     appointment.status, appointment.cancelled_at = "cancelled", now
@@ -354,7 +355,7 @@ def reschedule(user: User, appointment_id: int, start: datetime, now: datetime |
     """Move to another offered slot atomically: the old time is released only if the new one is
     booked; on ``slot_unavailable`` nothing changes."""
     now = now or utcnow()
-    appointment = _participant(user, appointment_id)
+    appointment = participant_of(user, appointment_id)
     if appointment.status != "booked":
         raise NotBooked()
     clinician_id, appointment_pk = appointment.clinician_id, appointment.id
