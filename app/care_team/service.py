@@ -305,16 +305,6 @@ def team_phq9(clinician: User, audit_action: str) -> list[tuple[Any, list[Measur
     return [(m, history[m.id]) for m in members]
 
 
-def open_tasks(clinician: User) -> list[Task]:
-    return list(
-        db.session.scalars(
-            select(Task)
-            .where(Task.owner_id == clinician.id, Task.status == "open")
-            .order_by(Task.urgent.desc(), Task.due_at)
-        )
-    )
-
-
 def notes(user: User, patient_id: int) -> list[HandoffNote]:
     access.team_only(user, patient_id)
     audit.record("note.read", actor=user, patient_id=patient_id, object_type="note")

@@ -14,7 +14,7 @@ from app.accounts.user import User
 from app.auth.service import authenticate
 from app.billing.service import is_member
 from app.booking.appointment import Appointment
-from app.care_team import consent, minutes
+from app.care_team import consent, handoff, minutes
 from app.care_team import service as care
 from app.care_team.assessment import Assessment
 from app.care_team.measures import DEFAULT_BANDS
@@ -128,9 +128,10 @@ def test_plans_medications_notes_tasks_minutes_memberships_and_texts(seeded):
     assert all(
         m.prescribed_by in {seeded["psychiatrist"].id, seeded["do"].id} for m in db.session.scalars(select(Medication))
     )
-    mention = [t for t in care.open_tasks(maya) if t.patient_id == riley.id]
+    # What the caseload's "My open tasks" shows each of them.
+    mention = [t for t, _, _ in handoff.my_open_tasks(maya) if t.patient_id == riley.id]
     assert mention and "mentioned you" in mention[0].title
-    assert any("missed visit" in t.title for t in care.open_tasks(marcus))
+    assert any("missed visit" in t.title for t, _, _ in handoff.my_open_tasks(marcus))
     report = minutes.month_report(maya, riley.id, minutes.month_start(minutes.today_for(maya)), DEFAULT_BANDS)
     assert report.consent_on_file and report.codes == [("99493", 1)]
     # A coherent history: the scheduler's follow-up rules find nothing to chase.
