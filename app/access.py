@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
+from flask import g
 from flask_login import current_user
 
 from app.accounts.roles import Role
@@ -32,6 +33,10 @@ def check(rule: Access) -> None:
     if rule == PUBLIC:
         return
     if not current_user.is_authenticated:
+        if g.get("mfa_owed_by") is not None:  # signed in with a password only: on to the second factor
+            from app.auth.mfa_service import MfaRequired
+
+            raise MfaRequired()
         raise Unauthorized()
     if rule == MFA_STEP:
         return

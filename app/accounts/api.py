@@ -11,12 +11,14 @@ from app.accounts.schemas import ClinicianCreate, PatientSignup, Profile, StaffC
 from app.accounts.views import profile_of
 from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint
+from app.auth.throttle import signup_throttled
 
 ADMIN = access.roles(Role.ADMIN)
 
 
 @endpoint(api_bp, "/patients", methods=["POST"], access_rule=access.PUBLIC, body=PatientSignup,
-          response=Profile, status=201, errors=[409], tags=["accounts"])  # fmt: skip
+          response=Profile, status=201, errors=[409, 429], tags=["accounts"])  # fmt: skip
+@signup_throttled
 def create_patient(body: PatientSignup) -> Profile:
     """Sign up as a patient."""
     return profile_of(service.register_patient(body, source="api"))

@@ -13,6 +13,7 @@ from app.accounts.roles import COMMON_US_TIMEZONES, US_STATES, Role
 from app.accounts.schemas import PatientSignup
 from app.api.endpoint import validation_fields
 from app.auth.browser import sign_in
+from app.auth.throttle import signup_throttled
 from app.notifications import preferences
 from app.validation import PhoneNumber, format_phone
 from app.web.pages import form_errors, page
@@ -42,6 +43,7 @@ def _render(values: dict, errors: dict[str, str], status: int = 200):
 
 
 @page(bp, "/signup", access_rule=access.PUBLIC, methods=["GET", "POST"])
+@signup_throttled
 def signup():
     if request.method == "GET":
         return _render({"timezone": "America/New_York"}, {})

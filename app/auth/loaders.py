@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, Request, current_app
+from flask import Flask, Request, current_app, g, request
 
+from app import access
+from app.accounts.user import User
 from app.auth import service
 from app.extensions import login_manager
 
@@ -25,6 +27,25 @@ def bearer_token(request: Request) -> str | None:
     return value.strip()
 
 
+# Besides the two-factor pages (access rule MFA_STEP), the one thing a session that still owes the
+# second factor may do.
+HALF_SIGNED_IN_MAY = frozenset({"auth.logout"})
+
+
+def half_signed_in_only_on_its_steps(user: User | None) -> User | None:
+    """A session that still owes the second factor is its user only on the two-factor pages and sign-out.
+    Everywhere else, public pages included, it is not signed in: it cannot act as the account (save an
+    intake, change a setting) on the strength of a password alone. ``g.mfa_owed_by`` lets the access check
+    send it to the two-factor step instead of the login page."""
+    if user is None or not user.mfa_pending:
+        return user
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "access_rule", None) == access.MFA_STEP or request.endpoint in HALF_SIGNED_IN_MAY:
+        return user
+    g.mfa_owed_by = user
+    return None
+
+
 def install_loaders(app: Flask) -> None:
     login_manager.session_protection = None  # sessions are checked server-side instead
     login_manager.login_view = "auth.login"
@@ -33,7 +54,7 @@ def install_loaders(app: Flask) -> None:
 
     @login_manager.user_loader
     def _load_session(session_id: str):
-        return service.load_session(session_id, session_policy())
+        return half_signed_in_only_on_its_steps(service.load_session(session_id, session_policy()))
 
     @login_manager.request_loader
     def _load_bearer(request: Request):

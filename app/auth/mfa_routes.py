@@ -12,14 +12,14 @@ from app.accounts.user import User
 from app.auth import mfa_service, service
 from app.auth.browser import complete_mfa
 from app.auth.routes import bp, safe_next
-from app.auth.throttle import login_throttled
+from app.auth.throttle import second_factor_throttled
 from app.errors import NotFound
 from app.extensions import db
 from app.web.pages import page
 
 
 @page(bp, "/login/verify", access_rule=access.MFA_STEP, methods=["GET", "POST"])
-@login_throttled
+@second_factor_throttled
 def mfa_verify():
     if not current_user.mfa_enabled:
         return redirect(url_for("auth.mfa_setup", next=request.args.get("next")))

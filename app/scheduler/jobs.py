@@ -24,8 +24,9 @@ class Job:
 def _purge_auth() -> int:
     from app.auth.loaders import session_policy
     from app.auth.service import purge_expired
+    from app.auth.throttle_store import purge_expired as purge_counters
 
-    return purge_expired(session_policy())
+    return purge_expired(session_policy()) + purge_counters()
 
 
 def _seal_audit() -> int:
@@ -74,5 +75,10 @@ JOBS: tuple[Job, ...] = (
     ),
     Job("billing.trials_ending", _trials_ending, 3600, "text patients 3 days before a free trial's first charge"),
     Job("audit.seal", _seal_audit, 60, "chain new audit rows into the tamper-evident hash chain"),
-    Job("auth.purge_expired", _purge_auth, 3600, "delete sessions and API tokens that can no longer be used"),
+    Job(
+        "auth.purge_expired",
+        _purge_auth,
+        3600,
+        "delete sessions, API tokens and throttle counters that can no longer be used",
+    ),
 )

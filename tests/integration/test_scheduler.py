@@ -8,6 +8,7 @@ from app.auth.api_token import ApiToken
 from app.auth.loaders import session_policy
 from app.auth.login_session import LoginSession
 from app.auth.service import issue_token, purge_expired
+from app.auth.throttle_counter import ThrottleCounter
 from app.db import utcnow
 from app.extensions import db
 from app.scheduler.jobs import JOBS
@@ -46,3 +47,13 @@ def test_the_dispatch_interval_is_a_setting(app, monkeypatch):
     monkeypatch.setitem(app.config, "SMS_DISPATCH_SECONDS", 3)
     job = build(app, blocking=False).get_job("notifications.dispatch")
     assert job.trigger.interval == timedelta(seconds=3)
+
+
+def test_auth_purge_job_removes_throttle_counters_whose_window_ended():
+    now = utcnow()
+    db.session.add_all([ThrottleCounter(key="ip:old", hits=3, expires_at=now - timedelta(seconds=1)),
+                        ThrottleCounter(key="ip:live", hits=3, expires_at=now + timedelta(minutes=5))])  # fmt: skip
+    db.session.commit()
+    job = next(job for job in JOBS if job.id == "auth.purge_expired")
+    assert job.func() >= 1
+    assert db.session.scalars(db.select(ThrottleCounter.key)).all() == ["ip:live"]
