@@ -193,3 +193,179 @@ def test_plan_review_at_90_days(visit):
     care.patch_plan(clinician, patient.id, 0, {"goals": [{"text": "Sleep", "status": "active"}]}, now=changed)
     assert followups.run(now=datetime(2031, 6, 2, 12, 0, tzinfo=UTC))["plan_reviews"] == 1  # exactly 90 days
     assert [t.owner_id for t in _reviews()] == [clinician.id]
+
+
+# --- reminders: 24 h and 2 h before the start; one whose time passed at booking is skipped --------
+
+
+def _texts_of(appointment_id: int) -> dict[str, datetime]:
+    rows = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.appointment_id == appointment_id))
+    return {m.kind: (m.due_at if m.due_at.tzinfo else m.due_at.replace(tzinfo=UTC)) for m in rows}
+
+
+def test_reminders_are_due_24h_and_2h_before_start(visit):
+    _, _, appointment = visit()  # booked a week ahead; START is 12:00 in New York, outside quiet hours
+    due = _texts_of(appointment.id)
+    assert due["reminder_24h"] == datetime(2031, 3, 2, 17, 0, tzinfo=UTC)
+    assert due["reminder_2h"] == datetime(2031, 3, 3, 15, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("booked_before", "kinds"),
+    [
+        (timedelta(hours=24, minutes=1), {"booking_confirmation", "reminder_24h", "reminder_2h"}),
+        (timedelta(hours=24), {"booking_confirmation", "reminder_2h"}),
+        (timedelta(hours=2, minutes=1), {"booking_confirmation", "reminder_2h"}),
+        (timedelta(hours=2), {"booking_confirmation"}),
+    ],
+)
+def test_reminder_whose_time_passed_at_booking_is_skipped(make_patient, make_clinician, booked_before, kinds):
+    clinician = make_clinician("LCSW", licensed_states=["NY"])
+    booking.update_availability(clinician, ALL_DAY, actor=clinician)
+    patient = make_patient(phone="+12125550142", sms_opt_in=True)
+    appointment = booking.book(patient, clinician.id, "initial_consultation", START, now=START - booked_before)
+    assert set(_texts_of(appointment.id)) == kinds
+
+
+# --- quiet hours: 21:00 to 08:00 in the patient's zone, on DST transition days too -------------------
+
+
+@pytest.mark.parametrize(
+    ("due", "sent"),
+    [
+        # spring forward, New York 2031-03-09 (02:00 EST -> 03:00 EDT): 08:00 EDT is 12:00 UTC
+        (datetime(2031, 3, 9, 2, 0), datetime(2031, 3, 9, 12, 0)),  # 21:00 EST on the eve
+        (datetime(2031, 3, 9, 1, 59), datetime(2031, 3, 9, 1, 59)),  # 20:59 EST on the eve
+        (datetime(2031, 3, 9, 6, 59), datetime(2031, 3, 9, 12, 0)),  # 01:59 EST
+        (datetime(2031, 3, 9, 7, 0), datetime(2031, 3, 9, 12, 0)),  # 03:00 EDT
+        (datetime(2031, 3, 9, 11, 59), datetime(2031, 3, 9, 12, 0)),  # 07:59 EDT
+        (datetime(2031, 3, 9, 12, 0), datetime(2031, 3, 9, 12, 0)),  # 08:00 EDT
+        (datetime(2031, 3, 10, 0, 59), datetime(2031, 3, 10, 0, 59)),  # 20:59 EDT
+        (datetime(2031, 3, 10, 1, 0), datetime(2031, 3, 10, 12, 0)),  # 21:00 EDT
+        # fall back, New York 2031-11-02 (02:00 EDT -> 01:00 EST): 08:00 EST is 13:00 UTC
+        (datetime(2031, 11, 2, 1, 0), datetime(2031, 11, 2, 13, 0)),  # 21:00 EDT on the eve
+        (datetime(2031, 11, 2, 0, 59), datetime(2031, 11, 2, 0, 59)),  # 20:59 EDT on the eve
+        (datetime(2031, 11, 2, 5, 30), datetime(2031, 11, 2, 13, 0)),  # 01:30 EDT (first)
+        (datetime(2031, 11, 2, 6, 30), datetime(2031, 11, 2, 13, 0)),  # 01:30 EST (second)
+        (datetime(2031, 11, 2, 12, 59), datetime(2031, 11, 2, 13, 0)),  # 07:59 EST
+        (datetime(2031, 11, 2, 13, 0), datetime(2031, 11, 2, 13, 0)),  # 08:00 EST
+        (datetime(2031, 11, 3, 1, 59), datetime(2031, 11, 3, 1, 59)),  # 20:59 EST
+        (datetime(2031, 11, 3, 2, 0), datetime(2031, 11, 3, 13, 0)),  # 21:00 EST
+    ],
+)
+def test_quiet_hours_21_to_08_in_patient_zone_on_dst_days(due, sent):
+    from app.notifications.outbox import after_quiet_hours
+
+    assert after_quiet_hours(due.replace(tzinfo=UTC), "America/New_York") == sent.replace(tzinfo=UTC)
+
+
+# --- trial ending: a text 3 days before the first charge ---------------------------------------------
+
+
+@pytest.mark.parametrize(("before_end", "texted"), [(timedelta(days=3, minutes=1), 0), (timedelta(days=3), 1)])
+def test_trial_ending_notice_3_days_before(make_patient, before_end, texted):
+    from app.billing import notices
+    from app.billing.membership import Membership
+
+    patient = make_patient(phone="+12125550142", sms_opt_in=True, member=False)
+    trial_end = datetime(2031, 3, 10, 17, 0, tzinfo=UTC)
+    db.session.add(Membership(patient_id=patient.id, customer_id="cus_t", subscription_id="sub_t", plan="monthly",
+                              status="trialing", trial_end=trial_end, trial_used=True,
+                              updated_at=trial_end - timedelta(days=7)))  # fmt: skip
+    db.session.commit()
+    assert notices.trials_ending_soon(trial_end - before_end) == texted
+    rows = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.kind == "trial_ending")).all()
+    assert len(rows) == texted
+
+
+# --- browser sessions: 15 minutes idle, 12 hours absolute --------------------------------------------
+
+T0 = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)
+
+
+def _session_row():
+    from app.auth.login_session import LoginSession
+
+    db.session.expire_all()
+    return db.session.scalars(db.select(LoginSession)).one()
+
+
+def test_session_kept_after_15_minutes_idle(client, make_patient, browser_login):
+    with time_machine.travel(T0, tick=False):
+        browser_login(make_patient())
+    with time_machine.travel(T0 + timedelta(minutes=15), tick=False):
+        assert client.get("/dashboard").status_code == 200
+    assert _session_row().ended_at is None
+
+
+def test_session_ends_after_15_minutes_and_1_idle(client, make_patient, browser_login):
+    with time_machine.travel(T0, tick=False):
+        browser_login(make_patient())
+    with time_machine.travel(T0 + timedelta(minutes=16), tick=False):
+        response = client.get("/dashboard")
+        assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert _session_row().ended_at is not None
+    assert client.get("/dashboard").status_code == 302  # ended for good, not just for that request
+
+
+def _active_until(client, end: datetime) -> None:
+    """A request every 14 minutes from T0 to ``end``: never idle."""
+    at = T0
+    while at < end:
+        at = min(at + timedelta(minutes=14), end)
+        with time_machine.travel(at, tick=False):
+            assert client.get("/dashboard").status_code == 200, at
+
+
+def test_active_session_kept_until_12_hours(client, make_patient, browser_login):
+    with time_machine.travel(T0, tick=False):
+        browser_login(make_patient())
+    _active_until(client, T0 + timedelta(hours=12))
+    assert _session_row().ended_at is None
+
+
+def test_active_session_ends_after_12_hours_and_1_minute(client, make_patient, browser_login):
+    with time_machine.travel(T0, tick=False):
+        browser_login(make_patient())
+    _active_until(client, T0 + timedelta(hours=11, minutes=59))
+    with time_machine.travel(T0 + timedelta(hours=12, minutes=1), tick=False):
+        response = client.get("/dashboard")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+    assert _session_row().ended_at is not None
+
+
+# --- API token: 12 hours --------------------------------------------------------------------------
+
+
+def test_api_token_expires_after_12_hours(client, make_patient):
+    from tests.conftest import PASSWORD
+
+    patient = make_patient()
+    with time_machine.travel(T0, tick=False):
+        issued = client.post("/api/v1/auth/token", json={"email": patient.email, "password": PASSWORD}).get_json()
+    headers = {"Authorization": "Bearer " + issued["token"]}
+    with time_machine.travel(T0 + timedelta(hours=11, minutes=59), tick=False):
+        assert client.get("/api/v1/me", headers=headers).status_code == 200
+    with time_machine.travel(T0 + timedelta(hours=12), tick=False):
+        expired = client.get("/api/v1/me", headers=headers)
+    assert expired.status_code == 401
+
+
+# --- password reset link: 30 minutes ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("after", "status"), [(timedelta(minutes=29), 200), (timedelta(minutes=30), 400)])
+def test_password_reset_link_expires_after_30_minutes(client, make_patient, caplog, after, status):
+    import logging
+    import re
+
+    from app.auth import recovery
+
+    patient = make_patient()
+    with caplog.at_level(logging.INFO, logger="app.mail"):
+        recovery.request_reset(patient.email, link_base="http://x", now=T0)
+    (raw,) = re.findall(r"/password/reset/([\w-]+)", caplog.text)
+    with time_machine.travel(T0 + after, tick=False):
+        page = client.get(f"/password/reset/{raw}")
+    assert page.status_code == status
+    assert ("expired or was already used" in page.get_data(as_text=True)) is (status == 400)
