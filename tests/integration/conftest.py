@@ -213,3 +213,20 @@ def browser_login(client: FlaskClient) -> Callable[[User], FlaskClient]:
         return client
 
     return login
+
+
+def sent_to_login(response: Any) -> bool:
+    """The request was refused for want of a live session: a redirect to the login page (a 302 alone
+    could be any redirect, e.g. the dashboard's own)."""
+    from urllib.parse import urlsplit
+
+    return response.status_code == 302 and urlsplit(response.headers.get("Location", "")).path == "/login"
+
+
+def live_sessions(user: User) -> int:
+    """Server-side sessions of ``user`` that have not ended."""
+    from app.auth.login_session import LoginSession
+
+    db.session.expire_all()
+    query = db.select(db.func.count()).select_from(LoginSession)
+    return db.session.scalar(query.where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None)))

@@ -70,7 +70,8 @@ def test_taken_slot_on_confirm_explains_and_returns_to_picker(client, make_patie
     assert "no longer available" in client.get(again.headers["Location"]).get_data(as_text=True)
 
 
-def test_cancel_from_the_page_warns_when_late(client, make_patient, make_clinician, browser_login):
+def test_cancel_from_the_page(client, make_patient, make_clinician, browser_login):
+    # The late-cancellation warning's 24 h boundary is pinned with literal instants in test_time_rules.
     therapist = _therapist(make_clinician)
     patient = make_patient()
     browser_login(patient)
@@ -80,8 +81,6 @@ def test_cancel_from_the_page_warns_when_late(client, make_patient, make_clinici
     location = client.post("/book/confirm", data=form).headers["Location"]
     appointment = db.session.scalars(db.select(Appointment)).one()
     page = client.get(location).get_data(as_text=True)
-    soon = appointment.start_at - service.utcnow() < timedelta(hours=24)
-    assert ("late cancellation" in page) == soon
     response = client.post(f"/appointments/{appointment.id}/cancel", data={"csrf_token": csrf_token_from(page)})
     assert response.status_code == 302
     db.session.refresh(appointment)

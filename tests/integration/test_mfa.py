@@ -12,7 +12,7 @@ from app.auth.login_session import LoginSession
 from app.auth.mfa import MfaRecoveryCode, MfaSecret
 from app.extensions import db
 from tests.conftest import PASSWORD
-from tests.integration.conftest import csrf_token_from, totp_code
+from tests.integration.conftest import csrf_token_from, live_sessions, sent_to_login, totp_code
 
 
 def _password_step(client, user):
@@ -130,7 +130,7 @@ def test_admin_reset_is_audited_and_forces_enrolment_again(app, client, make_sta
     assert clinician.email in listing
     response = client.post(f"/admin/users/{clinician.id}/mfa/reset", data={"csrf_token": csrf_token_from(listing)})
     assert response.status_code == 302
-    assert other.get("/dashboard").status_code == 302  # the clinician's sessions ended
+    assert sent_to_login(other.get("/dashboard")) and live_sessions(clinician) == 0  # the clinician's sessions ended
     db.session.expire_all()
     assert db.session.get(MfaSecret, clinician.id) is None and not clinician.mfa_enabled
     event = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "auth.mfa_reset")).one()

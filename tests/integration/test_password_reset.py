@@ -13,7 +13,7 @@ from app.auth.service import authenticate
 from app.db import utcnow
 from app.extensions import db
 from tests.conftest import PASSWORD
-from tests.integration.conftest import csrf_token_from
+from tests.integration.conftest import csrf_token_from, live_sessions, sent_to_login
 
 NEW = "a brand new passphrase"
 
@@ -50,7 +50,7 @@ def test_reset_changes_password_ends_all_sessions_and_is_single_use(app, client,
     done = client.post(f"/password/reset/{raw}", data={"password": NEW, "csrf_token": token})
     assert done.status_code == 302
     assert authenticate(patient.email, NEW).id == patient.id
-    assert other_device.get("/dashboard").status_code == 302
+    assert sent_to_login(other_device.get("/dashboard"))
     assert all(s.ended_at is not None for s in db.session.scalars(db.select(LoginSession)))
     again = client.get(f"/password/reset/{raw}")
     assert again.status_code == 400 and "expired or was already used" in again.get_data(as_text=True)
@@ -83,7 +83,9 @@ def test_sign_out_everywhere_ends_sessions_and_tokens(app, client, make_patient,
     laptop = app.test_client()
     laptop.set_cookie("clinic_session", client.get_cookie("clinic_session").value)
     token = csrf_token_from(client.get("/account").get_data(as_text=True))
-    assert client.post("/account/sign-out-everywhere", data={"csrf_token": token}).status_code == 302
-    assert laptop.get("/dashboard").status_code == 302
+    assert live_sessions(patient) == 1
+    assert sent_to_login(client.post("/account/sign-out-everywhere", data={"csrf_token": token}))
+    assert live_sessions(patient) == 0
+    assert sent_to_login(laptop.get("/dashboard")) and sent_to_login(client.get("/dashboard"))
     assert client.get("/api/v1/me", headers=headers).status_code == 401
     assert authenticate(patient.email, PASSWORD).id == patient.id  # the password itself is unchanged

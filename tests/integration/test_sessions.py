@@ -8,7 +8,7 @@ from app.auth.login_session import LoginSession
 from app.db import utcnow
 from app.extensions import db
 from tests.conftest import PASSWORD
-from tests.integration.conftest import csrf_token_from
+from tests.integration.conftest import csrf_token_from, live_sessions, sent_to_login
 
 
 def _only_session() -> LoginSession:
@@ -40,27 +40,30 @@ def test_copied_cookie_stops_working_after_logout(app, client, make_patient, bro
     assert thief.get("/dashboard").status_code == 200
 
     token = csrf_token_from(client.get("/dashboard").get_data(as_text=True))
-    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert sent_to_login(client.post("/logout", data={"csrf_token": token}))
     assert _only_session().ended_at is not None
-    stale = thief.get("/dashboard")
-    assert stale.status_code == 302 and "/login" in stale.headers["Location"]
+    assert sent_to_login(thief.get("/dashboard"))
+    assert sent_to_login(client.get("/dashboard"))
 
 
 def test_idle_timeout_ends_the_session(client, make_patient, browser_login):
-    browser_login(make_patient())
+    patient = make_patient()
+    browser_login(patient)
     row = _only_session()
     row.last_seen_at = utcnow() - timedelta(minutes=16)
     db.session.commit()
-    assert client.get("/dashboard").status_code == 302
-    assert _only_session().ended_at is not None
+    assert sent_to_login(client.get("/dashboard"))
+    assert _only_session().ended_at is not None and live_sessions(patient) == 0
 
 
 def test_activity_within_the_idle_limit_keeps_the_session(client, make_patient, browser_login):
-    browser_login(make_patient())
+    patient = make_patient()
+    browser_login(patient)
     row = _only_session()
     row.last_seen_at = utcnow() - timedelta(minutes=14)
     db.session.commit()
     assert client.get("/dashboard").status_code == 200
+    assert live_sessions(patient) == 1
     assert utcnow() - _only_session().last_seen_at < timedelta(minutes=1)
 
 
@@ -70,7 +73,8 @@ def test_absolute_limit_ends_even_an_active_session(client, make_patient, browse
     row.created_at = utcnow() - timedelta(hours=12, minutes=1)
     row.last_seen_at = utcnow()
     db.session.commit()
-    assert client.get("/dashboard").status_code == 302
+    assert sent_to_login(client.get("/dashboard"))
+    assert _only_session().ended_at is not None
 
 
 def test_disabled_account_is_signed_out_on_next_request(client, make_patient, browser_login):
@@ -78,7 +82,10 @@ def test_disabled_account_is_signed_out_on_next_request(client, make_patient, br
     browser_login(patient)
     patient.is_enabled = False
     db.session.commit()
-    assert client.get("/dashboard").status_code == 302
+    assert sent_to_login(client.get("/dashboard"))
+    patient.is_enabled = True  # the refusal came from the disabled account, not from a lost cookie
+    db.session.commit()
+    assert client.get("/dashboard").status_code == 200
 
 
 def test_login_issues_a_fresh_session_cookie(client, make_patient):
