@@ -27,9 +27,12 @@ run: install
 # pytest exits non-zero (5) when it collects no test, so an empty run fails `make test`.
 test: install lint security test-unit test-sqlite test-postgres drill test-e2e
 
+# Import contracts (pyproject.toml [tool.importlinter], docs/architecture.md): no new arrow against the layers.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python tools/import_graph.py --check
 
 # bandit: no high-severity finding in our code; pip-audit: no known vulnerability in what we install.
 security: install
