@@ -38,7 +38,8 @@ class TwilioVideo:
 
         token = AccessToken(self.account_sid, self.key_sid, self.key_secret, identity=identity, ttl=ttl_seconds)
         token.add_grant(VideoGrant(room=room))
-        return token.to_jwt()
+        jwt: str = token.to_jwt()
+        return jwt
 
     def join_url(self, room: str) -> str:
         return ""  # joined in our own page with an access token
