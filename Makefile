@@ -28,7 +28,8 @@ run: install
 test: install lint security test-unit test-sqlite test-postgres drill test-e2e
 
 # Import contracts (pyproject.toml [tool.importlinter], docs/architecture.md): no new arrow against the layers.
-# mypy: strict everywhere but the per-module baseline at the end of pyproject.toml.
+# mypy: strict everywhere but the per-module baseline at the end of pyproject.toml. About 15 s of CPU
+# with no cache (mostly mypy reading SQLAlchemy, pydantic and Flask), 1-2 s warm.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
