@@ -74,6 +74,7 @@ class Settings(BaseModel):
     SESSION_ABSOLUTE_HOURS: int = Field(default=12, ge=1, le=24 * 30)
     API_TOKEN_TTL_HOURS: int = Field(default=12, ge=1, le=24 * 90)
     LOGIN_FAILURE_LIMIT: str = "10 per 15 minutes"
+    PASSWORD_RESET_LIMIT: str = "5 per 15 minutes"  # noqa: S105 (a rate, not a password)
 
     # CoCM minute bands per calendar month (CPT midpoint rule; payers differ). Checked together below.
     COCM_G2214_FROM: int = Field(default=16, ge=1, le=10_000)

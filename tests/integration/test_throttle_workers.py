@@ -50,6 +50,14 @@ def _api_guess(base: str, email: str) -> int:
     ).status_code
 
 
+def _reset_request(base: str, email: str) -> int:
+    with requests.Session() as browser:
+        html = browser.get(f"{base}/password/forgot", timeout=10).text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+        data = {"email": email, "csrf_token": token}
+        return browser.post(f"{base}/password/forgot", data=data, allow_redirects=False, timeout=10).status_code
+
+
 def test_two_workers_without_redis_refuse_the_eleventh_guess(tmp_path):
     with private_database(str(tmp_path)) as url:
         email = _seed(url)
@@ -59,9 +67,11 @@ def test_two_workers_without_redis_refuse_the_eleventh_guess(tmp_path):
         try:
             base = f"http://127.0.0.1:{port}"
             answers = [(_page_guess if i % 2 else _api_guess)(base, email) for i in range(11)]
+            resets = [_reset_request(base, email) for _ in range(7)]  # "5 per 15 minutes" over both workers
         finally:
             server.stop()
     assert 429 in answers, answers
     first = answers.index(429)
     assert answers[:first] == [401] * first and first <= 10, answers
     assert set(answers[first:]) == {429}, answers
+    assert resets[:5] == [200] * 5 and set(resets[5:]) == {429}, resets
