@@ -7,13 +7,17 @@ import hashlib
 import json
 from pathlib import Path
 
+import flask_migrate
 import pytest
 from sqlalchemy import select, text
 
+from app import create_app
 from app.audit.chain import GENESIS, canonical, seal, verify
 from app.audit.event import AuditEvent
 from app.audit.service import record
 from app.extensions import db
+from tests.conftest import TEST_AUDIT_KEY, TEST_SECRET, private_database
+from tests.integration.conftest import REAL_SESSION
 
 
 def _write(n: int) -> None:
@@ -116,3 +120,29 @@ def test_checkpoint_command_anchors_the_current_head(app, checkpoints):
     checkpoints.write_text("")
     assert "chain_seq 3" in runner.invoke(args=["audit", "checkpoint"]).output
     assert json.loads(checkpoints.read_text())["seq"] == 3
+
+
+def test_migration_rechains_rows_sealed_with_plain_sha256(tmp_path: Path):
+    """Upgrading a trail sealed the old way (unkeyed SHA-256) leaves a chain that verifies under the key."""
+    with private_database(str(tmp_path)) as url:
+        other = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": TEST_SECRET,
+                            "AUDIT_KEY": TEST_AUDIT_KEY, "SCHEDULER_ENABLED": False})  # fmt: skip
+        test_session, db.session = db.session, REAL_SESSION  # this database is not the test's transaction
+        try:
+            with other.app_context():
+                flask_migrate.upgrade(revision="0013_throttle")
+                _write(5)
+                prev = GENESIS
+                for seq, event in enumerate(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)), 1):
+                    event.chain_seq, event.prev_hash = seq, prev
+                    event.row_hash = prev = hashlib.sha256(prev.encode() + canonical(event)).hexdigest()
+                db.session.commit()
+                assert verify().broken_at == 1  # the old chain does not verify under the key
+                db.session.remove()
+                flask_migrate.upgrade(revision="heads")
+                result = verify()
+                assert (result.checked, result.broken_at) == (5, None), result
+                db.session.remove()
+                db.engine.dispose()
+        finally:
+            db.session = test_session
