@@ -25,6 +25,12 @@ ACTION_LABELS = {
     "assessment.read": "viewed check-in scores",
     "intake.create": "completed the intake",
     "emergency_access": "opened the record in an emergency",
+    "appointment.list": "listed appointments",
+    "outbox.read": "viewed text messages",
+    "caseload.read": "viewed the caseload",
+    "review_list.read": "viewed the review list",
+    "care_minutes.read": "viewed care minutes",
+    "calendar_feed.read": "calendar feed fetched",
 }
 
 

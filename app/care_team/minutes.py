@@ -219,9 +219,9 @@ def caseload_report(clinician: User, month: date, bands: CocmBands) -> list[Case
         report = _build(patient, month, bands)
         mine = sum(r.minutes for r in report.entries if r.clinician_id == clinician.id)
         rows.append(CaseloadMinutes(report, mine))
-        audit.record("care_minutes.read", actor=clinician, patient_id=patient.id, object_type="care_minutes",
-                     object_id=f"{month:%Y-%m}")  # fmt: skip
-    db.session.commit()
+    audit.record_patients("care_minutes.read", actor=clinician, patient_ids=[p.id for p in patients],
+                          object_type="care_minutes", object_id=f"{month:%Y-%m}")  # fmt: skip
+    audit.commit_keeping_loaded()
     return rows
 
 
