@@ -7,11 +7,18 @@ import secrets
 import uuid
 from collections.abc import Iterator
 
+import flask_migrate
 import psycopg
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
+from sqlalchemy.exc import DBAPIError
 
+from app import create_app
+from app.audit.chain import seal, verify
+from app.audit.service import record
 from app.extensions import db
+from tests.conftest import TEST_AUDIT_KEY, TEST_SECRET, private_database
+from tests.integration.conftest import REAL_SESSION
 
 
 def _conninfo(**changes: str) -> str:
@@ -94,3 +101,38 @@ def test_sqlite_has_no_roles_and_says_so(app, is_postgres):
         pytest.skip("SQLite only")
     result = app.test_cli_runner().invoke(args=["audit", "grant-app-role", "clinic_app"])
     assert result.exit_code == 1 and "SQLite has no roles" in result.output
+
+
+def test_the_app_connected_as_its_role_records_seals_and_verifies(app, app_role, tmp_path):
+    """The deployment as docs/deploy.md describes it, on a database of its own: migrated by the owner,
+    grants by `audit grant-app-role`, then the application (DATABASE_URL = its role) writes, seals and
+    verifies the trail, and is still refused a DELETE."""
+    role, password = app_role
+    settings = {"TESTING": True, "SECRET_KEY": TEST_SECRET, "AUDIT_KEY": TEST_AUDIT_KEY, "SCHEDULER_ENABLED": False}
+    test_session, db.session = db.session, REAL_SESSION  # real commits, on another database
+    try:
+        with private_database(str(tmp_path)) as owner_url:
+            owner_app = create_app({**settings, "DATABASE_URL": owner_url})
+            with owner_app.app_context():
+                flask_migrate.upgrade(revision="heads")
+                granted = owner_app.test_cli_runner().invoke(args=["audit", "grant-app-role", role])
+                assert granted.exit_code == 0, granted.output
+                db.session.remove()
+                db.engine.dispose()
+            role_url = make_url(owner_url).set(username=role, password=password).render_as_string(hide_password=False)
+            app_as_role = create_app({**settings, "DATABASE_URL": role_url, "MIGRATION_DATABASE_URL": owner_url})
+            with app_as_role.app_context():
+                assert db.session.scalar(text("SELECT current_user")) == role
+                for i in range(3):
+                    record("test.event", actor=None, object_id=i)
+                db.session.commit()
+                assert seal() == 3
+                result = verify()
+                assert (result.checked, result.broken_at) == (3, None), result
+                with pytest.raises(DBAPIError, match="permission denied"):
+                    db.session.execute(text("DELETE FROM audit_events"))
+                db.session.rollback()
+                db.session.remove()
+                db.engine.dispose()
+    finally:
+        db.session = test_session
