@@ -324,7 +324,12 @@ def list_for(user: User, limit: int = 500) -> list[Appointment]:
         query = query.where(Appointment.clinician_id == user.id)
     elif user.role != Role.ADMIN.value:
         return []
-    return list(db.session.scalars(query))
+    items = list(db.session.scalars(query))
+    if user.role != Role.PATIENT.value:  # every patient on the list had their visits read
+        audit.record_patients("appointment.list", actor=user, patient_ids=[a.patient_id for a in items],
+                              object_type="appointment")  # fmt: skip
+        audit.commit_keeping_loaded()
+    return items
 
 
 def participant_of(user: User, appointment_id: int) -> Appointment:

@@ -54,4 +54,9 @@ def outbox_for(user: User, status: str | None, limit: int = 200) -> list[tuple[O
         return []
     if status:
         query = query.where(OutboxMessage.status == status)
-    return [(m, name) for m, name in db.session.execute(query)]
+    rows = [(m, name) for m, name in db.session.execute(query)]
+    if user.role != Role.PATIENT.value:  # staff read each listed patient's texts
+        audit.record_patients("outbox.read", actor=user, patient_ids=[m.patient_id for m, _ in rows],
+                              object_type="outbox_message")  # fmt: skip
+        audit.commit_keeping_loaded()
+    return rows
