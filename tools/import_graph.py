@@ -23,6 +23,7 @@ from pathlib import Path
 import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this checkout's app, not whichever one is installed
 ROOT_PACKAGE = "app"
 
 

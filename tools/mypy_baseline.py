@@ -21,6 +21,7 @@ from pathlib import Path
 import mypy.api
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # this checkout's app, not whichever one is installed
 ERROR = re.compile(r"^(?P<path>[^:]+\.py):\d+: error: .*\[(?P<code>[a-z-]+)\]$")
 
 
