@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select, text, update
 
+from app import connections
 from app.booking.appointment import Appointment
 from app.db import utcnow
 from app.extensions import db
@@ -125,8 +126,10 @@ def _mark_number(number: str, code: str | None, now: datetime) -> None:
 def _found_at_provider(sms: backends.SmsBackend, message: OutboxMessage, since: datetime) -> backends.Sent | None:
     """A taken-over text that the provider already accepted (its sender died between the provider's
     answer and its own commit): sending it again would be a duplicate."""
+    to_number, body = message.to_number, message.body
+    connections.release_reads()  # the provider is asked with no transaction (on SQLite: no lock) held
     try:
-        found = sms.find_sent(message.to_number, message.body, since)
+        found = sms.find_sent(to_number, body, since)
     except backends.Transient as exc:
         # Cannot tell: sending again risks one duplicate, never a loss.
         log.warning("outbox %s: could not ask the provider whether it was sent (%s)", message.id, exc.reason)
@@ -161,8 +164,12 @@ def send_one(
     elif reason := _still_relevant(message):
         message.status, message.status_reason = "suppressed", reason
     else:
+        # The row is ours while the lease lasts: no transaction (on SQLite: no write lock) is held while
+        # the provider answers; the outcome is written in a short transaction of its own.
+        to_number, body, reference = message.to_number, message.body, str(message.id)
+        connections.release_reads()
         try:
-            sent = sms.send(message.to_number, message.body, reference=str(message.id))
+            sent = sms.send(to_number, body, reference=reference)
             message.status, message.provider_sid, message.sent_at = "sent", sent.sid, now
             message.status_reason = None
         except backends.Permanent as exc:
