@@ -375,3 +375,69 @@ def test_other_json_integers_are_strict_too(client, visit, auth_headers):
     avail = client.put(f"/api/v1/clinicians/{therapist.id}/availability", headers=auth_headers(therapist),
                        json={"gap_minutes": "10"})  # fmt: skip
     assert _invalid(avail, "gap_minutes")
+
+
+# --- page forms: numbers that str.isdigit() accepts and int() does not, or that no column holds --------------
+
+
+@pytest.fixture
+def chart(client, make_patient, make_clinician, browser_login):
+    """A prescriber on a patient's team, signed in to the pages, with one goal in the plan."""
+    from app.care_team import service as care
+
+    prescriber = make_clinician("MD", licensed_states=["NY"], timezone="America/New_York")
+    booking.update_availability(prescriber, EVERY_DAY, actor=prescriber)
+    patient = make_patient()
+    day = (utcnow() + timedelta(days=3)).date()
+    start = openings.open_slots(prescriber, "initial_consultation", day, day, "America/New_York")[0][0]
+    booking.book(patient, prescriber.id, "initial_consultation", start)
+    care.patch_plan(prescriber, patient.id, 0, {"goals": [{"text": "Sleep", "status": "active"}]})
+    browser = browser_login(prescriber)
+    token = browser.get("/account").get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    return {"browser": browser, "token": token, "patient": patient, "prescriber": prescriber}
+
+
+ODD_NUMBERS = ["", "²", "١٢", "9" * 5000, str(2**63), "-1", "1.5"]
+
+
+@pytest.mark.parametrize("value", ODD_NUMBERS)
+def test_chart_forms_with_odd_numbers_are_refused_not_crashed(chart, value):
+    browser, token, pid = chart["browser"], chart["token"], chart["patient"].id
+    forms = [
+        (f"/patients/{pid}/chart/goals", {"text": "Walk", "base_version": value}),
+        (f"/patients/{pid}/chart/goals/0", {"status": "met", "base_version": value}),
+        (f"/patients/{pid}/chart/notes", {"body": "Handoff", "notify": [value, "99999999999"]}),
+        (f"/patients/{pid}/minutes", {"date": utcnow().date().isoformat(), "minutes": value, "activity": "outreach"}),
+        (f"/patients/{pid}/minutes", {"date": "9999-12-31", "minutes": "10", "activity": "outreach"}),
+    ]
+    for path, form in forms:
+        response = browser.post(path, data={**form, "csrf_token": token})
+        assert response.status_code < 500, (path, form, response.status_code)
+    plan = db.session.get(CarePlan, pid)
+    db.session.refresh(plan)
+    assert plan.version == 1 and plan.goals[0]["status"] == "active"  # nothing half-applied
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 5000])
+def test_availability_form_with_odd_numbers_is_422(client, make_clinician, browser_login, value):
+    clinician = make_clinician("LCSW")
+    browser = browser_login(clinician)
+    page = browser.get("/schedule/availability").get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    form = {"timezone": "America/New_York", "gap_minutes": value, "slot_step_minutes": "15", "min_notice_minutes": "0",
+            "horizon_days": "30", "max_per_day": "", "csrf_token": token}  # fmt: skip
+    assert browser.post("/schedule/availability", data=form).status_code == 422
+
+
+def test_a_two_factor_code_of_non_ascii_digits_is_a_wrong_code(client, make_staff, browser_login):
+    admin = make_staff("admin")
+    browser_login(admin)  # enrols
+    account = client.get("/account").get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": account.split('name="csrf_token" value="')[1].split('"')[0]})
+    login = client.get("/login").get_data(as_text=True)
+    token = login.split('name="csrf_token" value="')[1].split('"')[0]
+    client.post("/login", data={"email": admin.email, "password": PASSWORD, "csrf_token": token})
+    verify = client.get("/login/verify").get_data(as_text=True)
+    token = verify.split('name="csrf_token" value="')[1].split('"')[0]
+    response = client.post("/login/verify", data={"code": "²²²²²²", "csrf_token": token})
+    assert response.status_code == 401
