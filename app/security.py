@@ -28,7 +28,10 @@ def install(app: Flask) -> None:
 
     @app.before_request
     def _refuse_nul_in_forms() -> None:
-        # A NUL in a form field or query string is never legitimate and PostgreSQL cannot store it.
+        # A NUL in a form field or query string is never legitimate and PostgreSQL cannot store it (nor
+        # compare with it: a NUL in a path segment such as /visits/<room> would reach a query as text).
+        if "\x00" in request.path:
+            abort(404)
         for values in (request.args, request.form if request.mimetype != "application/json" else {}):
             if any("\x00" in key or any("\x00" in v for v in values.getlist(key)) for key in values):
                 abort(400, description="The request contains a NUL character.")

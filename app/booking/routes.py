@@ -19,6 +19,7 @@ from app.booking.validation import parse_start, parse_tz, parse_week
 from app.care_team import consent as care_consent
 from app.db import utcnow
 from app.errors import DomainError, NotFound
+from app.validation import parse_db_id
 from app.web.pages import page
 
 bp = Blueprint("booking", __name__)
@@ -66,7 +67,7 @@ def profile(clinician_id: int):
     days: dict[date, list] = {week + timedelta(days=i): [] for i in range(7)}
     for start, end in openings.open_slots(clinician, kind, week, week + timedelta(days=6), tz):
         days[start.date()].append((start, end))
-    reschedule = request.args.get("reschedule", type=int)
+    reschedule = parse_db_id(request.args.get("reschedule"))
     return render_template(
         "booking/profile.html",
         clinician=clinician,
@@ -90,10 +91,10 @@ def _zones(current: str) -> list[str]:
 @page(bp, "/book/confirm", access_rule=PATIENT, methods=["GET", "POST"])
 def confirm():
     source = request.form if request.method == "POST" else request.args
-    clinician = service.get_clinician(source.get("clinician", type=int) or 0)
+    clinician = service.get_clinician(parse_db_id(source.get("clinician")) or 0)
     kind = TYPES.get(source.get("type", ""))
     start = parse_start(source.get("start"))
-    reschedule = source.get("reschedule", type=int)
+    reschedule = parse_db_id(source.get("reschedule"))
     if kind is None or start is None:
         abort(400, description="That slot link is incomplete. Please pick a time again.")
     if reschedule:
