@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import datetime, timedelta
-from typing import Protocol
 from urllib.parse import urlencode, urlsplit
 
 import jwt
@@ -33,10 +32,6 @@ from app.booking.appointment import Appointment
 
 JOIN_EARLY = timedelta(minutes=15)
 ROOM_CONTEXT = b"video-room:v1:"  # domain separation: this HMAC of SECRET_KEY serves nothing else
-
-
-class VideoProvider(Protocol):
-    def join_url(self, room: str) -> str: ...
 
 
 class Jitsi:
@@ -78,9 +73,6 @@ class TwilioVideo:
         token = AccessToken(self.account_sid, self.key_sid, self.key_secret, identity=identity, ttl=ttl_seconds)
         token.add_grant(VideoGrant(room=room))
         return token.to_jwt()
-
-    def join_url(self, room: str) -> str:
-        return ""  # joined in our own page with an access token
 
 
 def provider() -> Jitsi | TwilioVideo:
