@@ -16,6 +16,7 @@ from app.notifications.outbox import Text, after_quiet_hours, enqueue, enqueue_a
 from app.notifications.outbox_message import OutboxMessage, SmsNumber
 from app.notifications.sender import claim, dispatch_due
 from tests.fakes.twilio_server import FakeTwilio
+from tests.integration.conftest import csrf_token_from
 
 TOKEN = "twilio-auth-token-for-tests-0123456789abcdef"
 SID = "AC" + "a" * 32
@@ -355,6 +356,48 @@ def test_stop_start_help_and_confirm(client, webhooks, world):
     assert db.session.get(type(appointment), appointment.id).patient_confirmed_at is not None
     nobody = _signed_post(client, "/sms/twilio/inbound", {"From": "+12125550000", "Body": "C"})
     assert "could not find" in nobody.get_data(as_text=True)
+
+
+def _book_by_api(client, headers, clinician, start: datetime) -> None:
+    body = {"clinician_id": clinician.id, "type": "therapy_session", "start": start.isoformat()}
+    response = client.post("/api/v1/appointments", headers=headers, json=body)
+    assert response.status_code == 201, response.get_json()
+    # The requests wrote on the test's connection after this session's savepoint began: end it, so
+    # a rollback in the services called next (the sender on SQLite) cannot reach back past them.
+    db.session.commit()
+
+
+def test_typing_a_number_that_replied_stop_does_not_undo_its_stop(
+    client, webhooks, world, sms, fake, make_patient, browser_login, auth_headers
+):
+    """Issue 15 §4: a STOP belongs to the number. Another account typing that number into its text
+    settings (and ticking consent) must not opt it back in; only START from the number itself does."""
+    clinician, _owner = world
+    assert _signed_post(client, "/sms/twilio/inbound", {"From": PHONE, "Body": "STOP"}).status_code == 200
+    other = make_patient(timezone="America/New_York")
+    browser_login(other)
+    token = csrf_token_from(client.get("/settings/sms").get_data(as_text=True))
+    saved = client.post(
+        "/settings/sms", data={"action": "opt_in", "phone": "(212) 555-0142", "consent": "yes", "csrf_token": token}
+    )
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert other.patient.phone == PHONE and other.patient.sms_opt_in  # the account's consent is kept...
+    assert db.session.get(SmsNumber, PHONE).opted_out  # ...but the number's STOP stands
+    assert "replied STOP" in client.get("/settings/sms").get_data(as_text=True)
+
+    _book_by_api(client, auth_headers(other), clinician, _at(3, 14))
+    dispatch_due(now=_now(), sms=sms)
+    assert fake.bodies_to(PHONE) == []
+    mine = [m for m in _outbox() if m.patient_id == other.id]
+    assert mine and {(m.status, m.status_reason) for m in mine} == {("suppressed", "number replied STOP")}
+
+    assert "appointment texts again" in _signed_post(
+        client, "/sms/twilio/inbound", {"From": PHONE, "Body": "START"}
+    ).get_data(as_text=True)
+    _book_by_api(client, auth_headers(other), clinician, _at(4, 14))
+    dispatch_due(now=_now(), sms=sms)
+    assert len(fake.bodies_to(PHONE)) == 1  # the new visit's confirmation: texts resume
 
 
 def test_status_reports_never_move_backwards(client, webhooks, world, sms):
