@@ -299,6 +299,61 @@ def test_a_text_the_dead_sender_never_sent_is_sent_on_take_over(world, sms, fake
     assert len(fake.bodies_to(PHONE)) == 2
 
 
+def test_take_over_does_not_adopt_a_text_whose_body_merely_starts_with_ours(world, sms, fake):
+    """Another sender sent "<our body>x" and has not recorded it yet: it is not our text. Adopting its
+    SID would lose our text and break the unique provider SID when the other sender commits."""
+    clinician, patient = world
+    _book(clinician, patient, _at(3, 14))
+    now = _now()
+    fake.clock = lambda: now.timestamp() + 2
+    (message_id,) = claim(now, 10, timedelta(seconds=120))  # claimed, then the sender dies unsent
+    message = db.session.get(OutboxMessage, message_id)
+    body = message.body
+    sms.send(PHONE, body + "x", reference="other")  # another row's text, its sender not yet committed
+    assert dispatch_due(now=now + timedelta(seconds=121), sms=sms) == {"sent": 1}
+    assert fake.bodies_to(PHONE) == [body + "x", body]  # ours really went out, once
+    db.session.refresh(message)
+    assert message.provider_sid == fake.created[1]["sid"] and message.status_reason is None
+
+
+def test_take_over_does_not_adopt_the_same_body_sent_before_the_first_claim(world, sms, fake):
+    """The same words to the same number an hour earlier (another visit's text) are not our text."""
+    clinician, patient = world
+    _book(clinician, patient, _at(3, 14))
+    now = _now()
+    (message_id,) = claim(now, 10, timedelta(seconds=120))
+    body = db.session.get(OutboxMessage, message_id).body
+    fake.clock = lambda: now.timestamp() - 3600
+    sms.send(PHONE, body, reference="earlier")
+    fake.clock = lambda: now.timestamp() + 2
+    assert dispatch_due(now=now + timedelta(seconds=121), sms=sms) == {"sent": 1}
+    assert fake.bodies_to(PHONE) == [body, body]
+
+
+def test_a_sender_survives_one_rows_error_and_the_row_is_reconciled_on_take_over(world, make_patient, sms, fake):
+    """Twilio accepts a text but the answer cannot be read (the SDK raises): the sender logs it, leaves
+    that row under its lease and sends the rest; the take-over later finds the text at Twilio and
+    records it instead of sending it twice."""
+    clinician, patient = world
+    other_phone = "+12125550143"
+    other = make_patient(phone=other_phone, sms_opt_in=True, timezone="America/New_York")
+    _book(clinician, patient, _at(3, 14))
+    _book(clinician, other, _at(3, 15))
+    fake.garbled_for.add(PHONE)
+    now = _now()
+    fake.clock = lambda: now.timestamp() + 2
+    assert dispatch_due(now=now, sms=sms) == {"error": 1, "sent": 1}
+    assert len(fake.bodies_to(other_phone)) == 1 and len(fake.bodies_to(PHONE)) == 1
+    stuck = [m for m in _outbox() if m.to_number == PHONE and m.status != "queued"]
+    assert [m.status for m in stuck] == ["sending"]
+    fake.garbled_for.clear()
+    assert dispatch_due(now=now + timedelta(seconds=121), sms=sms) == {"sent": 1}
+    assert len(fake.bodies_to(PHONE)) == 1  # found at Twilio, not sent again
+    db.session.refresh(stuck[0])
+    (accepted,) = [c["sid"] for c in fake.created if c["to"] == PHONE]
+    assert stuck[0].status == "sent" and stuck[0].provider_sid == accepted
+
+
 def test_a_sender_whose_lease_ran_out_skips_rows_taken_over(world, sms, fake):
     from app.notifications.sender import send_one
 
