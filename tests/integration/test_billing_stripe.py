@@ -328,3 +328,61 @@ def test_scheduler_texts_three_days_before_a_trial_ends(app, make_patient):
     assert trials_ending_soon(now) == 1 and trials_ending_soon(now + timedelta(hours=1)) == 1
     texts = list(db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.kind == "trial_ending")))
     assert [t.patient_id for t in texts] == [soon.patient_id] and "Wed Jan 13" in texts[0].body
+
+
+MEMBERSHIP_COLUMNS = [c.key for c in Membership.__table__.columns]
+
+
+def _snapshot(patient) -> dict:
+    row = _membership(patient)
+    return {key: getattr(row, key) for key in MEMBERSHIP_COLUMNS}
+
+
+def _outbox_rows() -> list[tuple]:
+    db.session.expire_all()
+    return [(m.kind, m.dedupe_key) for m in db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id))]
+
+
+def test_an_event_delivered_again_after_it_was_processed_is_a_duplicate_and_changes_nothing(
+    client, stripe_mode, make_patient, auth_headers
+):
+    patient = make_patient(member=False, phone="+12125550142", sms_opt_in=True)
+    sub_id = _start_trial(client, stripe_mode, patient, auth_headers(patient))
+    sub = stripe_mode.update_subscription(sub_id, status="past_due")
+    invoice = {"id": "in_again", "object": "invoice", "customer": sub["customer"],
+               "parent": {"subscription_details": {"subscription": sub_id}}}  # fmt: skip
+    event = stripe_mode.event("invoice.payment_failed", invoice)
+    first = _deliver(client, stripe_mode, event)
+    assert first.status_code == 200 and first.get_json()["outcome"] == "processed"
+    before, texts = _snapshot(patient), _outbox_rows()
+    assert before["status"] == "past_due" and before["last_payment_failed_at"] is not None
+    assert [kind for kind, _ in texts].count("payment_failed") == 1
+    time.sleep(1.1)  # a second apart: a re-applied effect would stamp a different time
+    again = _deliver(client, stripe_mode, event)  # Stripe redelivers (our 200 was lost on the way)
+    assert again.status_code == 200 and again.get_json()["outcome"] == "duplicate"
+    db.session.expire_all()
+    row = db.session.get(StripeEvent, event["id"])
+    assert row.attempts == 1 and row.outcome == "processed"
+    assert _snapshot(patient) == before and _outbox_rows() == texts
+
+
+def test_an_older_event_after_a_newer_one_changes_nothing(client, stripe_mode, make_patient, auth_headers):
+    patient = make_patient(member=False, phone="+12125550142", sms_opt_in=True)
+    sub_id = _start_trial(client, stripe_mode, patient, auth_headers(patient))
+    created = int(time.time())
+    past_due = stripe_mode.update_subscription(sub_id, status="past_due")
+    failed = stripe_mode.event("invoice.payment_failed", {
+        "id": "in_late", "object": "invoice", "customer": past_due["customer"],
+        "parent": {"subscription_details": {"subscription": sub_id}}}, created=created)  # fmt: skip
+    older = stripe_mode.event("customer.subscription.updated", past_due, created=created)
+    active = stripe_mode.update_subscription(sub_id, status="active", current_period_end=created + 30 * 86400)
+    newer = stripe_mode.event("customer.subscription.updated", active, created=created + 5)
+    assert _deliver(client, stripe_mode, newer).get_json()["outcome"] == "processed"
+    before, texts = _snapshot(patient), _outbox_rows()
+    assert before["status"] == "active" and before["last_payment_failed_at"] is None
+    time.sleep(1.1)
+    for late in (older, failed):  # the card failed, then was paid: the failure arrives last
+        response = _deliver(client, stripe_mode, late)
+        assert response.status_code == 200, late["type"]
+    assert _snapshot(patient) == before  # still active, no failure recorded
+    assert _outbox_rows() == texts  # and no "we could not take your payment" text
