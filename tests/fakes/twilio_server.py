@@ -23,6 +23,7 @@ class FakeTwilio:
     fail_ratio: float = 0.0  # share of requests answered with a 500
     max_failures_per_body: int | None = None  # so "eventually sent" is certain, not merely likely
     error_for: dict[str, tuple[int, int]] = field(default_factory=dict)  # number -> (HTTP status, Twilio code)
+    fail_lookups: int = 0  # how many list (GET) requests to answer with a 500 first
     garbled_for: set[str] = field(default_factory=set)  # numbers whose accepted texts get an unreadable answer
     requests: list[dict[str, str]] = field(default_factory=list)  # the form of every accepted message
     created: list[dict[str, str]] = field(default_factory=list)  # what the list endpoint answers with
@@ -75,6 +76,9 @@ class FakeTwilio:
                     return self._json(404 if not match else 401, {"code": 20404, "message": "not found"})
                 args = {k: v[0] for k, v in parse_qs(query).items()}
                 with fake.lock:
+                    if fake.fail_lookups > 0:
+                        fake.fail_lookups -= 1
+                        return self._json(500, {"code": 20500, "message": "internal error", "status": 500})
                     found = [
                         m for m in reversed(fake.created)
                         if args.get("To", m["to"]) == m["to"] and args.get("From", m["from"]) == m["from"]
