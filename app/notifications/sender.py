@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select, text, update
 
+from app import connections
 from app.booking.appointment import Appointment
 from app.db import utcnow
 from app.extensions import db
@@ -129,8 +130,10 @@ def _found_at_provider(
     answer and its own commit): sending it again would be a duplicate. Its identity is the exact
     number and body, sent between the first sender's claim and this take-over, under a SID no other
     outbox row holds."""
+    to_number, body = message.to_number, message.body
+    connections.release_reads()  # the provider is asked with no transaction (on SQLite: no lock) held
     try:
-        found = sms.find_sent(message.to_number, message.body, since, until)
+        found = sms.find_sent(to_number, body, since, until)
     except backends.Transient as exc:
         # Cannot tell: sending again risks one duplicate, never a loss.
         log.warning("outbox %s: could not ask the provider whether it was sent (%s)", message.id, exc.reason)
@@ -165,8 +168,12 @@ def send_one(
     elif reason := _still_relevant(message):
         message.status, message.status_reason = "suppressed", reason
     else:
+        # The row is ours while the lease lasts: no transaction (on SQLite: no write lock) is held while
+        # the provider answers; the outcome is written in a short transaction of its own.
+        to_number, body, reference = message.to_number, message.body, str(message.id)
+        connections.release_reads()
         try:
-            sent = sms.send(message.to_number, message.body, reference=str(message.id))
+            sent = sms.send(to_number, body, reference=reference)
             message.status, message.provider_sid, message.sent_at = "sent", sent.sid, now
             message.status_reason = None
         except backends.Permanent as exc:
