@@ -136,6 +136,8 @@ def sync(state: SubscriptionState, now: datetime, patient_hint: int | None = Non
         row.trial_used = True
     if state.status == "active" and state.trial_end is not None and row.converted_at is None:
         row.converted_at = now
+    if row not in db.session.new and not db.session.is_modified(row):
+        return row  # the provider says what we hold already (a late or repeated event): change nothing
     row.updated_at = now
     db.session.flush()
     return row
