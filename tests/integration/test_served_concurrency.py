@@ -31,7 +31,7 @@ from app.auth import service as auth_service
 from app.booking import service as booking
 from app.extensions import db
 from bench.processes import BIN, Proc, free_port, start_gunicorn
-from tests.conftest import PASSWORD, TEST_SECRET, private_database
+from tests.conftest import PASSWORD, TEST_AUDIT_KEY, TEST_SECRET, private_database
 from tests.integration.conftest import REAL_SESSION, give_membership
 
 PATIENTS = 16
@@ -40,7 +40,7 @@ TIMEOUT = 60
 
 
 def _seed(url: str) -> dict:
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": TEST_SECRET, "REDIS_URL": None})
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": TEST_SECRET, "AUDIT_KEY": TEST_AUDIT_KEY, "REDIS_URL": None})
     swapped, db.session = db.session, REAL_SESSION  # real commits in this test's own database
     try:
         with app.app_context():
@@ -191,8 +191,9 @@ def _start_flask_serve(env: dict, log) -> tuple[Proc, int]:
 def test_a_burst_of_mixed_requests_gets_no_5xx(tmp_path, served_by):
     with private_database(str(tmp_path)) as url:
         seeded = _seed(url)
-        env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=TEST_SECRET, REDIS_URL="", FLASK_DEBUG="0",
-                   SCHEDULER_ENABLED="0", SMS_BACKEND="console", BILLING_BACKEND="dummy")  # fmt: skip
+        env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=TEST_SECRET, AUDIT_KEY=TEST_AUDIT_KEY, REDIS_URL="",
+                   FLASK_DEBUG="0", SCHEDULER_ENABLED="0", SMS_BACKEND="console",
+                   BILLING_BACKEND="dummy")  # fmt: skip
         log = tmp_path / "server.log"
         if served_by == "flask serve":
             server, port = _start_flask_serve(env, log)
