@@ -22,6 +22,8 @@ from app.accounts import service as accounts
 from app.accounts.schemas import ClinicianCreate, PatientSignup
 from app.accounts.user import User
 from app.auth import service as auth_service
+from app.billing.events import MAX_CREATED
+from app.billing.membership import Membership
 from app.billing.stripe_event import StripeEvent
 from app.booking import openings
 from app.booking import service as booking
@@ -198,7 +200,9 @@ def test_an_odd_created_is_refused_or_ignored_never_a_500(client, stripe_fake, c
     assert response.status_code in (200, 400), response.status_code
     if response.status_code == 200:
         row = db.session.get(StripeEvent, event["id"])
-        assert row is not None and 0 <= row.created < 2**31
+        assert row is not None and row.created == (created or 0) and 0 <= row.created <= MAX_CREATED  # null: 0
+    else:
+        assert db.session.get(StripeEvent, event["id"]) is None
 
 
 @pytest.mark.parametrize("event_id", ["evt_" + "x" * 300, "evt_\x00", "", "e" * 256])
@@ -207,6 +211,22 @@ def test_an_id_longer_than_the_column_is_refused(client, stripe_fake, event_id):
     response = _deliver(client, stripe_fake, json.dumps(event))
     assert response.status_code in (200, 400), response.status_code
     assert db.session.scalar(select(db.func.count()).select_from(StripeEvent)) == 0
+
+
+def test_times_after_2038_are_kept(client, stripe_fake, make_patient):
+    """Unix seconds beyond 32 bits (2038-01-19) are ordinary Stripe times: events and subscriptions keep them."""
+    patient = make_patient(member=False)
+    later = 2**31 + 86_400
+    sub = {"id": "sub_2038", "object": "subscription", "customer": "cus_2038", "status": "active", "created": later,
+           "metadata": {"patient_id": str(patient.id)}, "cancel_at_period_end": False,
+           "items": {"object": "list", "data": [{"price": {"id": "price_x"}}]}}  # fmt: skip
+    stripe_fake.subscriptions["sub_2038"] = sub
+    event = stripe_fake.event("customer.subscription.updated", sub, created=later + 60)
+    response = _deliver(client, stripe_fake, json.dumps(event))
+    assert response.status_code == 200 and response.get_json()["outcome"] == "processed", response.get_json()
+    assert db.session.get(StripeEvent, event["id"]).created == later + 60
+    row = db.session.scalar(select(Membership).where(Membership.patient_id == patient.id))
+    assert row.subscription_created == later and row.status == "active"
 
 
 def test_an_id_as_long_as_the_column_is_kept(client, stripe_fake):
