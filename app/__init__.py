@@ -12,7 +12,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from app.settings import DEV_SECRET_KEY, Settings
+from app.settings import DEV_AUDIT_KEY, DEV_SECRET_KEY, Settings
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL
@@ -75,6 +75,7 @@ def _configure(app: Flask, settings: Settings, config: Mapping[str, Any]) -> Non
         SETTINGS=settings,
         TESTING=settings.TESTING,
         SECRET_KEY=settings.SECRET_KEY or DEV_SECRET_KEY,
+        AUDIT_KEY=settings.AUDIT_KEY or DEV_AUDIT_KEY,
         SQLALCHEMY_DATABASE_URI=settings.database_url(app.instance_path),
         SESSION_COOKIE_NAME="clinic_session",
         SESSION_COOKIE_HTTPONLY=True,

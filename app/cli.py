@@ -35,17 +35,64 @@ def audit_seal() -> None:
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
+@click.option("--since-checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False),
+              help="A checkpoint file (AUDIT_CHECKPOINT_FILE): the chain must also hold every signed checkpoint "
+                   "in it and reach the newest, so rows cut off the end are found.")  # fmt: skip
+def audit_verify(checkpoint_file: str | None) -> None:
     """Walk the chain and report the first broken link (exit 1 when broken)."""
-    from app.audit.chain import verify
+    from app.audit.chain import CheckpointError, audit_key, read_checkpoints, verify
 
-    result = verify()
+    try:
+        if checkpoint_file:
+            with open(checkpoint_file, encoding="utf-8") as lines:
+                result = verify(checkpoints=list(read_checkpoints(lines, audit_key())))
+        else:
+            result = verify()
+    except CheckpointError as exc:
+        click.echo(f"BROKEN: checkpoint file {checkpoint_file}: {exc}")
+        raise SystemExit(1) from exc
     if result.broken_at is not None:
         click.echo(
             f"BROKEN at chain_seq {result.broken_at}: {result.reason} ({result.checked} rows verified before it)"
         )
         raise SystemExit(1)
-    click.echo(f"audit chain intact: {result.checked} rows verified, {result.unsealed} not sealed yet")
+    message = f"audit chain intact: {result.checked} rows verified, {result.unsealed} not sealed yet"
+    if checkpoint_file:
+        latest = result.latest_checkpoint
+        message += f"; {result.checkpoints} checkpoints hold" + (
+            f" (newest: chain_seq {latest.seq} at {latest.at})" if latest else " (the file has none)"
+        )
+    click.echo(message)
+
+
+@audit_cli.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Write a signed checkpoint of the chain's head now (each seal also writes one)."""
+    from app.audit.chain import head, write_checkpoint
+
+    seq, row_hash = head()
+    if not seq:
+        click.echo("nothing sealed yet: no checkpoint written")
+        return
+    point = write_checkpoint(seq, row_hash)
+    click.echo(f"checkpoint: chain_seq {point.seq} at {point.at}")
+
+
+@audit_cli.command("grant-app-role")
+@click.argument("role")
+def audit_grant_app_role(role: str) -> None:
+    """Grant the application's PostgreSQL ROLE what it needs: on audit_events only SELECT and INSERT
+    (plus filling the chain columns of unsealed rows). Run as the owner (MIGRATION_DATABASE_URL)."""
+    from app.audit.roles import RoleError, grant_app_role
+
+    try:
+        statements = grant_app_role(role)
+    except RoleError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from exc
+    for statement in statements:
+        click.echo(statement + ";")
+    click.echo(f"granted: {role} may read and append to audit_events, not change, delete or truncate it")
 
 
 @users_cli.command("create")

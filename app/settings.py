@@ -13,6 +13,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0000000000"  # noqa: S105 - refused in production
+# The audit chain's HMAC key outside production (demo, dev server, tests); refused in production.
+DEV_AUDIT_KEY = "dev-only-insecure-audit-key-change-me-00000000000"
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -26,7 +28,16 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     DATABASE_URL: str | None = None
+    # The role that owns the tables and runs `db upgrade` and `audit grant-app-role`; DATABASE_URL
+    # (the application's role, with only INSERT and SELECT on audit_events) when unset.
+    MIGRATION_DATABASE_URL: str | None = None
     SECRET_KEY: str | None = None
+    # The audit chain's HMAC-SHA256 key: never stored in the database, so whoever can write the
+    # database cannot re-hash a forged chain. Required in production; keep it with SECRET_KEY.
+    AUDIT_KEY: str | None = None
+    # Append-only JSON lines: each seal appends a signed checkpoint (latest sequence, hash, time) for
+    # `flask audit verify --since-checkpoint FILE`. Unset: checkpoints go to the log only.
+    AUDIT_CHECKPOINT_FILE: str | None = None
     FLASK_DEBUG: bool = False
     TESTING: bool = False
     PUBLIC_BASE_URL: str = "http://127.0.0.1:5000"
@@ -66,6 +77,9 @@ class Settings(BaseModel):
 
     VIDEO_PROVIDER: Literal["jitsi", "twilio"] = "jitsi"
     VIDEO_BASE_URL: str = "https://meet.jit.si"
+    # A Jitsi deployment with token authentication: each checked join gets a JWT for its one room.
+    VIDEO_JITSI_APP_ID: str | None = None
+    VIDEO_JITSI_APP_SECRET: str | None = None
 
     # None means "the default for how the process was started": on for `flask serve`, off elsewhere.
     SCHEDULER_ENABLED: bool | None = None
@@ -74,6 +88,7 @@ class Settings(BaseModel):
     SESSION_ABSOLUTE_HOURS: int = Field(default=12, ge=1, le=24 * 30)
     API_TOKEN_TTL_HOURS: int = Field(default=12, ge=1, le=24 * 90)
     LOGIN_FAILURE_LIMIT: str = "10 per 15 minutes"
+    PASSWORD_RESET_LIMIT: str = "5 per 15 minutes"  # noqa: S105 (a rate, not a password)
 
     # CoCM minute bands per calendar month (CPT midpoint rule; payers differ). Checked together below.
     COCM_G2214_FROM: int = Field(default=16, ge=1, le=10_000)
@@ -142,14 +157,18 @@ class Settings(BaseModel):
 
     def database_url(self, instance_path: str) -> str:
         if self.DATABASE_URL:
-            url = self.DATABASE_URL
-            # Heroku-style URLs name the scheme "postgres"; SQLAlchemy wants the driver spelled out.
-            if url.startswith("postgres://"):
-                url = "postgresql+psycopg://" + url.removeprefix("postgres://")
-            elif url.startswith("postgresql://"):
-                url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-            return url
+            return _with_driver(self.DATABASE_URL)
         return "sqlite:///" + os.path.join(instance_path, "clinic.sqlite3")
+
+    def migration_database_url(self, instance_path: str) -> str:
+        """The owner role's URL for migrations and grants; the application's when none is set."""
+        if self.MIGRATION_DATABASE_URL:
+            return _with_driver(self.MIGRATION_DATABASE_URL)
+        return self.database_url(instance_path)
+
+    @property
+    def audit_key(self) -> bytes:
+        return (self.AUDIT_KEY or DEV_AUDIT_KEY).encode()
 
     @property
     def is_production(self) -> bool:
@@ -157,13 +176,25 @@ class Settings(BaseModel):
         return not self.FLASK_DEBUG and not self.TESTING and bool(url) and not url.startswith("sqlite")
 
     def check_deployable(self) -> None:
-        """Production refuses to start with a missing or development secret key."""
+        """Production refuses to start with a missing or development secret key or audit key."""
         if not self.is_production:
             return
-        key = self.SECRET_KEY or ""
-        if not key or key == DEV_SECRET_KEY or len(key) < 32:
-            raise SettingsError(
-                "SECRET_KEY must be set to a random value of at least 32 characters in production "
-                "(FLASK_DEBUG off, non-SQLite DATABASE_URL). Generate one with: "
-                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-            )
+        for name, dev in (("SECRET_KEY", DEV_SECRET_KEY), ("AUDIT_KEY", DEV_AUDIT_KEY)):
+            key = getattr(self, name) or ""
+            if not key or key == dev or len(key) < 32:
+                raise SettingsError(
+                    f"{name} must be set to a random value of at least 32 characters in production "
+                    "(FLASK_DEBUG off, non-SQLite DATABASE_URL). Generate one with: "
+                    "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+                )
+        if self.AUDIT_KEY == self.SECRET_KEY:
+            raise SettingsError("AUDIT_KEY must differ from SECRET_KEY (each key has one job).")
+
+
+def _with_driver(url: str) -> str:
+    # Heroku-style URLs name the scheme "postgres"; SQLAlchemy wants the driver spelled out.
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url

@@ -51,6 +51,7 @@ from tests.fakes.twilio_server import FakeTwilio
 ADMIN_URL = os.environ.get("DRILL_ADMIN_URL", "postgresql://postgres@127.0.0.1/postgres")
 DEADLINE_S = int(os.environ.get("DRILL_DEADLINE_SECONDS", "240"))
 SECRET = "drill-secret-key-" + "d" * 40
+AUDIT_KEY = "drill-audit-key-" + "a" * 40
 TWILIO_SID, TWILIO_TOKEN, FROM = "AC" + "d" * 32, "drill-twilio-auth-token-0123456789abcdef", "+15005550006"
 STRIPE_KEY, PRICE_MONTHLY, PRICE_ANNUAL = "sk_test_drill_0123456789", "price_monthly_drill", "price_annual_drill"
 CLINICIAN = 1
@@ -405,15 +406,16 @@ def main() -> int:
     procs: list[Proc] = []
     lines: list[str] = []
     try:
-        app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "REDIS_URL": None, "SMS_BACKEND": "console"})
+        app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "REDIS_URL": None,
+                          "SMS_BACKEND": "console"})  # fmt: skip
         with app.app_context():
             flask_migrate.upgrade(revision="heads")
             db.session.remove()
         now = datetime.now(UTC).replace(microsecond=0)
         seed(url, now)
         env = dict(
-            os.environ, DATABASE_URL=url, SECRET_KEY=SECRET, FLASK_DEBUG="0", REDIS_URL="", SCHEDULER_ENABLED="0",
-            PUBLIC_BASE_URL="http://127.0.0.1", SMS_BACKEND="twilio", TWILIO_ACCOUNT_SID=TWILIO_SID,
+            os.environ, DATABASE_URL=url, SECRET_KEY=SECRET, AUDIT_KEY=AUDIT_KEY, FLASK_DEBUG="0", REDIS_URL="",
+            SCHEDULER_ENABLED="0", PUBLIC_BASE_URL="http://127.0.0.1", SMS_BACKEND="twilio", TWILIO_ACCOUNT_SID=TWILIO_SID,
             TWILIO_AUTH_TOKEN=TWILIO_TOKEN, TWILIO_FROM_NUMBER=FROM, TWILIO_API_BASE=twilio.base_url,
             SMS_DISPATCH_SECONDS="1", SMS_LEASE_SECONDS=str(LEASE_S), SMS_RETRY_BASE_SECONDS="1",
             BILLING_BACKEND="stripe", STRIPE_SECRET_KEY=STRIPE_KEY, STRIPE_WEBHOOK_SECRET=stripe_fake.webhook_secret,

@@ -53,6 +53,7 @@ SLOT_CLINICIAN = 7  # an LMHC (therapist) with ~100 booked visits in the next 60
 TEAMS = {1: 100, 2: 1_000, 3: 10_000}  # clinician id -> care team size (clinicians 1-3 take no bookings)
 PHQ9_PER_PATIENT = 4
 SECRET = "bench-secret-key-" + "x" * 40
+AUDIT_KEY = "bench-audit-key-" + "a" * 40
 GOALS = {"slots": 0.5, "booking": 0.3}
 RSS_GOAL_MB = 150
 
@@ -242,9 +243,9 @@ def run() -> dict:
         raise SystemExit("bench/http.py needs wrk: apt-get install -y wrk")
     t0 = time.perf_counter()
     url = _recreate()
-    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=SECRET, REDIS_URL="", FLASK_DEBUG="0",
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=SECRET, AUDIT_KEY=AUDIT_KEY, REDIS_URL="", FLASK_DEBUG="0",
                SCHEDULER_ENABLED="0", SMS_BACKEND="console")  # fmt: skip
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "REDIS_URL": None})
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": SECRET, "AUDIT_KEY": AUDIT_KEY, "REDIS_URL": None})
     with app.app_context():
         flask_migrate.upgrade(revision="heads")
         db.session.remove()

@@ -60,7 +60,12 @@ def run() -> dict:
         conn.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{DB}"')
     app = create_app(
-        {"DATABASE_URL": ADMIN_URL.rsplit("/", 1)[0] + "/" + DB, "SECRET_KEY": "b" * 48, "REDIS_URL": None}
+        {
+            "DATABASE_URL": ADMIN_URL.rsplit("/", 1)[0] + "/" + DB,
+            "SECRET_KEY": "b" * 48,
+            "AUDIT_KEY": "a" * 48,
+            "REDIS_URL": None,
+        }
     )
     with app.app_context():
         flask_migrate.upgrade(revision="heads")

@@ -289,7 +289,9 @@ def _measure(app, label: str) -> list[dict]:
 
 def run() -> dict:
     url = _recreate_database()
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "b" * 48, "REDIS_URL": None, "FLASK_DEBUG": "0"})
+    app = create_app(
+        {"DATABASE_URL": url, "SECRET_KEY": "b" * 48, "AUDIT_KEY": "a" * 48, "REDIS_URL": None, "FLASK_DEBUG": "0"}
+    )
     with app.app_context():
         flask_migrate.upgrade(revision="heads")
         db.session.remove()

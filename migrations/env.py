@@ -15,7 +15,10 @@ logger = logging.getLogger("alembic.env")
 
 
 def get_engine():
-    return current_app.extensions["migrate"].db.engine
+    # Migrations run as the tables' owner (MIGRATION_DATABASE_URL), not as the application's role.
+    from app.audit.roles import owner_engine
+
+    return owner_engine()
 
 
 def get_engine_url():

@@ -24,6 +24,7 @@ hypothesis_settings.load_profile("project")
 passwords.use_test_cost()
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-for-hmac-0123456789"
+TEST_AUDIT_KEY = "test-audit-key-that-is-long-enough-for-hmac-01234567890"
 PASSWORD = "correct horse battery staple"
 
 

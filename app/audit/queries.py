@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +9,7 @@ from sqlalchemy import Select, select
 
 from app.accounts.user import User
 from app.audit.event import AuditEvent
+from app.csv_safe import to_csv
 from app.extensions import db
 
 # What people read in the list; the raw action stays in the export.
@@ -25,6 +24,12 @@ ACTION_LABELS = {
     "assessment.read": "viewed check-in scores",
     "intake.create": "completed the intake",
     "emergency_access": "opened the record in an emergency",
+    "appointment.list": "listed appointments",
+    "outbox.read": "viewed text messages",
+    "caseload.read": "viewed the caseload",
+    "review_list.read": "viewed the review list",
+    "care_minutes.read": "viewed care minutes",
+    "calendar_feed.read": "calendar feed fetched",
 }
 
 
@@ -87,12 +92,13 @@ EXPORT_COLUMNS = ("occurred_at", "actor_id", "actor_role", "patient_id", "action
 
 def export_csv(f: AuditFilter) -> str:
     """An accounting of disclosures: every matching row, oldest first, with its chain hash."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(EXPORT_COLUMNS)
     query = search_query(f).order_by(None).order_by(AuditEvent.occurred_at, AuditEvent.id)
-    for event in db.session.scalars(query.execution_options(yield_per=1000)):
-        row = [getattr(event, c) for c in EXPORT_COLUMNS]
-        row[0] = event.occurred_at.isoformat()
-        writer.writerow(row)
-    return out.getvalue()
+
+    def rows():
+        yield EXPORT_COLUMNS
+        for event in db.session.scalars(query.execution_options(yield_per=1000)):
+            row = [getattr(event, c) for c in EXPORT_COLUMNS]
+            row[0] = event.occurred_at.isoformat()
+            yield row
+
+    return to_csv(rows())

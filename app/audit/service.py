@@ -8,10 +8,14 @@ the scheduler call the same function without touching ``flask.request``.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
+from sqlalchemy import insert
+
 from app.audit.event import AuditEvent
+from app.db import utcnow
 from app.extensions import db
 
 if TYPE_CHECKING:
@@ -43,6 +47,47 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+def record_patients(
+    action: str,
+    *,
+    actor: User | None,
+    patient_ids: Iterable[int | None],
+    object_type: str | None = None,
+    object_id: int | str | None = None,
+) -> int:
+    """One row per patient shown by a list (a caseload, every appointment, the outbox), so each read
+    appears in that patient's "who viewed my record". One bulk INSERT however long the list; returns
+    how many rows. A list that shows no patient records nothing."""
+    ids = sorted({pid for pid in patient_ids if pid is not None})
+    if not ids:
+        return 0
+    common = {
+        "occurred_at": utcnow(),
+        "actor_id": actor.id if actor is not None else None,
+        "actor_role": actor.role if actor is not None else None,
+        "action": action,
+        "object_type": object_type,
+        "object_id": None if object_id is None else str(object_id),
+        "outcome": "ok",
+        "ip": current_ip.get(),
+        "subject": None,
+    }
+    db.session.execute(insert(AuditEvent), [{**common, "patient_id": pid} for pid in ids])
+    return len(ids)
+
+
+def commit_keeping_loaded() -> None:
+    """Commit the audit rows of a read without expiring what the read loaded: the page renders the
+    objects as they were read, instead of reloading each one with a query of its own."""
+    session = db.session()
+    keep = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
 
 
 def record_now(action: str, **kwargs) -> None:

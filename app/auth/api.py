@@ -26,7 +26,11 @@ def issue_token(body: TokenRequest) -> TokenOut:
             raise mfa_service.MfaEnrollmentRequired()
         if not body.otp:
             raise mfa_service.MfaRequired()
-        mfa_service.check_code(user, body.otp)
+        try:
+            mfa_service.check_code(user, body.otp)
+        except mfa_service.InvalidCode:
+            # The contract answers a wrong or reused code like a missing one (still counted by the throttle).
+            raise mfa_service.MfaRequired() from None
     hours = current_app.config["API_TOKEN_TTL_HOURS"]
     raw = service.issue_token(user, timedelta(hours=hours))
     return TokenOut(token=raw, expires_in=hours * 3600, user=UserOut(id=user.id, role=user.role))

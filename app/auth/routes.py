@@ -12,8 +12,7 @@ from app import access
 from app.api.endpoint import validation_fields
 from app.auth import recovery, service
 from app.auth.browser import sign_in
-from app.auth.throttle import login_throttled
-from app.extensions import limiter
+from app.auth.throttle import login_throttled, reset_request_throttled
 from app.validation import Password
 from app.web.pages import form_errors, page
 
@@ -53,7 +52,8 @@ def login():
 @page(bp, "/logout", access_rule=access.PUBLIC, methods=["POST"])
 def logout():
     if current_user.is_authenticated:
-        service.end_session(current_user.login_session_id, actor=current_user)
+        # The cookie's own server-side session, even when a bearer token named the request's user.
+        service.end_session(session.get("_user_id") or current_user.login_session_id, actor=current_user)
         logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -61,7 +61,7 @@ def logout():
 
 
 @page(bp, "/password/forgot", access_rule=access.PUBLIC, methods=["GET", "POST"])
-@limiter.limit("5 per 15 minutes", methods=["POST"], scope="password-forgot")
+@reset_request_throttled
 def forgot_password():
     if request.method == "GET":
         return render_template("auth/forgot.html", sent=False)

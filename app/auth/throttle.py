@@ -37,8 +37,8 @@ class Limit:
     window: timedelta
 
 
-def _limit() -> Limit:
-    item = parse(current_app.config["LOGIN_FAILURE_LIMIT"])
+def _limit(setting: str = "LOGIN_FAILURE_LIMIT") -> Limit:
+    item = parse(current_app.config[setting])
     return Limit(item.amount, timedelta(seconds=item.get_expiry()))
 
 
@@ -75,7 +75,11 @@ def _account_key(email: str) -> str:
     return f"user:{user.id}" if user is not None else f"email:{_hashed(email)}"
 
 
-def _guard(keys: Callable[[], Iterable[str]], failed: Callable[[int, str | None], bool]) -> Callable:
+def _guard(
+    keys: Callable[[], Iterable[str]],
+    failed: Callable[[int, str | None], bool],
+    setting: str = "LOGIN_FAILURE_LIMIT",
+) -> Callable:
     """Refuse with 429 while any of ``keys`` is full; count the attempt under every key when it failed."""
 
     def decorate(view: Callable) -> Callable:
@@ -83,7 +87,7 @@ def _guard(keys: Callable[[], Iterable[str]], failed: Callable[[int, str | None]
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if request.method != "POST" or not current_app.config.get("RATELIMIT_ENABLED", True):
                 return view(*args, **kwargs)
-            store, limit, now = _store(), _limit(), utcnow()
+            store, limit, now = _store(), _limit(setting), utcnow()
             names = [key for key in keys() if key]
             if any(store.hits(key, now) >= limit.amount for key in names):
                 raise TooManyRequests(retry_after=int(limit.window.total_seconds()))
@@ -149,3 +153,13 @@ def signup_throttled(view: Callable) -> Callable:
         return "signup-email:" + _hashed(_posted_email()), "signup-ip:" + client_ip()
 
     return _guard(keys, lambda status, code: status == 409)(view)
+
+
+def reset_request_throttled(view: Callable) -> Callable:
+    """The "forgot password" form sends mail: every request counts, per address asked for and per IP, in the
+    shared store (``PASSWORD_RESET_LIMIT``), so several workers cannot multiply the allowance."""
+
+    def keys() -> tuple[str, str]:
+        return "reset-email:" + _hashed(_posted_email()), "reset-ip:" + client_ip()
+
+    return _guard(keys, lambda status, code: True, "PASSWORD_RESET_LIMIT")(view)

@@ -34,6 +34,7 @@ SUBSCRIPTION_EVENTS = {
     "customer.subscription.resumed",
     "customer.subscription.trial_will_end",
 }
+OWING = {"past_due", "unpaid", "incomplete"}  # subscription statuses under which a payment failure stands
 INVOICE_EVENTS = {"invoice.paid", "invoice.payment_failed", "invoice.payment_succeeded"}
 
 
@@ -84,7 +85,9 @@ def _effect(event: dict, now: datetime) -> tuple[str, int | None, str]:
     detail = f"{sub_id} is {state.status}"
     if kind == "customer.subscription.trial_will_end" and state.status == "trialing":
         notices.trial_ending(row, now)
-    if kind == "invoice.payment_failed":
+    if kind == "invoice.payment_failed" and state.status in OWING:
+        # Only while the provider still says a payment is owed: a failure delivered after the invoice
+        # was paid (events arrive in any order) must not record a failure or text the patient.
         row.last_payment_failed_at = now
         notices.payment_failed(row, _id(obj.get("id")) or event["id"], now)
         detail += "; payment failed"

@@ -3,8 +3,6 @@ states — never an appointment, a plan of care or a score."""
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
@@ -13,6 +11,7 @@ from app.accounts.user import User
 from app.billing.membership import Membership
 from app.billing.plans import PLANS
 from app.billing.stripe_event import StripeEvent
+from app.csv_safe import to_csv
 from app.extensions import db
 
 COUNTED = ("active", "trialing", "past_due", "canceled")
@@ -85,23 +84,15 @@ def event_log(outcome: str = "", limit: int = 200) -> list[StripeEvent]:
     return list(db.session.scalars(query))
 
 
-def _cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheets run cells that start with these as formulas.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def subscribers_csv(search: str = "", status: str = "") -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["name", "email", "plan", "status", "trial_end", "current_period_end", "cancel_at_period_end",
-                     "last_payment_failed_at"])  # fmt: skip
+    rows: list[list[object]] = [["name", "email", "plan", "status", "trial_end", "current_period_end",
+                                 "cancel_at_period_end", "last_payment_failed_at"]]  # fmt: skip
     for user, row in subscribers(search, status, limit=100_000):
-        writer.writerow([_cell(v) for v in (
+        rows.append([v for v in (
             user.name, user.email, row.plan, row.status,
             row.trial_end.isoformat() if row.trial_end else "",
             row.current_period_end.isoformat() if row.current_period_end else "",
             "yes" if row.cancel_at_period_end else "no",
             row.last_payment_failed_at.isoformat() if row.last_payment_failed_at else "",
         )])  # fmt: skip
-    return out.getvalue()
+    return to_csv(rows)

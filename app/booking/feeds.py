@@ -42,14 +42,20 @@ def has_calendar_feed(clinician: User) -> bool:
 
 
 def feed_appointments(raw: str, now: datetime | None = None) -> list[Appointment] | None:
-    """The booked appointments of the feed's clinician from 30 days back, or None for a bad token."""
+    """The booked appointments of the feed's clinician from 30 days back, or None for a bad token;
+    the fetch is audited on each listed patient's record."""
     now = now or utcnow()
     if not raw or len(raw) > 200:
         return None
     feed = db.session.scalar(select(CalendarFeed).where(CalendarFeed.token_hash == _feed_digest(raw)))
     if feed is None:
         return None
-    return list(db.session.scalars(
+    items = list(db.session.scalars(
         select(Appointment).where(Appointment.clinician_id == feed.clinician_id, Appointment.status == "booked",
                                   Appointment.start_at >= now - timedelta(days=30)).order_by(Appointment.start_at)
     ))  # fmt: skip
+    # Whoever holds the URL reads these patients' visits in the clinician's name: on each patient's record.
+    audit.record_patients("calendar_feed.read", actor=db.session.get(User, feed.clinician_id),
+                          patient_ids=[a.patient_id for a in items], object_type="calendar_feed")  # fmt: skip
+    audit.commit_keeping_loaded()
+    return items

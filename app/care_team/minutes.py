@@ -13,8 +13,6 @@ Rules (docs/clinical-reference.md, "CoCM time and US billing codes"):
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -27,6 +25,7 @@ from app.audit import service as audit
 from app.care_team import access, consent
 from app.care_team.measures import EPISODE_GAP_MONTHS, CocmBands, cocm_codes, is_initial_month
 from app.care_team.member import CareTeamMember
+from app.csv_safe import to_csv
 from app.db import UTCDateTime, utcnow
 from app.errors import Forbidden, Invalid, NotFound
 from app.extensions import db
@@ -219,9 +218,9 @@ def caseload_report(clinician: User, month: date, bands: CocmBands) -> list[Case
         report = _build(patient, month, bands)
         mine = sum(r.minutes for r in report.entries if r.clinician_id == clinician.id)
         rows.append(CaseloadMinutes(report, mine))
-        audit.record("care_minutes.read", actor=clinician, patient_id=patient.id, object_type="care_minutes",
-                     object_id=f"{month:%Y-%m}")  # fmt: skip
-    db.session.commit()
+    audit.record_patients("care_minutes.read", actor=clinician, patient_ids=[p.id for p in patients],
+                          object_type="care_minutes", object_id=f"{month:%Y-%m}")  # fmt: skip
+    audit.commit_keeping_loaded()
     return rows
 
 
@@ -233,23 +232,6 @@ def names_for(entries: list[CareMinutes]) -> dict[int, str]:
 
 
 # --- CSV -------------------------------------------------------------------------------------------
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_cell(value: object) -> object:
-    """A spreadsheet must not run what a user typed: text starting like a formula gets a leading '."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _csv(rows: list[list[object]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    for row in rows:
-        writer.writerow([safe_cell(cell) for cell in row])
-    return out.getvalue()
 
 
 def month_csv(report: MonthReport) -> str:
@@ -269,7 +251,7 @@ def month_csv(report: MonthReport) -> str:
     for e in report.entries:
         who = names.get(e.clinician_id, "former team member") if e.clinician_id else "former team member"
         rows.append([e.service_date.isoformat(), who, ACTIVITIES.get(e.activity, e.activity), e.minutes, e.note])
-    return _csv(rows)
+    return to_csv(rows)
 
 
 def caseload_csv(rows: list[CaseloadMinutes], month: date) -> str:
@@ -282,4 +264,4 @@ def caseload_csv(rows: list[CaseloadMinutes], month: date) -> str:
         table.append([f"{month:%Y-%m}", r.patient.name, r.total_minutes, row.my_minutes, r.counted_minutes,
                       "yes" if r.consent_on_file else "no", "initial" if r.initial_month else "later", r.codes_text,
                       " ".join(r.remarks)])  # fmt: skip
-    return _csv(table)
+    return to_csv(table)

@@ -301,12 +301,9 @@ def caseload(clinician: User, now: datetime | None = None) -> list[tuple[Any, An
 
 def team_phq9(clinician: User, audit_action: str) -> list[tuple[Any, list[Measurement]]]:
     """Each patient on the clinician's teams (a row: ``id``, ``name``, ``added_at``) with their PHQ-9
-    history, in two queries; the read is audited as ``audit_action``. The audit row is committed
-    first: a commit expires every loaded object, and the rows returned would then be reloaded one
-    query per patient when the caller reads their names."""
+    history, in two queries; the read is audited as ``audit_action`` on each listed patient's record
+    (one bulk insert), so it shows in every one of those patients' "who viewed my record"."""
     clinician_id = clinician.id
-    audit.record(audit_action, actor=clinician, object_type="caseload")
-    db.session.commit()
     team = select(CareTeamMember.patient_id).where(CareTeamMember.clinician_id == clinician_id)
     members = db.session.execute(
         select(User.id, User.name, CareTeamMember.added_at)
@@ -322,6 +319,8 @@ def team_phq9(clinician: User, audit_action: str) -> list[tuple[Any, list[Measur
         )
         for pid, at, total, item9 in rows:
             history[pid].append(Measurement(at, total, item9 or 0))
+    audit.record_patients(audit_action, actor=clinician, patient_ids=[m.id for m in members], object_type="caseload")
+    audit.commit_keeping_loaded()
     return [(m, history[m.id]) for m in members]
 
 

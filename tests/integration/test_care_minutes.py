@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from app import csv_safe
 from app.audit.event import AuditEvent
 from app.booking import openings
 from app.booking import service as booking
@@ -160,8 +161,8 @@ def test_reads_and_changes_are_audited(team):
 
 def test_csv_cells_cannot_become_formulas():
     for bad in ('=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx"):
-        assert minutes.safe_cell(bad) == "'" + bad
-    assert minutes.safe_cell("fine") == "fine" and minutes.safe_cell(30) == 30
+        assert csv_safe.safe_cell(bad) == "'" + bad
+    assert csv_safe.safe_cell("fine") == "fine" and csv_safe.safe_cell(30) == 30
 
 
 def test_chart_form_report_page_and_csv(client, team, browser_login):

@@ -110,9 +110,13 @@ def test_token_api_requires_the_code_for_mfa_accounts(app, make_clinician, brows
     assert api.post("/api/v1/auth/token", json=creds).get_json()["error"] == "mfa_enrollment_required"
     browser_login(clinician)
     assert api.post("/api/v1/auth/token", json=creds).get_json()["error"] == "mfa_required"
-    assert api.post("/api/v1/auth/token", json={**creds, "otp": "123456"}).status_code == 401
-    ok = api.post("/api/v1/auth/token", json={**creds, "otp": totp_code(clinician)})
+    wrong = api.post("/api/v1/auth/token", json={**creds, "otp": "123456"})
+    assert (wrong.status_code, wrong.get_json()["error"]) == (401, "mfa_required")  # the contract's answer
+    code = totp_code(clinician)
+    ok = api.post("/api/v1/auth/token", json={**creds, "otp": code})
     assert ok.status_code == 200 and ok.get_json()["user"]["role"] == "clinician"
+    reused = api.post("/api/v1/auth/token", json={**creds, "otp": code})
+    assert (reused.status_code, reused.get_json()["error"]) == (401, "mfa_required")
 
 
 def test_admin_reset_is_audited_and_forces_enrolment_again(app, client, make_staff, make_clinician, browser_login):

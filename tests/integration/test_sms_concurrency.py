@@ -122,7 +122,7 @@ from datetime import timedelta
 from app import create_app
 from app.db import utcnow
 from app.notifications.sender import claim
-app = create_app({"DATABASE_URL": sys.argv[1], "SECRET_KEY": "k" * 48, "REDIS_URL": ""})
+app = create_app({"DATABASE_URL": sys.argv[1], "SECRET_KEY": "k" * 48, "AUDIT_KEY": "a" * 48, "REDIS_URL": ""})
 with app.app_context():
     ids = claim(utcnow(), 50, timedelta(seconds=120))
     print(len(ids), flush=True)

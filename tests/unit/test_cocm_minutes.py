@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from app import csv_safe
 from app.care_team import fhir, minutes
 from app.care_team.measures import CocmBands
 from app.settings import Settings, SettingsError
@@ -41,11 +42,11 @@ def test_months():
 
 @pytest.mark.parametrize("text", ["=1+1", "+1", "-1", "@A1", "\t=1", "\r=1"])
 def test_formula_like_cells_are_quoted(text):
-    assert minutes.safe_cell(text) == "'" + text
+    assert csv_safe.safe_cell(text) == "'" + text
 
 
 def test_csv_quotes_and_keeps_plain_cells():
-    body = minutes._csv([["=cmd|' /C calc'!A0", "ok", 40]])
+    body = csv_safe.to_csv([["=cmd|' /C calc'!A0", "ok", 40]])
     assert body == "'=cmd|' /C calc'!A0,ok,40\r\n"
 
 

@@ -1,8 +1,8 @@
 """Unix times from Stripe in 64-bit columns: a 32-bit ``created`` (and the demo's period ends) stops at
 2038-01-19T03:14:07Z, after which every event and subscription would overflow the column
 
-Revision ID: 0014_edge
-Revises: 0013_throttle
+Revision ID: 0015_edge
+Revises: 0014_audit
 Create Date: 2026-12-05 19:30:00
 
 """
@@ -10,8 +10,8 @@ Create Date: 2026-12-05 19:30:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0014_edge"
-down_revision = "0013_throttle"
+revision = "0015_edge"
+down_revision = "0014_audit"
 branch_labels = None
 depends_on = None
 
