@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from app.audit.service import current_ip
 from app.auth.loaders import authenticated_by_bearer
+from app.errors import Invalid
 from app.extensions import client_ip, csrf
 
 CSP = (
@@ -34,7 +35,10 @@ def install(app: Flask) -> None:
         if "\x00" in request.path:
             abort(404)
         for values in (request.args, request.form if request.mimetype != "application/json" else {}):
-            if any("\x00" in key or any("\x00" in v for v in values.getlist(key)) for key in values):
+            bad = [key for key in values if "\x00" in key or any("\x00" in v for v in values.getlist(key))]
+            if bad and request.blueprint == api_bp.name:  # the API's invalid input: 422 with fields
+                raise Invalid({key.replace("\x00", "") or "query": "must not contain NUL characters" for key in bad})
+            if bad:
                 abort(400, description="The request contains a NUL character.")
 
     @app.before_request

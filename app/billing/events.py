@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -21,9 +21,10 @@ from app.billing.backends import ProviderError, ProviderRefused, backend
 from app.billing.service import sync, write_lock
 from app.billing.stripe_event import StripeEvent
 from app.extensions import db
-from app.validation import parse_db_id
+from app.validation import MAX_YEAR, parse_db_id
 
-MAX_CREATED = 2**31 - 1  # ``stripe_events.created`` is a 32-bit integer column
+# Unix seconds up to the end of year 2999 (app.validation's sane range); the column is 64-bit.
+MAX_CREATED = int(datetime(MAX_YEAR + 1, 1, 1, tzinfo=UTC).timestamp()) - 1
 
 SUBSCRIPTION_EVENTS = {
     "customer.subscription.created",
