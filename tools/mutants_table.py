@@ -62,6 +62,14 @@ MUTANTS = [
            "        except Exception:\n", "        except ZeroDivisionError:\n",
            ("tests/integration/test_sms.py::"
             "test_a_sender_survives_one_rows_error_and_the_row_is_reconciled_on_take_over",)),
+    # Import-time code: mutmut switches a mutant on only inside a call made during a test, so these
+    # two (every route's rule is computed when the app is imported) survive there and are tried here.
+    Mutant("route rules: roles(...) builds no set (mutmut x_roles__mutmut_1)", "app/access.py",
+           "return frozenset(allowed)", "return frozenset(None)",
+           ("tests/integration/test_access_roles_matrix.py::test_access_matrix",)),
+    Mutant("route rules: mark() drops the rule (mutmut x_mark__mutmut_1)", "app/access.py",
+           "view.access_rule = rule  # type: ignore[attr-defined]", "view.access_rule = None",
+           ("tests/integration/test_access_roles_matrix.py::test_access_matrix",)),
 ]  # fmt: skip
 
 
