@@ -1,5 +1,5 @@
 """Response hardening and request context: security headers, no-store for personal pages, CSRF on
-cookie-authenticated API writes, the client address for the audit trail."""
+API writes not authenticated by a valid bearer token, the client address for the audit trail."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from flask import Flask, Response, abort, request
 from flask_login import current_user
 
 from app.audit.service import current_ip
+from app.auth.loaders import authenticated_by_bearer
+from app.errors import Invalid
 from app.extensions import client_ip, csrf
 
 CSP = (
@@ -19,7 +21,7 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 def install(app: Flask) -> None:
     from app.api.blueprint import api_bp
 
-    # API clients authenticate with bearer tokens, which a foreign site cannot make a browser send.
+    # Flask-WTF's own check is off for the API; ``_csrf_for_cookie_auth`` below decides instead.
     csrf.exempt(api_bp)
 
     @app.before_request
@@ -28,19 +30,26 @@ def install(app: Flask) -> None:
 
     @app.before_request
     def _refuse_nul_in_forms() -> None:
-        # A NUL in a form field or query string is never legitimate and PostgreSQL cannot store it.
+        # A NUL in a form field or query string is never legitimate and PostgreSQL cannot store it (nor
+        # compare with it: a NUL in a path segment such as /visits/<room> would reach a query as text).
+        if "\x00" in request.path:
+            abort(404)
         for values in (request.args, request.form if request.mimetype != "application/json" else {}):
-            if any("\x00" in key or any("\x00" in v for v in values.getlist(key)) for key in values):
+            bad = [key for key in values if "\x00" in key or any("\x00" in v for v in values.getlist(key))]
+            if bad and request.blueprint == api_bp.name:  # the API's invalid input: 422 with fields
+                raise Invalid({key.replace("\x00", "") or "query": "must not contain NUL characters" for key in bad})
+            if bad:
                 abort(400, description="The request contains a NUL character.")
 
     @app.before_request
     def _csrf_for_cookie_auth() -> None:
-        # The same API called with the session cookie (from our own pages) must carry the CSRF token.
-        if request.blueprint != api_bp.name:
+        # The API called with the session cookie (from our own pages) must carry the CSRF token. Exempt
+        # is only a request whose user a valid bearer token names, which a foreign site cannot make a
+        # browser send; any other Authorization header (junk, another scheme) changes nothing.
+        if request.blueprint != api_bp.name or request.method not in UNSAFE_METHODS:
             return
-        if request.method in UNSAFE_METHODS and "Authorization" not in request.headers:
-            if current_user.is_authenticated:
-                csrf.protect()
+        if current_user.is_authenticated and not authenticated_by_bearer():
+            csrf.protect()
 
     @app.after_request
     def _headers(response: Response) -> Response:

@@ -80,6 +80,9 @@ class Settings(BaseModel):
 
     VIDEO_PROVIDER: Literal["jitsi", "twilio"] = "jitsi"
     VIDEO_BASE_URL: str = "https://meet.jit.si"
+    # A Jitsi deployment with token authentication: each checked join gets a JWT for its one room.
+    VIDEO_JITSI_APP_ID: str | None = None
+    VIDEO_JITSI_APP_SECRET: str | None = None
 
     # None means "the default for how the process was started": on for `flask serve`, off elsewhere.
     SCHEDULER_ENABLED: bool | None = None

@@ -1,13 +1,26 @@
-"""Field types shared by request models: e-mail, password, US state, IANA zone, phone number."""
+"""Field types shared by request models (e-mail, password, US state, IANA zone, phone number) and the
+bounded types every route reads its numbers, ids and dates with.
+
+The bounds are where a value stops being a sane input and starts to break what is built on it: a date
+near year 1 or 9999 overflows as soon as a week, a zone offset or a visit's length is added to it; an
+integer beyond 32 bits overflows an id column on PostgreSQL (and beyond 64 bits any SQLite integer).
+So the API's JSON models use ``Day``, ``Instant`` and ``DbId`` (422 with ``fields`` when out of
+range), and pages and query strings use ``parse_day``, ``parse_instant``, ``parse_db_id`` and
+``parse_int`` (``None`` when the text is not such a value; the caller decides between falling back,
+a form error, a 422 or a 404). Integers in JSON bodies are JSON numbers only (``StrictInt``): the
+string ``"2"`` is not the answer 2.
+"""
 
 from __future__ import annotations
 
+import re
 import zoneinfo
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, BeforeValidator, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, EmailStr, Field, Strict, StringConstraints
 
 from app.accounts.roles import US_STATES
 
@@ -62,6 +75,66 @@ StateCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=8
 TimeZoneName = Annotated[str, Field(max_length=64), AfterValidator(_timezone)]
 PhoneNumber = Annotated[str, Field(max_length=32), AfterValidator(_phone)]
 PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+# --- bounded numbers, ids and dates ---------------------------------------------------------------------
+
+MIN_YEAR, MAX_YEAR = 1900, 2999  # wide for any visit, filter or record, far from datetime's own ends
+MIN_DAY, MAX_DAY = date(MIN_YEAR, 1, 1), date(MAX_YEAR, 12, 31)
+MAX_DB_ID = 2**31 - 1  # ids are 32-bit integer columns on PostgreSQL
+_ASCII_INT = re.compile(r"-?[0-9]{1,18}")  # str.isdigit() also accepts "²" and "١", and int() a 5000-digit string
+
+
+def _day_in_range(value: date) -> date:
+    if not MIN_DAY <= value <= MAX_DAY:
+        raise ValueError(f"must be a date from {MIN_DAY.isoformat()} to {MAX_DAY.isoformat()}")
+    return value
+
+
+def _instant_in_range(value: datetime) -> datetime:
+    # The wall time's year is checked, not the instant's: converting to UTC first could itself overflow.
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise ValueError(f"must be a time in the years {MIN_YEAR} to {MAX_YEAR}")
+    return value
+
+
+Day = Annotated[date, AfterValidator(_day_in_range)]
+Instant = Annotated[AwareDatetime, AfterValidator(_instant_in_range)]
+DbId = Annotated[int, Strict(), Field(ge=1, le=MAX_DB_ID)]
+
+
+def parse_int(raw: object, lo: int, hi: int) -> int | None:
+    """An integer written in ASCII digits within ``lo..hi``, else None."""
+    if not isinstance(raw, str) or not _ASCII_INT.fullmatch(raw.strip()):
+        return None
+    value = int(raw.strip())
+    return value if lo <= value <= hi else None
+
+
+def parse_db_id(raw: object) -> int | None:
+    """A database id (1 .. 2**31-1) from a query string or form, else None."""
+    return parse_int(raw, 1, MAX_DB_ID)
+
+
+def parse_day(raw: object) -> date | None:
+    """A ``YYYY-MM-DD`` date within the sane range, else None."""
+    if not isinstance(raw, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw.strip()):
+        return None
+    try:
+        return _day_in_range(date.fromisoformat(raw.strip()))
+    except ValueError:
+        return None
+
+
+def parse_instant(raw: object) -> datetime | None:
+    """An ISO 8601 date-time with an offset, within the sane range, else None."""
+    if not isinstance(raw, str) or not raw.isascii() or len(raw) > 64:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.strip())
+        return _instant_in_range(value) if value.utcoffset() is not None else None
+    except ValueError:
+        return None
 
 
 def format_phone(e164: str) -> str:

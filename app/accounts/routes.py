@@ -106,7 +106,10 @@ def onboarding_texts():
             errors["consent"] = "Tick the box to agree to texts, or choose “Skip, no texts”."
         else:
             preferences.opt_in(current_user, profile.phone, source=CONSENT_SOURCE)
-            flash("Text reminders are on. Reply STOP to any text to end them.", "success")
+            if preferences.number_replied_stop(profile.phone):
+                flash(preferences.STOPPED_NOTICE, "info")
+            else:
+                flash("Text reminders are on. Reply STOP to any text to end them.", "success")
             return _to_intake()
     return render_template(
         "accounts/onboarding_texts.html",

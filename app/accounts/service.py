@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app import connections
 from app.accounts.clinician import ClinicianProfile
 from app.accounts.patient import PatientProfile
 from app.accounts.roles import CLINICAL_ROLE_BY_CREDENTIAL, Credential, Role
@@ -39,9 +40,13 @@ def find_by_email(email: str) -> User | None:
 
 
 def _new_user(email: str, password: str, name: str, role: Role, timezone: str) -> User:
+    # The hash first, outside any transaction (argon2 takes tens of milliseconds; on SQLite a
+    # transaction holds the write lock). A taken address costs the same time as a free one.
+    connections.release_reads()
+    password_hash = hash_password(password)
     if find_by_email(email) is not None:
         raise EmailTaken()
-    return User(email=email.lower(), password_hash=hash_password(password), name=name, role=role, timezone=timezone)
+    return User(email=email.lower(), password_hash=password_hash, name=name, role=role, timezone=timezone)
 
 
 def _commit_new(user: User) -> User:

@@ -180,7 +180,9 @@ def verify(page: int = 5000, checkpoints: Iterable[Checkpoint] | None = None) ->
     key = audit_key()
     expected: dict[int, Checkpoint] = {}
     for point in checkpoints or ():
-        expected[point.seq] = point
+        seen = expected.setdefault(point.seq, point)
+        if seen.hash != point.hash:  # both signed with the key: the chain was sealed twice from here
+            return _broken(0, point.seq, f"the checkpoints of {seen.at} and {point.at} disagree about this row")
     newest = expected[max(expected)] if expected else None
     prev, expected_seq, checked, last_seq = GENESIS, 1, 0, 0
     while True:

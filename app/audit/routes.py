@@ -14,6 +14,7 @@ from app.accounts.service import find_by_email
 from app.audit import queries
 from app.audit import service as audit
 from app.extensions import db
+from app.validation import MAX_DAY, MIN_DAY, parse_day, parse_db_id, parse_int
 from app.web.pages import page
 
 bp = Blueprint("audit", __name__)
@@ -28,13 +29,11 @@ def _date(name: str, errors: dict[str, str], tz: ZoneInfo, *, end: bool = False)
     raw = request.args.get(name, "").strip()
     if not raw:
         return None
-    try:
-        day = datetime.strptime(raw, "%Y-%m-%d").date()  # noqa: DTZ007 - a calendar date, zoned below
-    except ValueError:
-        errors[name] = "Use a date like 2027-03-15."
+    day = parse_day(raw)
+    if day is None:
+        errors[name] = f"Use a date like 2027-03-15, from {MIN_DAY.year} to {MAX_DAY.year}."
         return None
-    start = datetime.combine(day + timedelta(days=1) if end else day, time(), tzinfo=tz)
-    return start
+    return datetime.combine(day + timedelta(days=1) if end else day, time(), tzinfo=tz)
 
 
 def _filter() -> tuple[queries.AuditFilter, dict[str, str]]:
@@ -43,15 +42,17 @@ def _filter() -> tuple[queries.AuditFilter, dict[str, str]]:
     patient_id = None
     patient_ref = request.args.get("patient", "").strip()
     if patient_ref:
-        if patient_ref.isdigit():
-            patient_id = int(patient_ref)
+        if "@" not in patient_ref:
+            patient_id = parse_db_id(patient_ref)
+            if patient_id is None:
+                patient_id, errors["patient"] = -1, "Use an account id (a whole number) or an e-mail address."
         else:
-            found = find_by_email(patient_ref)
+            found = find_by_email(patient_ref[:254])
             patient_id = found.id if found else -1
             if found is None:
                 errors["patient"] = "No account with that e-mail."
     actor = request.args.get("actor", "").strip()
-    actor_id = int(actor) if actor.isdigit() else None
+    actor_id = parse_db_id(actor)
     if actor and actor_id is None:
         errors["actor"] = "Use the numeric account id."
     f = queries.AuditFilter(
@@ -64,7 +65,7 @@ def _filter() -> tuple[queries.AuditFilter, dict[str, str]]:
 @page(bp, "/admin/audit", access_rule=access.roles(Role.ADMIN))
 def admin_audit():
     f, errors = _filter()
-    page_no = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
+    page_no = parse_int(request.args.get("page", "1"), 1, 10_000) or 1
     events = queries.search(f, page_no) if not errors else []
     audit.record("audit.search", actor=current_user, patient_id=f.patient_id if f.patient_id != -1 else None)
     db.session.commit()

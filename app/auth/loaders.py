@@ -46,17 +46,48 @@ def half_signed_in_only_on_its_steps(user: User | None) -> User | None:
     return None
 
 
+_NO_BEARER = object()
+
+
+def bearer_user() -> User | None:
+    """The user of this request's valid bearer token (None without one, or for a bad one), looked up once."""
+    found = g.get("_bearer_user", _NO_BEARER)
+    if found is _NO_BEARER:
+        raw = bearer_token(request)
+        found = service.load_token(raw) if raw else None
+        g._bearer_user = found
+    return found  # type: ignore[no-any-return]
+
+
+def authenticated_by_bearer() -> bool:
+    """This request's user is the one a valid bearer token names (not a cookie session). Only such a
+    request is exempt from CSRF: an ``Authorization`` header alone proves nothing."""
+    from flask_login import current_user
+
+    return bool(current_user.is_authenticated) and g.get("authenticated_by") == "bearer"
+
+
 def install_loaders(app: Flask) -> None:
     login_manager.session_protection = None  # sessions are checked server-side instead
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Please sign in to continue."
     login_manager.login_message_category = "info"
 
+    # A valid bearer token names the request's user even when a session cookie came along (a client
+    # that holds both): the token is what the caller chose to present. A bad token is ignored, so a
+    # cookie session with a junk header is still a cookie session, and CSRF applies to it.
     @login_manager.user_loader
     def _load_session(session_id: str):
-        return half_signed_in_only_on_its_steps(service.load_session(session_id, session_policy()))
+        if (user := bearer_user()) is not None:
+            g.authenticated_by = "bearer"
+            return user
+        user = half_signed_in_only_on_its_steps(service.load_session(session_id, session_policy()))
+        if user is not None:
+            g.authenticated_by = "session"
+        return user
 
     @login_manager.request_loader
-    def _load_bearer(request: Request):
-        raw = bearer_token(request)
-        return service.load_token(raw) if raw else None
+    def _load_bearer(_request: Request):
+        if (user := bearer_user()) is not None:
+            g.authenticated_by = "bearer"
+        return user

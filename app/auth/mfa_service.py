@@ -71,7 +71,7 @@ def provisioning_qr(user: User, secret: str) -> str:
 
 def _accept_totp(row: MfaSecret, code: str, now: datetime) -> bool:
     code = code.strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == 6):
+    if not (code.isascii() and code.isdigit() and len(code) == 6):  # "²" is a digit to isdigit()
         return False
     totp = pyotp.TOTP(row.secret)
     step_now = int(now.timestamp()) // totp.interval

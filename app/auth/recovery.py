@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
+from app import connections
 from app.accounts.service import find_by_email
 from app.audit import service as audit
 from app.auth.password_reset import PasswordResetToken
@@ -50,10 +51,11 @@ def request_reset(email: str, *, link_base: str, now: datetime | None = None) ->
         PasswordResetToken(user_id=user.id, token_hash=_digest(raw), created_at=now, expires_at=now + RESET_TTL)
     )
     audit.record("auth.password_reset_requested", actor=None, object_type="user", object_id=user.id)
-    db.session.commit()
+    to = user.email
+    db.session.commit()  # mailed with no transaction open (reading ``user`` again would begin one)
     send(
         Mail(
-            to=user.email,
+            to=to,
             subject="Reset your password",
             body=(
                 "Someone asked to reset the password of your account. If it was you, open this link "
@@ -77,11 +79,13 @@ def valid_token(raw: str, now: datetime | None = None) -> PasswordResetToken | N
 def reset_password(raw: str, new_password: str, *, now: datetime | None = None) -> None:
     """Set the new password (already validated by the caller), burn the token, end every session."""
     now = now or utcnow()
+    connections.release_reads()
+    password_hash = hash_password(new_password)  # before the transaction (on SQLite: the write lock)
     token = valid_token(raw, now)
     if token is None:
         raise ResetLinkInvalid()
     user = token.user
     token.used_at = now
-    user.password_hash = hash_password(new_password)
+    user.password_hash = password_hash
     audit.record("auth.password_reset", actor=user, object_type="user", object_id=user.id)
     end_all_sessions(user, actor=user, now=now)  # commits the reset together with the sign-out

@@ -52,7 +52,8 @@ def login():
 @page(bp, "/logout", access_rule=access.PUBLIC, methods=["POST"])
 def logout():
     if current_user.is_authenticated:
-        service.end_session(current_user.login_session_id, actor=current_user)
+        # The cookie's own server-side session, even when a bearer token named the request's user.
+        service.end_session(session.get("_user_id") or current_user.login_session_id, actor=current_user)
         logout_user()
     session.clear()
     flash("You are signed out.", "info")

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, or_, select, update
 
+from app import connections
 from app.accounts.service import find_by_email
 from app.accounts.user import User
 from app.audit import service as audit
@@ -41,15 +42,19 @@ class SessionPolicy:
 def authenticate(email: str, password: str) -> User:
     """The account for these credentials, or ``InvalidCredentials`` (the same for every kind of failure).
 
-    Success and failure are both audited; a failure is committed on its own.
+    Success and failure are both audited; a failure is committed on its own. argon2 runs between
+    transactions (tens of milliseconds each time): on SQLite a transaction holds the write lock.
     """
     user = find_by_email(email) if isinstance(email, str) and len(email) <= 254 else None
-    ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.is_enabled:
+    stored, enabled = (user.password_hash, user.is_enabled) if user else (None, False)
+    connections.release_reads()
+    ok = verify_password(stored, password)
+    if not ok or user is None or not enabled:
         audit.record_now("auth.login", actor=user if ok else None, outcome="denied", subject=(email or "")[:254])
         raise InvalidCredentials()
-    if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+    if stored and needs_rehash(stored):
+        rehashed = hash_password(password)
+        user.password_hash = rehashed
     return user
 
 

@@ -16,12 +16,28 @@ from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.errors import DomainError
+from app.validation import parse_db_id
 
 
 class ProviderError(DomainError):
+    """The provider could not answer (down, timed out, rate limited, our key refused): worth retrying."""
+
     status = 502
     code = "payment_provider_error"
     message = "The payment service could not complete this just now. Nothing was charged; please try again."
+
+
+class ProviderRefused(ProviderError):
+    """The provider answered, for good, that the request is wrong (a 400 or 404: e.g. ``resource_missing``
+    for a subscription it does not know): retrying the same request can never succeed."""
+
+    def __init__(self, message: str | None = None, *, reason: str = "refused") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+# Answers that will be the same on every retry; 401/403 (our key), 409, 429 and 5xx may change.
+PERMANENT_STATUSES = {400, 404}
 
 
 @dataclass(frozen=True)
@@ -85,7 +101,7 @@ def subscription_state(sub: Any) -> SubscriptionState:
         current_period_end=period_end,
         cancel_at_period_end=bool(_field(sub, "cancel_at_period_end", False)),
         canceled_at=_field(sub, "canceled_at"),
-        patient_id=int(raw_patient) if raw_patient and str(raw_patient).isdigit() else None,
+        patient_id=parse_db_id(str(raw_patient)) if raw_patient else None,
     )
 
 
@@ -119,6 +135,8 @@ class StripeBilling:
             return fn(*args, **kwargs)
         except self._stripe.StripeError as exc:
             current_app.logger.warning("Stripe call failed: %s", exc.__class__.__name__)
+            if exc.http_status in PERMANENT_STATUSES:
+                raise ProviderRefused(reason=f"{exc.http_status} {exc.code or 'invalid_request'}") from exc
             raise ProviderError() from exc
 
     def create_customer(self, patient_id: int, email: str) -> str:

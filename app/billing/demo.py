@@ -53,9 +53,9 @@ def state(subscription_id: str) -> SubscriptionState:
 
     sub = db.session.get(DemoSubscription, subscription_id)
     if sub is None:
-        from app.billing.backends import ProviderError
+        from app.billing.backends import ProviderRefused
 
-        raise ProviderError("No such demo subscription.")
+        raise ProviderRefused("No such demo subscription.", reason="404 resource_missing")
     return subscription_state(_as_stripe(sub))
 
 

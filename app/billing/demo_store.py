@@ -3,7 +3,7 @@ re-read them exactly as they re-read Stripe. Used only with ``BILLING_BACKEND=du
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import BigInteger, Boolean, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
@@ -18,8 +18,8 @@ class DemoSubscription(Base):
     patient_id: Mapped[int] = mapped_column(Integer, index=True)
     price: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(30))
-    created: Mapped[int] = mapped_column(Integer)
-    trial_end: Mapped[int | None] = mapped_column(Integer)
-    current_period_end: Mapped[int] = mapped_column(Integer)
+    created: Mapped[int] = mapped_column(BigInteger)
+    trial_end: Mapped[int | None] = mapped_column(BigInteger)
+    current_period_end: Mapped[int] = mapped_column(BigInteger)
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
-    canceled_at: Mapped[int | None] = mapped_column(Integer)
+    canceled_at: Mapped[int | None] = mapped_column(BigInteger)

@@ -10,16 +10,21 @@ demo events through this same function.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from app.billing import notices
-from app.billing.backends import ProviderError, backend
+from app.billing.backends import ProviderError, ProviderRefused, backend
 from app.billing.service import sync, write_lock
 from app.billing.stripe_event import StripeEvent
 from app.extensions import db
+from app.validation import MAX_YEAR, parse_db_id
+
+# Unix seconds up to the end of year 2999 (app.validation's sane range); the column is 64-bit.
+MAX_CREATED = int(datetime(MAX_YEAR + 1, 1, 1, tzinfo=UTC).timestamp()) - 1
 
 SUBSCRIPTION_EVENTS = {
     "customer.subscription.created",
@@ -29,6 +34,7 @@ SUBSCRIPTION_EVENTS = {
     "customer.subscription.resumed",
     "customer.subscription.trial_will_end",
 }
+OWING = {"past_due", "unpaid", "incomplete"}  # subscription statuses under which a payment failure stands
 INVOICE_EVENTS = {"invoice.paid", "invoice.payment_failed", "invoice.payment_succeeded"}
 
 
@@ -40,10 +46,15 @@ def _get(obj: Any, *path: str) -> Any:
     return obj
 
 
+# A Stripe object id as our columns hold it: printable ASCII (no NUL, no spaces), at most 255 characters.
+STRIPE_ID = re.compile(r"[\x21-\x7e]{1,255}")
+STRIPE_TYPE = re.compile(r"[\x21-\x7e]{1,100}")
+
+
 def _id(value: Any) -> str | None:
     if isinstance(value, dict):
         value = value.get("id")
-    return value if isinstance(value, str) and value else None
+    return value if isinstance(value, str) and STRIPE_ID.fullmatch(value) else None
 
 
 def invoice_subscription(invoice: dict) -> str | None:
@@ -55,7 +66,7 @@ def _effect(event: dict, now: datetime) -> tuple[str, int | None, str]:
     kind, obj = event["type"], _get(event, "data", "object") or {}
     if kind == "checkout.session.completed":
         sub_id, hint = _id(obj.get("subscription")), obj.get("client_reference_id")
-        patient_hint = int(hint) if isinstance(hint, str) and hint.isdigit() else None
+        patient_hint = parse_db_id(hint)
     elif kind in SUBSCRIPTION_EVENTS:
         sub_id, patient_hint = _id(obj.get("id")), None
     elif kind in INVOICE_EVENTS:
@@ -64,34 +75,62 @@ def _effect(event: dict, now: datetime) -> tuple[str, int | None, str]:
         return "ignored", None, "event type not used"
     if not sub_id:
         return "ignored", None, "no subscription in the event"
-    state = backend().subscription(sub_id)
+    try:
+        state = backend().subscription(sub_id)
+    except ProviderRefused as exc:  # for good (e.g. no such subscription): acknowledged, never retried
+        return "ignored", None, f"provider refused subscription {sub_id}: {exc.reason}"
     row = sync(state, now, patient_hint=patient_hint)
     if row is None:
         return "ignored", None, f"no patient for subscription {sub_id}"
     detail = f"{sub_id} is {state.status}"
     if kind == "customer.subscription.trial_will_end" and state.status == "trialing":
         notices.trial_ending(row, now)
-    if kind == "invoice.payment_failed":
+    if kind == "invoice.payment_failed" and state.status in OWING:
+        # Only while the provider still says a payment is owed: a failure delivered after the invoice
+        # was paid (events arrive in any order) must not record a failure or text the patient.
         row.last_payment_failed_at = now
         notices.payment_failed(row, _id(obj.get("id")) or event["id"], now)
         detail += "; payment failed"
     return "processed", row.patient_id, detail
 
 
+def created_of(event: dict) -> int | None:
+    """The event's ``created`` (Unix seconds) as the column holds it; None when it is not one."""
+    created = event.get("created", 0)
+    if created is None:
+        return 0
+    if isinstance(created, bool) or not isinstance(created, int) or not 0 <= created <= MAX_CREATED:
+        return None
+    return created
+
+
+def envelope_errors(event: dict) -> dict[str, str]:
+    """What makes ``event`` not a Stripe event we can record (field -> reason); empty when it is one."""
+    errors = {}
+    if not isinstance(event.get("id"), str) or not STRIPE_ID.fullmatch(event["id"]):
+        errors["id"] = "must be a Stripe id: 1 to 255 printable ASCII characters"
+    if not isinstance(event.get("type"), str) or not STRIPE_TYPE.fullmatch(event["type"]):
+        errors["type"] = "must be an event type name"
+    if created_of(event) is None:
+        errors["created"] = f"must be a Unix time in seconds, a JSON integer from 0 to {MAX_CREATED}"
+    return errors
+
+
 def process(event: dict, now: datetime, *, again: bool = False) -> str:
     """Apply one verified event. Returns ``processed``, ``ignored``, ``duplicate`` or raises
-    ``ProviderError`` (the event is then kept as ``failed``: Stripe's retry, or a billing admin's
-    re-process, applies it later)."""
-    event_id = str(event.get("id") or "")
-    if not event_id or not isinstance(event.get("type"), str):
+    ``ProviderError`` when the provider could not answer just now (the event is then kept as
+    ``failed``: Stripe's retry, or a billing admin's re-process, applies it later). A provider's
+    permanent answer (``ProviderRefused``, e.g. no such subscription) is recorded as ``ignored``."""
+    if envelope_errors(event):
         return "ignored"
+    event_id = event["id"]
     write_lock()
     row = db.session.get(StripeEvent, event_id, with_for_update=True)
     if row is not None and row.outcome != "failed" and not again:
         db.session.rollback()
         return "duplicate"
     if row is None:
-        row = StripeEvent(id=event_id, type=event["type"][:100], created=int(event.get("created") or 0),
+        row = StripeEvent(id=event_id, type=event["type"], created=created_of(event),
                           payload=json.dumps(event), received_at=now, outcome="failed", attempts=0)  # fmt: skip
         try:
             with db.session.begin_nested():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
@@ -19,7 +19,7 @@ class Membership(Base):
     subscription_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     # Stripe's own creation time of the subscription held here: a late event about an older
     # subscription of the same patient must not replace a newer one.
-    subscription_created: Mapped[int | None] = mapped_column(Integer)
+    subscription_created: Mapped[int | None] = mapped_column(BigInteger)  # Unix seconds: past 2038
     plan: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(30), default="none")
     trial_end: Mapped[datetime | None] = mapped_column(UTCDateTime())

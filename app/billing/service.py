@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import connections
 from app.accounts.user import User
 from app.billing.backends import SubscriptionState, backend
 from app.billing.membership import Membership
@@ -91,16 +92,18 @@ def start_checkout(patient: User, plan_code: str, *, success_url: str, cancel_ur
         db.session.rollback()
         raise AlreadyMember()
     provider = backend()
+    patient_id = patient.id
     if not row.customer_id:
-        customer = provider.create_customer(patient.id, patient.email)
+        # Under the lock on purpose: two concurrent checkouts must not create two customers.
+        customer = provider.create_customer(patient_id, patient.email)
         row.customer_id, row.updated_at = customer, now
     customer_id = row.customer_id
     trial_days = None if (row.trial_used or row.subscription_id) else plan.trial_days
-    db.session.commit()
+    db.session.commit()  # the Checkout Session below is made with no transaction (on SQLite: no lock) held
     urls = hashlib.sha256(f"{success_url}|{cancel_url}".encode()).hexdigest()[:16]
     # A double click (or a retried request) within ten minutes gets the same Checkout Session back.
-    key = f"checkout:{patient.id}:{plan.code}:{trial_days or 0}:{int(now.timestamp()) // 600}:{urls}"
-    session = provider.create_checkout(customer=customer_id, patient_id=patient.id, price=_price(plan),
+    key = f"checkout:{patient_id}:{plan.code}:{trial_days or 0}:{int(now.timestamp()) // 600}:{urls}"
+    session = provider.create_checkout(customer=customer_id, patient_id=patient_id, price=_price(plan),
                                        trial_days=trial_days, success_url=success_url, cancel_url=cancel_url,
                                        idempotency_key=key)  # fmt: skip
     if not session.url:
@@ -133,6 +136,8 @@ def sync(state: SubscriptionState, now: datetime, patient_hint: int | None = Non
         row.trial_used = True
     if state.status == "active" and state.trial_end is not None and row.converted_at is None:
         row.converted_at = now
+    if row not in db.session.new and not db.session.is_modified(row):
+        return row  # the provider says what we hold already (a late or repeated event): change nothing
     row.updated_at = now
     db.session.flush()
     return row
@@ -146,14 +151,16 @@ def _config():
 
 def sync_checkout(patient: User, session_id: str, now: datetime) -> Membership | None:
     """After the payment page: read the session back at once so the patient need not wait for the
-    webhook (which then changes nothing)."""
+    webhook (which then changes nothing). The provider is asked with no transaction held."""
+    patient_id = patient.id
+    connections.release_reads()
     provider = backend()
     session = provider.checkout(session_id)
-    if session.status != "complete" or not session.subscription or session.client_reference_id != str(patient.id):
-        return membership_of(patient.id)
+    if session.status != "complete" or not session.subscription or session.client_reference_id != str(patient_id):
+        return membership_of(patient_id)
     state = provider.subscription(session.subscription)
     write_lock()
-    row = sync(state, now, patient_hint=patient.id)
+    row = sync(state, now, patient_hint=patient_id)
     db.session.commit()
     return row
 
@@ -162,7 +169,9 @@ def portal_url(patient: User, return_url: str) -> str:
     row = membership_of(patient.id)
     if row is None or not row.customer_id or not row.subscription_id:
         raise NoMembership()
-    return backend().portal_url(row.customer_id, return_url)
+    customer_id = row.customer_id
+    connections.release_reads()  # no transaction held while the provider answers
+    return backend().portal_url(customer_id, return_url)
 
 
 def summary(patient: User) -> dict:

@@ -36,7 +36,11 @@ class Appointment(db.Model):
     blocked_until: Mapped[datetime] = mapped_column(UTCDateTime())
     gap_minutes: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(20), default="booked")
-    video_room: Mapped[str] = mapped_column(String(64), unique=True)
+    # The visit link's token (``/visits/<visit_token>``, the API's ``video_url``). It is not the video
+    # provider's room: that is derived from it secretly (app.booking.video.room_name) and stored nowhere.
+    # The column keeps its historical name ``video_room`` (from when the two were one value): renaming
+    # it would mean rebuilding the table on SQLite, triggers and all, for a name.
+    visit_token: Mapped[str] = mapped_column("video_room", String(64), unique=True)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     cancelled_late: Mapped[bool | None] = mapped_column(Boolean)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

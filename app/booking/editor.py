@@ -16,6 +16,7 @@ from app.booking import feeds, service
 from app.booking.routes import bp
 from app.booking.schemas import AvailabilityPatch
 from app.errors import Invalid
+from app.validation import parse_int
 from app.web.pages import page
 
 CLINICIAN = access.roles(Role.CLINICIAN)
@@ -66,7 +67,8 @@ def _patch_from_form(form) -> tuple[dict, dict[str, str]]:
     data = {"timezone": form.get("timezone", "").strip(), "weekly": weekly, "overrides": overrides}
     for key in ("gap_minutes", "slot_step_minutes", "min_notice_minutes", "horizon_days", "max_per_day"):
         raw = form.get(key, "").strip()
-        data[key] = int(raw) if raw.isdigit() else (None if key == "max_per_day" and not raw else raw)
+        number = parse_int(raw, 0, 10**6)  # the model's own bounds say what is allowed
+        data[key] = number if number is not None else (None if key == "max_per_day" and not raw else raw)
     return data, errors
 
 

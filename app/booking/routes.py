@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app import access
@@ -19,6 +19,8 @@ from app.booking.validation import parse_start, parse_tz, parse_week
 from app.care_team import consent as care_consent
 from app.db import utcnow
 from app.errors import DomainError, NotFound
+from app.security import CSP
+from app.validation import parse_db_id
 from app.web.pages import page
 
 bp = Blueprint("booking", __name__)
@@ -66,7 +68,7 @@ def profile(clinician_id: int):
     days: dict[date, list] = {week + timedelta(days=i): [] for i in range(7)}
     for start, end in openings.open_slots(clinician, kind, week, week + timedelta(days=6), tz):
         days[start.date()].append((start, end))
-    reschedule = request.args.get("reschedule", type=int)
+    reschedule = parse_db_id(request.args.get("reschedule"))
     return render_template(
         "booking/profile.html",
         clinician=clinician,
@@ -90,10 +92,10 @@ def _zones(current: str) -> list[str]:
 @page(bp, "/book/confirm", access_rule=PATIENT, methods=["GET", "POST"])
 def confirm():
     source = request.form if request.method == "POST" else request.args
-    clinician = service.get_clinician(source.get("clinician", type=int) or 0)
+    clinician = service.get_clinician(parse_db_id(source.get("clinician")) or 0)
     kind = TYPES.get(source.get("type", ""))
     start = parse_start(source.get("start"))
-    reschedule = source.get("reschedule", type=int)
+    reschedule = parse_db_id(source.get("reschedule"))
     if kind is None or start is None:
         abort(400, description="That slot link is incomplete. Please pick a time again.")
     if reschedule:
@@ -201,17 +203,36 @@ def mark(appointment_id: int):
     return redirect(url_for("booking.appointment", appointment_id=appointment_id))
 
 
-@page(bp, "/visits/<room>", access_rule=access.ANY_USER)  # the service: 404 for anyone but the two participants
-def join(room: str):
-    item = service.by_room(current_user, room)
-    now = utcnow()
+@page(bp, "/visits/<visit_token>", access_rule=access.ANY_USER)  # the service: 404 for anyone but the two participants
+def join(visit_token: str):
+    """The visit link's page. It names no room: the room is handed out only by a checked join (below)."""
+    item = service.by_visit_token(current_user, visit_token)
+    response = make_response(render_template("booking/join.html", a=item, can_join=video.can_join(item, utcnow())))
+    # The join form's answer redirects to the provider: CSP's form-action must allow that origin too.
+    origin = video.provider_origin()
+    if origin:
+        response.headers["Content-Security-Policy"] = CSP.replace("form-action 'self'", f"form-action 'self' {origin}")
+    return response
+
+
+@page(bp, "/visits/<visit_token>/join", access_rule=access.ANY_USER, methods=["POST"])  # 404 but the two participants
+def join_room(visit_token: str):
+    """A checked join (its patient or clinician, inside the join window, with the form's CSRF token):
+    the one place the provider's room is given out."""
+    try:
+        item = service.join_visit(current_user, visit_token)
+    except service.NotJoinable as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("booking.join", visit_token=visit_token))
     provider = video.provider()
-    return render_template(
-        "booking/join.html",
-        a=item,
-        can_join=video.can_join(item, now),
-        room_url=provider.join_url(item.video_room) if video.can_join(item, now) else None,
-    )
+    if isinstance(provider, video.TwilioVideo):
+        ttl = max(60, int((item.end_at - utcnow()).total_seconds()))
+        room = video.room_name(item)
+        return render_template("booking/join.html", a=item, can_join=True, twilio_room=room,
+                               twilio_token=provider.access_token(room, f"user-{current_user.id}", ttl))  # fmt: skip
+    response = redirect(video.jitsi_join_url(item, current_user), code=303)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @page(bp, "/calendar/<token>.ics", access_rule=access.PUBLIC)

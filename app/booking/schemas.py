@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
 from app.accounts.roles import Modality
 from app.booking.slots import parse_hhmm
-from app.validation import StateCode, TimeZoneName
+from app.validation import Day, DbId, Instant, StateCode, TimeZoneName
 
 HHMM = Annotated[str, Field(pattern=r"^\d{2}:\d{2}$")]
 
@@ -34,11 +34,11 @@ class IntervalIn(_Strict):
 
 
 class WeeklyIn(IntervalIn):
-    weekday: int = Field(ge=0, le=6)
+    weekday: StrictInt = Field(ge=0, le=6)
 
 
 class OverrideIn(_Strict):
-    date: date
+    date: Day
     intervals: list[IntervalIn] = Field(default_factory=list, max_length=24)
 
 
@@ -61,11 +61,11 @@ class AvailabilityPatch(_Strict):
     timezone: TimeZoneName = None  # type: ignore[assignment]
     weekly: list[WeeklyIn] = Field(default=None, max_length=100)  # type: ignore[assignment]
     overrides: list[OverrideIn] = Field(default=None, max_length=400)  # type: ignore[assignment]
-    gap_minutes: int = Field(default=None, ge=0, le=240)  # type: ignore[assignment]
-    slot_step_minutes: int = Field(default=None, ge=5, le=240)  # type: ignore[assignment]
-    min_notice_minutes: int = Field(default=None, ge=0, le=60 * 24 * 30)  # type: ignore[assignment]
-    horizon_days: int = Field(default=None, ge=0, le=365)  # type: ignore[assignment]
-    max_per_day: int | None = Field(default=None, ge=1, le=48)
+    gap_minutes: StrictInt = Field(default=None, ge=0, le=240)  # type: ignore[assignment]
+    slot_step_minutes: StrictInt = Field(default=None, ge=5, le=240)  # type: ignore[assignment]
+    min_notice_minutes: StrictInt = Field(default=None, ge=0, le=60 * 24 * 30)  # type: ignore[assignment]
+    horizon_days: StrictInt = Field(default=None, ge=0, le=365)  # type: ignore[assignment]
+    max_per_day: StrictInt | None = Field(default=None, ge=1, le=48)
 
     @field_validator("overrides")
     @classmethod
@@ -104,8 +104,8 @@ class AppointmentTypeOut(BaseModel):
 
 class SlotsQuery(_Strict):
     type: str = Field(max_length=40)
-    from_: date = Field(alias="from")
-    to: date
+    from_: Day = Field(alias="from")
+    to: Day
     tz: TimeZoneName | None = None
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -130,15 +130,15 @@ class SlotsOut(BaseModel):
 
 
 class BookRequest(_Strict):
-    clinician_id: int = Field(ge=1, le=2**31 - 1)
+    clinician_id: DbId
     type: str = Field(max_length=40)
-    start: AwareDatetime
+    start: Instant
     # Optional: true records the patient's consent to coordinated care (app/care_team/consent.py).
     care_consent: StrictBool | None = None
 
 
 class RescheduleRequest(_Strict):
-    start: AwareDatetime
+    start: Instant
 
 
 class CancelRequest(_Strict):

@@ -8,6 +8,7 @@ check anyway.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -43,6 +44,9 @@ class SlotUnavailable(Conflict):
 class NotLicensedInState(Forbidden):
     code = "not_licensed_in_state"
     message = "This clinician is not licensed in the state you are in."
+
+
+VISIT_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")  # secrets.token_urlsafe's alphabet
 
 
 class TooEarly(Conflict):
@@ -287,7 +291,7 @@ def book(patient: User, clinician_id: int, type_code: str, start: datetime, now:
     appointment = Appointment(
         patient_id=patient.id, clinician_id=clinician.id, type=kind.code, start_at=start, end_at=end,
         gap_minutes=avail.gap_minutes, blocked_until=end + timedelta(minutes=avail.gap_minutes),
-        status="booked", video_room=secrets.token_urlsafe(24),
+        status="booked", visit_token=secrets.token_urlsafe(24),
     )  # fmt: skip
     with _race_lost_is_409(already):
         db.session.add(appointment)
@@ -408,11 +412,34 @@ def mark(user: User, appointment_id: int, status: str, now: datetime | None = No
     return appointment
 
 
-def by_room(user: User, room: str) -> Appointment:
-    """The appointment of a video room, for its patient or clinician only (404 for anyone else)."""
-    appointment = db.session.scalar(select(Appointment).where(Appointment.video_room == room))
+def by_visit_token(user: User, visit_token: str) -> Appointment:
+    """The appointment of a visit link, for its patient or clinician only (404 for anyone else, admins
+    included: the link is in calendars and listings, so knowing it proves nothing)."""
+    if not VISIT_TOKEN.fullmatch(visit_token or ""):
+        raise NotFound()
+    appointment = db.session.scalar(select(Appointment).where(Appointment.visit_token == visit_token))
     if appointment is None or user.id not in (appointment.patient_id, appointment.clinician_id):
         raise NotFound()
+    return appointment
+
+
+class NotJoinable(Conflict):
+    code = "not_joinable"
+    message = "This visit can be joined from 15 minutes before the start until its end."
+
+
+def join_visit(user: User, visit_token: str, now: datetime | None = None) -> Appointment:
+    """A participant joins inside the join window: recorded, and only then may the caller hand out the
+    provider's room (app.booking.video)."""
+    from app.booking.video import can_join
+
+    now = now or utcnow()
+    appointment = by_visit_token(user, visit_token)
+    if not can_join(appointment, now):
+        raise NotJoinable()
+    audit.record("appointment.video_join", actor=user, patient_id=appointment.patient_id,
+                 object_type="appointment", object_id=appointment.id)  # fmt: skip
+    db.session.commit()
     return appointment
 
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 from app import access
 from app.care_team import service
 from app.care_team.routes import bp
+from app.validation import MAX_DB_ID, parse_int
 from app.web.pages import page
 
 GOAL_STATUSES = {"active": "active", "met": "met", "not_met": "not met", "on_hold": "on hold"}
@@ -22,7 +23,8 @@ def update_goal(patient_id: int, index: int):
     back = redirect(url_for("care.chart", patient_id=patient_id, _anchor="goals"))
     status = request.form.get("status", "")
     base = request.form.get("base_version", "")
-    if index >= len(plan.goals) or status not in GOAL_STATUSES or not base.isdigit():
+    base_version = parse_int(base, 0, MAX_DB_ID)
+    if index >= len(plan.goals) or status not in GOAL_STATUSES or base_version is None:
         flash("That goal could not be updated: reload the page and try again.", "error")
         return back
     goals = [dict(g) for g in plan.goals]
@@ -30,7 +32,7 @@ def update_goal(patient_id: int, index: int):
     target = request.form.get("target", "").strip()[:200]
     goals[index]["target"] = target or None
     try:
-        service.patch_plan(current_user, patient_id, int(base), {"goals": goals})
+        service.patch_plan(current_user, patient_id, base_version, {"goals": goals})
         flash("Goal updated.", "success")
     except service.VersionConflict as exc:
         flash(exc.message + " Your change was not saved; here is the latest plan.", "error")

@@ -31,6 +31,7 @@ from app.care_team.task import Task
 from app.db import utcnow
 from app.errors import Conflict, NotFound
 from app.extensions import db
+from app.validation import parse_db_id
 
 _WORD_END = re.compile(r"(?![\w-])")
 
@@ -95,8 +96,8 @@ def render_note(body: str, members: Sequence[tuple[int, str]]) -> Markup:
 
 
 def ids(values: Iterable[str]) -> list[int]:
-    """Form values to user ids, ignoring anything that is not a whole number."""
-    return [int(v) for v in values if v.isdigit() and len(v) < 12]
+    """Form values to user ids, ignoring anything that is not one (a whole number a column can hold)."""
+    return [n for n in map(parse_db_id, values) if n is not None]
 
 
 def told_text(told: Sequence[User]) -> str:

@@ -14,6 +14,7 @@ from app.accounts.roles import Role
 from app.care_team import consent, minutes
 from app.care_team.routes import bp
 from app.errors import Invalid
+from app.validation import parse_day, parse_int
 from app.web.pages import page
 
 P = "/patients/<int:patient_id>"
@@ -76,12 +77,8 @@ def _back(patient_id: int, month: date | None = None):
 @page(bp, P + "/minutes", access_rule=access.ANY_USER, methods=["POST"])
 def log_minutes(patient_id: int):
     form = request.form
-    try:
-        day = date.fromisoformat(form.get("date", ""))
-    except ValueError:
-        day = None
-    raw = form.get("minutes", "").strip()
-    amount = int(raw) if raw.isdigit() and len(raw) < 5 else None
+    day = parse_day(form.get("date", ""))
+    amount = parse_int(form.get("minutes", ""), 0, 9999)
     try:
         row = minutes.log(current_user, patient_id, day, amount, form.get("activity", ""), form.get("note", "")[:4000])
     except Invalid as exc:

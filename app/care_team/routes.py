@@ -14,6 +14,7 @@ from app.care_team import consent as care_consent
 from app.care_team.measures import ANSWER_LABELS, GAD7_ITEMS, PHQ9_ITEMS
 from app.care_team.schemas import MedicationIn
 from app.errors import DomainError, NotFound
+from app.validation import MAX_DB_ID, parse_int
 from app.web.pages import page
 
 bp = Blueprint("care", __name__)
@@ -74,8 +75,12 @@ def add_goal(patient_id: int):
         *plan.goals,
         {"text": text, "target": request.form.get("target", "").strip()[:200] or None, "status": "active"},
     ]
+    base_version = parse_int(request.form.get("base_version"), 0, MAX_DB_ID)
+    if base_version is None:
+        flash("That goal could not be added: reload the page and try again.", "error")
+        return redirect(url_for("care.chart", patient_id=patient_id))
     try:
-        service.patch_plan(current_user, patient_id, int(request.form.get("base_version", -1)), {"goals": goals})
+        service.patch_plan(current_user, patient_id, base_version, {"goals": goals})
         flash("Goal added to the care plan.", "success")
     except service.VersionConflict as exc:
         flash(exc.message, "error")

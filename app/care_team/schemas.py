@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+
+from app.validation import MAX_DB_ID, DbId
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -29,11 +31,11 @@ class Goal(_Strict):
 class Intervention(_Strict):
     text: Text
     modality: Short | None = None
-    owner_id: int | None = Field(default=None, ge=1)
+    owner_id: DbId | None = None
 
 
 class PlanPatch(_Strict):
-    base_version: int = Field(ge=0)
+    base_version: StrictInt = Field(ge=0, le=MAX_DB_ID)
     problems: list[Problem] | None = Field(default=None, max_length=50)
     goals: list[Goal] | None = Field(default=None, max_length=50)
     interventions: list[Intervention] | None = Field(default=None, max_length=50)
@@ -118,7 +120,8 @@ class NoteOut(BaseModel):
 
 class AssessmentIn(_Strict):
     instrument: Literal["PHQ-9", "GAD-7"]
-    answers: list[int] = Field(max_length=20)
+    # JSON numbers only: the string "2" or true is not an answer (the range 0..3 is the scorer's 422).
+    answers: list[StrictInt] = Field(max_length=20)
 
 
 class AssessmentOut(BaseModel):

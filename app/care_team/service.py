@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.user import User
@@ -67,9 +68,26 @@ def remove_member(patient: User, patient_id: int, clinician_id: int) -> None:
 
 
 def _plan(patient_id: int, *, lock: bool = False) -> CarePlan:
-    query = select(CarePlan).where(CarePlan.patient_id == patient_id)
-    plan = db.session.scalar(query.with_for_update() if lock else query)
+    if lock:
+        return _locked_plan(patient_id)
+    plan = db.session.scalar(select(CarePlan).where(CarePlan.patient_id == patient_id))
     return plan or CarePlan(patient_id=patient_id, version=0, problems=[], goals=[], interventions=[], updated_at=None)
+
+
+def _locked_plan(patient_id: int) -> CarePlan:
+    """The patient's plan row, locked for this transaction. A patient without one gets an empty one
+    first, inserted or skipped (``ON CONFLICT DO NOTHING``): concurrent first writers (three
+    prescribers adding the first medications at once) then all lock that one row and take turns,
+    instead of each inserting its own and all but one failing on the primary key."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    table = CarePlan.__table__
+    db.session.execute(
+        dialect.insert(table)
+        .values(patient_id=patient_id, version=0, problems=[], goals=[], interventions=[], updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=[table.c.patient_id])
+    )
+    query = select(CarePlan).where(CarePlan.patient_id == patient_id).with_for_update()
+    return db.session.scalars(query.execution_options(populate_existing=True)).one()
 
 
 def medications(patient_id: int) -> list[Medication]:
@@ -180,10 +198,11 @@ def versions(user: User, patient_id: int) -> list[CarePlanVersion]:
 def add_medication(user: User, patient_id: int, data: dict[str, str], now: datetime | None = None) -> Medication:
     now = now or utcnow()
     access.prescriber_on_team(user, patient_id)
+    plan = _locked_plan(patient_id)  # first: concurrent changes of one patient's plan take turns
     med = Medication(patient_id=patient_id, status="active", prescribed_by=user.id, started_at=now, **data)
     db.session.add(med)
     db.session.flush()
-    _new_version(_plan(patient_id, lock=True), user, f"medication added: {med.name}", now)
+    _new_version(plan, user, f"medication added: {med.name}", now)
     audit.record("medication.add", actor=user, patient_id=patient_id, object_type="medication", object_id=med.id)
     db.session.commit()
     return med
@@ -194,13 +213,14 @@ def discontinue_medication(
 ) -> Medication:
     now = now or utcnow()
     access.prescriber_on_team(user, patient_id)
-    med = db.session.get(Medication, med_id)
+    plan = _locked_plan(patient_id)  # first: a second discontinue of the same medication waits, then sees it
+    med = db.session.get(Medication, med_id, populate_existing=True)
     if med is None or med.patient_id != patient_id:
         raise NotFound()
     if med.status != "active":
         raise Conflict("This medication is already discontinued.")
     med.status, med.discontinued_at, med.reason = "discontinued", now, reason
-    _new_version(_plan(patient_id, lock=True), user, f"medication discontinued: {med.name}", now)
+    _new_version(plan, user, f"medication discontinued: {med.name}", now)
     audit.record(
         "medication.discontinue", actor=user, patient_id=patient_id, object_type="medication", object_id=med.id
     )

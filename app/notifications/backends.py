@@ -15,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from flask import current_app
 
 log = logging.getLogger("app.sms")
+CLOCK_SKEW = timedelta(minutes=1)  # between our clock and Twilio's date_created
 PERMANENT_CODES = {21610: "recipient opted out", 21211: "invalid number", 21614: "not a mobile number"}
 
 
@@ -39,7 +40,7 @@ class Sent:
 class SmsBackend(Protocol):
     def send(self, to: str, body: str, *, reference: str) -> Sent: ...
 
-    def find_sent(self, to: str, body: str, since: datetime) -> Sent | None: ...
+    def find_sent(self, to: str, body: str, since: datetime, until: datetime | None = None) -> Sent | None: ...
 
 
 class ConsoleSms:
@@ -47,7 +48,7 @@ class ConsoleSms:
         log.info("[DEMO SMS, not sent] to=%s: %s", to, body)
         return Sent(sid=f"CONSOLE-{reference}", status="sent")
 
-    def find_sent(self, to: str, body: str, since: datetime) -> Sent | None:
+    def find_sent(self, to: str, body: str, since: datetime, until: datetime | None = None) -> Sent | None:
         return None  # nothing leaves the process: logging the text again costs nothing
 
 
@@ -95,24 +96,32 @@ class TwilioSms:
             raise Transient(f"network: {type(exc).__name__}") from exc
         return Sent(sid=message.sid, status=message.status or "queued")
 
-    def find_sent(self, to: str, body: str, since: datetime) -> Sent | None:
-        """A text with this body to this number that Twilio created since ``since`` (a minute of
-        clock skew allowed), or None. Asked before re-sending a text whose sender died mid-send."""
+    def find_sent(self, to: str, body: str, since: datetime, until: datetime | None = None) -> Sent | None:
+        """The text Twilio created with exactly this body to exactly this number between ``since`` and
+        ``until`` (a minute of clock skew allowed each side), or None. Asked before re-sending a text
+        whose sender died mid-send.
+
+        Only an exact match counts: "drill message 1" must never adopt "drill message 1x", which
+        another sender may have sent and not yet recorded. Twilio echoes nothing of ours in the
+        Messages list (the StatusCallback URL is not returned), so recipient, body and the time window
+        are the identity; the sender also refuses a SID another outbox row already holds.
+        The list is newest first: it is read page by page until a message older than the window."""
         from requests import RequestException
         from twilio.base.exceptions import TwilioException
 
+        earliest = since - CLOCK_SKEW
+        latest = until + CLOCK_SKEW if until is not None else None
         try:
-            recent = self.client.messages.list(to=to, from_=self.from_number, limit=50)
+            for message in self.client.messages.stream(to=to, from_=self.from_number, page_size=50):
+                created = message.date_created
+                if created is None:
+                    continue
+                if created < earliest:
+                    return None  # newest first: nothing older can be ours
+                if (latest is None or created <= latest) and message.to == to and (message.body or "") == body:
+                    return Sent(sid=message.sid, status=message.status or "sent")
         except (RequestException, TwilioException, OSError) as exc:
             raise Transient(f"lookup failed: {type(exc).__name__}") from exc
-        for message in recent:
-            created = message.date_created
-            if (
-                (message.body or "").startswith(body)
-                and created is not None
-                and created >= since - timedelta(minutes=1)
-            ):
-                return Sent(sid=message.sid, status=message.status or "sent")
         return None
 
 

@@ -24,7 +24,7 @@ def exempt_from_quiet_hours(kind: str) -> bool:
     if not (kind.startswith("reminder_") and kind.endswith("h")):
         return False
     hours = kind.removeprefix("reminder_").removesuffix("h")
-    return hours.isdigit() and int(hours) <= 2
+    return hours.isascii() and hours.isdigit() and int(hours) <= 2
 
 
 def after_quiet_hours(due: datetime, tz: str) -> datetime:

@@ -41,12 +41,16 @@ def sms_settings():
             errors["consent"] = "Tick the box to agree to receive texts."
         if not errors:
             preferences.opt_in(current_user, phone, source="settings")
-            flash("Text reminders are on.", "success")
+            if preferences.number_replied_stop(phone):
+                flash(preferences.STOPPED_NOTICE, "info")
+            else:
+                flash("Text reminders are on.", "success")
             return redirect(url_for("notifications.sms_settings"))
     return render_template(
         "notifications/sms_settings.html",
         profile=profile,
         errors=errors,
         consent_text=SMS_CONSENT_TEXT,
+        number_stopped=preferences.number_replied_stop(profile.phone),
         messages=preferences.outbox_for(current_user, None),
     ), (422 if errors else 200)

@@ -13,17 +13,29 @@ from app.db import utcnow
 from app.extensions import db
 from app.notifications.outbox_message import OutboxMessage, SmsNumber
 
+STOPPED_NOTICE = (
+    "Your choice is saved, but this number replied STOP to our texts, so we send it nothing until it "
+    "texts START to us. Text START from that phone to get reminders again."
+)
+
 
 def opt_in(patient: User, phone: str, *, source: str) -> None:
-    """Explicit consent: the time, where it was given and the exact wording are kept."""
+    """Explicit consent: the time, where it was given and the exact wording are kept.
+
+    It is the account's consent, not the number's: a number that replied STOP stays opted out (nothing
+    is sent to it) until that number itself sends START. Anyone can type any number into their
+    settings, so typing it must never undo its owner's STOP (``number_replied_stop`` tells the page)."""
     profile = patient.patient
     profile.phone, profile.sms_opt_in = phone, True
     profile.sms_consent_at, profile.sms_consent_source, profile.sms_consent_text = utcnow(), source, SMS_CONSENT_TEXT
-    number = db.session.get(SmsNumber, phone)
-    if number is not None:
-        number.opted_out = False
     audit.record("sms.opt_in", actor=patient, patient_id=patient.id, object_type="patient", object_id=patient.id)
     db.session.commit()
+
+
+def number_replied_stop(phone: str | None) -> bool:
+    """The number replied STOP (or the carrier reports it opted out) and has not sent START since."""
+    number = db.session.get(SmsNumber, phone) if phone else None
+    return number is not None and number.opted_out
 
 
 def opt_out(patient: User) -> None:

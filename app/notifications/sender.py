@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select, text, update
 
+from app import connections
 from app.booking.appointment import Appointment
 from app.db import utcnow
 from app.extensions import db
@@ -122,11 +123,17 @@ def _mark_number(number: str, code: str | None, now: datetime) -> None:
     db.session.add(row)
 
 
-def _found_at_provider(sms: backends.SmsBackend, message: OutboxMessage, since: datetime) -> backends.Sent | None:
+def _found_at_provider(
+    sms: backends.SmsBackend, message: OutboxMessage, since: datetime, until: datetime
+) -> backends.Sent | None:
     """A taken-over text that the provider already accepted (its sender died between the provider's
-    answer and its own commit): sending it again would be a duplicate."""
+    answer and its own commit): sending it again would be a duplicate. Its identity is the exact
+    number and body, sent between the first sender's claim and this take-over, under a SID no other
+    outbox row holds."""
+    to_number, body = message.to_number, message.body
+    connections.release_reads()  # the provider is asked with no transaction (on SQLite: no lock) held
     try:
-        found = sms.find_sent(message.to_number, message.body, since)
+        found = sms.find_sent(to_number, body, since, until)
     except backends.Transient as exc:
         # Cannot tell: sending again risks one duplicate, never a loss.
         log.warning("outbox %s: could not ask the provider whether it was sent (%s)", message.id, exc.reason)
@@ -154,15 +161,19 @@ def send_one(
     if lease_until is not None and message.lease_expires_at != lease_until:
         db.session.rollback()
         return "skipped"  # this sender's lease ran out and another sender has claimed the row since
-    found = _found_at_provider(sms, message, abandoned_since) if abandoned_since is not None else None
+    found = _found_at_provider(sms, message, abandoned_since, now) if abandoned_since is not None else None
     if found is not None:
         message.status, message.provider_sid, message.sent_at = "sent", found.sid, now
         message.status_reason = "accepted by the provider before its first sender stopped"
     elif reason := _still_relevant(message):
         message.status, message.status_reason = "suppressed", reason
     else:
+        # The row is ours while the lease lasts: no transaction (on SQLite: no write lock) is held while
+        # the provider answers; the outcome is written in a short transaction of its own.
+        to_number, body, reference = message.to_number, message.body, str(message.id)
+        connections.release_reads()
         try:
-            sent = sms.send(message.to_number, message.body, reference=str(message.id))
+            sent = sms.send(to_number, body, reference=reference)
             message.status, message.provider_sid, message.sent_at = "sent", sent.sid, now
             message.status_reason = None
         except backends.Permanent as exc:
@@ -192,7 +203,15 @@ def dispatch_due(
     lease = timedelta(seconds=lease_seconds)
     counts: dict[str, int] = {}
     for row in claim_rows(now, batch, lease):
-        outcome = send_one(row.id, sms, now, backoff_seconds, lease_until=now + lease,
-                           abandoned_since=row.abandoned_since)  # fmt: skip
+        try:
+            outcome = send_one(row.id, sms, now, backoff_seconds, lease_until=now + lease,
+                               abandoned_since=row.abandoned_since)  # fmt: skip
+        except Exception:
+            # One row's trouble (a database error on commit, a provider answer the SDK cannot read)
+            # must not stop the texts behind it. The row stays "sending" under its lease: when the
+            # lease runs out it is taken over, and the provider is asked first whether it went out.
+            log.exception("outbox %s: sending failed; left for retry after its lease", row.id)
+            db.session.rollback()
+            outcome = "error"
         counts[outcome] = counts.get(outcome, 0) + 1
     return counts

@@ -23,6 +23,8 @@ class FakeTwilio:
     fail_ratio: float = 0.0  # share of requests answered with a 500
     max_failures_per_body: int | None = None  # so "eventually sent" is certain, not merely likely
     error_for: dict[str, tuple[int, int]] = field(default_factory=dict)  # number -> (HTTP status, Twilio code)
+    fail_lookups: int = 0  # how many list (GET) requests to answer with a 500 first
+    garbled_for: set[str] = field(default_factory=set)  # numbers whose accepted texts get an unreadable answer
     requests: list[dict[str, str]] = field(default_factory=list)  # the form of every accepted message
     created: list[dict[str, str]] = field(default_factory=list)  # what the list endpoint answers with
     failures: dict[str, int] = field(default_factory=dict)
@@ -60,6 +62,9 @@ class FakeTwilio:
                     created = formatdate(fake.clock(), usegmt=True)
                     fake.created.append({"sid": sid, "to": form.get("To"), "from": form.get("From"), "body": body,
                                          "status": "queued", "date_created": created})  # fmt: skip
+                    garbled = form.get("To") in fake.garbled_for
+                if garbled:  # accepted, but the answer is cut off (a proxy's error page, a dropped stream)
+                    return self._raw(201, b"<html>502 Bad Gateway</html>", "text/html")
                 self._json(201, {"sid": sid, "account_sid": match.group(1), "to": form.get("To"),
                                  "from": form.get("From"), "body": form.get("Body"), "status": "queued"})  # fmt: skip
 
@@ -71,6 +76,9 @@ class FakeTwilio:
                     return self._json(404 if not match else 401, {"code": 20404, "message": "not found"})
                 args = {k: v[0] for k, v in parse_qs(query).items()}
                 with fake.lock:
+                    if fake.fail_lookups > 0:
+                        fake.fail_lookups -= 1
+                        return self._json(500, {"code": 20500, "message": "internal error", "status": 500})
                     found = [
                         m for m in reversed(fake.created)
                         if args.get("To", m["to"]) == m["to"] and args.get("From", m["from"]) == m["from"]
@@ -82,9 +90,11 @@ class FakeTwilio:
                                  "previous_page_uri": None})  # fmt: skip
 
             def _json(self, status: int, payload: dict) -> None:
-                body = json.dumps(payload).encode()
+                self._raw(status, json.dumps(payload).encode(), "application/json")
+
+            def _raw(self, status: int, body: bytes, content_type: str) -> None:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

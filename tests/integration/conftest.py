@@ -68,7 +68,9 @@ def _app_on(url: str) -> Iterator[Flask]:
 def _transaction(app: Flask) -> Iterator[None]:
     """Every test runs inside a transaction that is rolled back; services' commits become savepoints."""
     with app.app_context():
-        connection = db.engine.connect()
+        # DEFERRED on SQLite, where the app's transactions begin IMMEDIATE: this outer transaction spans
+        # the whole test and must not hold the write lock against tests that commit on other connections.
+        connection = db.engine.connect().execution_options(sqlite_begin="DEFERRED")
         outer = connection.begin()
         original = db.session
         # A plain Session: Flask-SQLAlchemy's own would route to its engine and ignore ``bind``.

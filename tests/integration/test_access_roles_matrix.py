@@ -84,7 +84,7 @@ KINDS: dict[str, dict[str, str]] = {
         THERAPIST_OFF: OK,
         PRESCRIBER_OFF: OK,
     },
-    # <appointment_id> / <room> routes, one of A's appointments in the URL
+    # <appointment_id> / <visit_token> routes, one of A's appointments in the URL
     "appt_read": {PATIENT_A: OK, ITS_CLINICIAN: OK, ADMIN: OK},
     "appt_participant": {PATIENT_A: OK, ITS_CLINICIAN: OK},
     "appt_clinician": {PATIENT_A: FORBIDDEN, ITS_CLINICIAN: OK},
@@ -187,7 +187,8 @@ ROUTES: dict[str, Route] = {
     "GET /appointments/<int:appointment_id>": Route("appt_read"),
     "POST /appointments/<int:appointment_id>/cancel": Route("appt_participant", _const({"reason": "x"})),
     "POST /appointments/<int:appointment_id>/status": Route("appt_clinician", _const({"status": "completed"})),
-    "GET /visits/<room>": Route("appt_participant"),
+    "GET /visits/<visit_token>": Route("appt_participant"),
+    "POST /visits/<visit_token>/join": Route("appt_participant", _const({})),
     # --- not about one patient's record ---
     "GET /": Route("public"),
     "GET /static/<path:filename>": Route("static"),
@@ -279,7 +280,10 @@ ROUTES: dict[str, Route] = {
 # Writes whose allowed callers get a success that changes nothing in this world (checked elsewhere):
 WRITES_NOTHING = {
     "POST /patients/<int:patient_id>/care-consent",  # consent is on file already: giving it again is a no-op
+    "POST /visits/<visit_token>/join",  # writes only its audit row; the room it hands out: test_video_visits
 }
+# Routes whose allowed callers succeed only around the visit's start: the cell moves the visit there first.
+NEAR_THE_START = {"POST /visits/<visit_token>/join"}
 
 
 def _into_the_marking_window(connection, appointment: Appointment) -> None:
@@ -296,7 +300,7 @@ def _into_the_marking_window(connection, appointment: Appointment) -> None:
 
 
 PATIENT_ARGS = re.compile(r"<(?:int:)?patient_id>")
-APPOINTMENT_ARGS = re.compile(r"<(?:int:)?(?:appointment_id|room)>")
+APPOINTMENT_ARGS = re.compile(r"<(?:int:)?(?:appointment_id|visit_token)>")
 ANY_ARG = re.compile(r"<(?:\w+:)?(\w+)>")
 
 
@@ -361,7 +365,7 @@ def _args(world: World, appointment_key: str) -> dict[str, Any]:
     return {
         "patient_id": world.a.id,
         "appointment_id": appt.id,
-        "room": appt.video_room,
+        "visit_token": appt.visit_token,
         "med_id": world.meds["a"],
         "clinician_id": world.users[THERAPIST_ON].id,
         "task_id": world.extra["task_a"],
@@ -454,7 +458,7 @@ def _walk(app: Flask, world: World, keys: list[tuple[str, str, str]]) -> tuple[l
                 outcome = expected(route.kind, actor, its if route.kind in APPOINTMENT_KINDS else None)
                 with rolled_back(connection):
                     start = before
-                    if route.kind == "appt_clinician":
+                    if route.kind == "appt_clinician" or key in NEAR_THE_START:
                         _into_the_marking_window(connection, appt)
                         start = fingerprint.take()
                     response = send(app, world, actor, method, path, body)

@@ -112,6 +112,17 @@ def test_an_edited_checkpoint_file_is_refused(app, checkpoints):
     assert result.exit_code == 1 and "signature does not verify" in result.output
 
 
+def test_two_signed_checkpoints_that_disagree_are_reported(app, checkpoints):
+    from app.audit.chain import Checkpoint, audit_key
+
+    _write(3)
+    seal()
+    with checkpoints.open("a") as out:  # a second, validly signed head for the same row: a re-sealed chain
+        out.write(Checkpoint.make(3, "f" * 64, audit_key()).to_json() + "\n")
+    result = _verify_cli(app, checkpoints)
+    assert result.exit_code == 1 and "disagree" in result.output, result.output
+
+
 def test_checkpoint_command_anchors_the_current_head(app, checkpoints):
     runner = app.test_cli_runner()
     assert "nothing sealed" in runner.invoke(args=["audit", "checkpoint"]).output

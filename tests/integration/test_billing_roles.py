@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-CLINICAL = re.compile(r"<(?:int:)?(patient_id|appointment_id|room|med_id|task_id|note_id)>")
+CLINICAL = re.compile(r"<(?:int:)?(patient_id|appointment_id|visit_token|med_id|task_id|note_id)>")
 
 
 def _clinical_get_rules(app):
@@ -59,7 +59,7 @@ def _clinical_ids(world) -> dict[str, int | str]:
     return {
         "patient_id": patient.id,
         "appointment_id": appointment.id,
-        "room": appointment.video_room,
+        "visit_token": appointment.visit_token,
         "task_id": task.id,
     }
 

@@ -328,3 +328,145 @@ def test_scheduler_texts_three_days_before_a_trial_ends(app, make_patient):
     assert trials_ending_soon(now) == 1 and trials_ending_soon(now + timedelta(hours=1)) == 1
     texts = list(db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.kind == "trial_ending")))
     assert [t.patient_id for t in texts] == [soon.patient_id] and "Wed Jan 13" in texts[0].body
+
+
+MEMBERSHIP_COLUMNS = [c.key for c in Membership.__table__.columns]
+
+
+def _snapshot(patient) -> dict:
+    row = _membership(patient)
+    return {key: getattr(row, key) for key in MEMBERSHIP_COLUMNS}
+
+
+def _outbox_rows() -> list[tuple]:
+    db.session.expire_all()
+    return [(m.kind, m.dedupe_key) for m in db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id))]
+
+
+def test_an_event_delivered_again_after_it_was_processed_is_a_duplicate_and_changes_nothing(
+    client, stripe_mode, make_patient, auth_headers
+):
+    patient = make_patient(member=False, phone="+12125550142", sms_opt_in=True)
+    sub_id = _start_trial(client, stripe_mode, patient, auth_headers(patient))
+    sub = stripe_mode.update_subscription(sub_id, status="past_due")
+    invoice = {"id": "in_again", "object": "invoice", "customer": sub["customer"],
+               "parent": {"subscription_details": {"subscription": sub_id}}}  # fmt: skip
+    event = stripe_mode.event("invoice.payment_failed", invoice)
+    first = _deliver(client, stripe_mode, event)
+    assert first.status_code == 200 and first.get_json()["outcome"] == "processed"
+    before, texts = _snapshot(patient), _outbox_rows()
+    assert before["status"] == "past_due" and before["last_payment_failed_at"] is not None
+    assert [kind for kind, _ in texts].count("payment_failed") == 1
+    time.sleep(1.1)  # a second apart: a re-applied effect would stamp a different time
+    again = _deliver(client, stripe_mode, event)  # Stripe redelivers (our 200 was lost on the way)
+    assert again.status_code == 200 and again.get_json()["outcome"] == "duplicate"
+    db.session.expire_all()
+    row = db.session.get(StripeEvent, event["id"])
+    assert row.attempts == 1 and row.outcome == "processed"
+    assert _snapshot(patient) == before and _outbox_rows() == texts
+
+
+def test_an_older_event_after_a_newer_one_changes_nothing(client, stripe_mode, make_patient, auth_headers):
+    patient = make_patient(member=False, phone="+12125550142", sms_opt_in=True)
+    sub_id = _start_trial(client, stripe_mode, patient, auth_headers(patient))
+    created = int(time.time())
+    past_due = stripe_mode.update_subscription(sub_id, status="past_due")
+    failed = stripe_mode.event("invoice.payment_failed", {
+        "id": "in_late", "object": "invoice", "customer": past_due["customer"],
+        "parent": {"subscription_details": {"subscription": sub_id}}}, created=created)  # fmt: skip
+    older = stripe_mode.event("customer.subscription.updated", past_due, created=created)
+    active = stripe_mode.update_subscription(sub_id, status="active", current_period_end=created + 30 * 86400)
+    newer = stripe_mode.event("customer.subscription.updated", active, created=created + 5)
+    assert _deliver(client, stripe_mode, newer).get_json()["outcome"] == "processed"
+    before, texts = _snapshot(patient), _outbox_rows()
+    assert before["status"] == "active" and before["last_payment_failed_at"] is None
+    time.sleep(1.1)
+    for late in (older, failed):  # the card failed, then was paid: the failure arrives last
+        response = _deliver(client, stripe_mode, late)
+        assert response.status_code == 200, late["type"]
+    assert _snapshot(patient) == before  # still active, no failure recorded
+    assert _outbox_rows() == texts  # and no "we could not take your payment" text
+
+
+# --- how an event names its subscription and patient (tests for mutants make mutate left alive) ------
+
+
+def _outcome(client, fake, event) -> tuple[str, str | None]:
+    response = _deliver(client, fake, event)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    db.session.expire_all()
+    return response.get_json()["outcome"], db.session.get(StripeEvent, event["id"]).detail
+
+
+def _bare_session(fake, patient, hint: str, customer: str) -> dict:
+    """A completed checkout whose subscription carries no patient metadata and whose customer is
+    not on file: only the session's client_reference_id can name the patient."""
+    fake.sessions[f"cs_{customer}"] = {"id": f"cs_{customer}", "customer": customer, "client_reference_id": hint,
+                                       "line_items": [{"price": PRICE_MONTHLY}], "subscription_data": {}}  # fmt: skip
+    return fake.complete_checkout(f"cs_{customer}")
+
+
+def test_checkout_finds_its_patient_by_the_client_reference_id(client, stripe_mode, make_patient):
+    patient = make_patient(member=False)
+    session = _bare_session(stripe_mode, patient, str(patient.id), f"cus_hint_{patient.id}")
+    expanded = {**session, "subscription": {"id": session["subscription"], "object": "subscription"}}
+    outcome, _ = _outcome(client, stripe_mode, stripe_mode.event("checkout.session.completed", expanded))
+    assert outcome == "processed" and _membership(patient).subscription_id == session["subscription"]
+
+
+def test_a_client_reference_id_that_is_not_a_patient_id_names_no_one(client, stripe_mode, make_patient):
+    patient = make_patient(member=False)
+    session = _bare_session(stripe_mode, patient, f"x{patient.id}", f"cus_nohint_{patient.id}")
+    outcome, detail = _outcome(client, stripe_mode, stripe_mode.event("checkout.session.completed", session))
+    assert (outcome, detail) == ("ignored", f"no patient for subscription {session['subscription']}")
+    assert _membership(patient) is None
+
+
+def test_an_invoice_from_an_older_api_version_names_its_subscription_at_the_top(
+    client, stripe_mode, make_patient, auth_headers
+):
+    patient = make_patient(member=False)
+    sub_id = _start_trial(client, stripe_mode, patient, auth_headers(patient))
+    sub = stripe_mode.update_subscription(sub_id, status="active")
+    for invoice in (
+        {"id": "in_old", "object": "invoice", "customer": sub["customer"], "subscription": sub_id},
+        {"id": "in_old2", "object": "invoice", "customer": sub["customer"], "parent": None,
+         "subscription": {"id": sub_id, "object": "subscription"}},
+    ):  # fmt: skip
+        outcome, detail = _outcome(client, stripe_mode, stripe_mode.event("invoice.paid", invoice))
+        assert (outcome, detail) == ("processed", f"{sub_id} is active")
+    assert _membership(patient).status == "active"
+
+
+def test_events_without_a_usable_subscription_are_ignored_with_the_reason(client, stripe_mode):
+    cases = [
+        (stripe_mode.event("charge.refunded", {"id": "ch_1", "object": "charge"}), "event type not used"),
+        (stripe_mode.event("invoice.paid", {"id": "in_n", "object": "invoice", "subscription": 12345}),
+         "no subscription in the event"),
+        (stripe_mode.event("invoice.paid", {"id": "in_e", "object": "invoice", "subscription": {"id": ""}}),
+         "no subscription in the event"),
+        (stripe_mode.event("checkout.session.completed", {"id": "cs_n", "object": "checkout.session"}),
+         "no subscription in the event"),
+    ]  # fmt: skip
+    for event, reason in cases:
+        assert _outcome(client, stripe_mode, event) == ("ignored", reason)
+    assert not any(path.startswith("/v1/subscriptions") for _, path, _, _ in stripe_mode.requests)
+
+
+def test_a_billing_admin_can_apply_a_processed_event_again_and_not_a_missing_one(
+    client, stripe_mode, make_patient, auth_headers
+):
+    from app.billing import events
+    from app.db import utcnow
+    from app.errors import NotFound
+
+    patient = make_patient(member=False)
+    _start_trial(client, stripe_mode, patient, auth_headers(patient))
+    row = db.session.scalar(db.select(StripeEvent).where(StripeEvent.type == "checkout.session.completed"))
+    assert row.outcome == "processed" and row.attempts == 1
+    assert events.reprocess(row.id, utcnow()) == "processed"  # not "duplicate": the admin asked for it
+    db.session.refresh(row)
+    assert row.attempts == 2
+    with pytest.raises(NotFound) as missing:
+        events.reprocess("evt_missing", utcnow())
+    assert str(missing.value) == "No such event."

@@ -105,7 +105,14 @@ def _people(n_patients: int, created: list[int], tag: str) -> tuple[User, list[s
     return clinician, tokens
 
 
+def _release_test_reads() -> None:
+    """End the test thread's own transaction (its reads of the people it made): on SQLite every
+    transaction holds the write lock, and the racing requests must not wait on the test itself."""
+    db.session.rollback()
+
+
 def _race(app, clinician_id: int, tokens: list[str], starts: list[str]) -> list[int]:
+    _release_test_reads()
     barrier = threading.Barrier(len(tokens))
     results: list[int] = [0] * len(tokens)
 
@@ -171,8 +178,10 @@ def test_one_patient_booking_two_clinicians_at_once_gets_one_visit_and_a_409(liv
         if response.status_code == 409:
             messages.append(answer.get("message"))
 
+    clinician_ids = [first.id, second.id]
+    _release_test_reads()
     for _round in range(5):  # the window is narrow: try a few starts so both really overlap once
-        threads = [threading.Thread(target=attempt, args=(c.id,)) for c in (first, second)]
+        threads = [threading.Thread(target=attempt, args=(c,)) for c in clinician_ids]
         for t in threads:
             t.start()
         for t in threads:

@@ -100,7 +100,7 @@ def test_other_people_get_404_on_appointment_and_join_pages(client, make_patient
     appointment = service.book(owner, therapist.id, "therapy_session", start)
     browser_login(make_patient())
     assert client.get(f"/appointments/{appointment.id}").status_code == 404
-    assert client.get(f"/visits/{appointment.video_room}").status_code == 404
+    assert client.get(f"/visits/{appointment.visit_token}").status_code == 404
 
 
 def test_availability_editor(client, make_clinician, browser_login):

@@ -35,7 +35,7 @@ def test_last_contact_and_sorting_keep_safety_first(client, make_patient, make_c
     visit_end = now - timedelta(days=5)
     db.session.add(Appointment(patient_id=cy.id, clinician_id=therapist.id, type="therapy_session",
                                start_at=visit_end - timedelta(minutes=50), end_at=visit_end, gap_minutes=0,
-                               blocked_until=visit_end, status="completed", video_room="room-cy-visit"))  # fmt: skip
+                               blocked_until=visit_end, status="completed", visit_token="room-cy-visit"))  # fmt: skip
     db.session.commit()
     rows = {r["name"]: r for r in client.get("/api/v1/caseload", headers=auth_headers(therapist)).get_json()}
     assert rows["Cy Visit"]["last_contact"].startswith(visit_end.date().isoformat())

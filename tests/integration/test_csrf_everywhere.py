@@ -3,8 +3,10 @@
 - Every page route with POST/PUT/PATCH/DELETE refuses a form without the token, and one with another
   session's token, for every actor (anonymous included): 400 with the "form expired" page, nothing changed.
 - Every API write called with the session cookie (as our own pages' scripts would) and no token: 400
-  ``csrf_failed`` for a signed-in browser, 401 for an anonymous one; nothing changed. Bearer-token clients are
-  exempt by design: a foreign site cannot make a browser send the header.
+  ``csrf_failed`` for a signed-in browser, 401 for an anonymous one; nothing changed. The same with an
+  ``Authorization`` header that authenticates nothing (``Bearer junk``, another scheme): still 400. Only a
+  request whose user a valid bearer token names is exempt (a foreign site cannot make a browser send
+  one), and then the token, not the cookie, is who the caller is.
 - The webhooks (Twilio, Stripe) are exempt from CSRF because the provider signs them: without a valid
   signature they are refused and change nothing.
 """
@@ -17,6 +19,7 @@ from tests.integration.actors import (
     ACTORS,
     ANONYMOUS,
     PATIENT_A,
+    PRESCRIBER_ON,
     THERAPIST_ON,
     Fingerprint,
     World,
@@ -28,6 +31,7 @@ from tests.integration.actors import (
 from tests.integration.test_access_roles_matrix import ROUTES, _args, fill, url_map_routes
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+JUNK_AUTHORIZATION = ("Bearer junk", "Basic dXNlcjpwYXNz", "Bearer ")
 WEBHOOKS = {"/sms/twilio/inbound", "/sms/twilio/status", "/billing/stripe/webhook"}
 CSRF_PAGE = "Your form expired or was sent from elsewhere"
 
@@ -125,6 +129,15 @@ def test_cookie_authenticated_api_writes_need_the_token(app, make_patient, make_
                     continue
                 if response.status_code != 400 or (response.get_json() or {}).get("error") != "csrf_failed":
                     failures.append((actor, method, path, response.status_code))
+            for actor in ACTORS:  # an Authorization header that authenticates nothing exempts nothing
+                if actor == ANONYMOUS:
+                    continue
+                for header in JUNK_AUTHORIZATION:
+                    response = world.pages[actor].open(
+                        path, method=method, json=body, headers={"Authorization": header}
+                    )
+                    if response.status_code != 400 or (response.get_json() or {}).get("error") != "csrf_failed":
+                        failures.append((actor, method, path, header, response.status_code))
             for actor in ACTORS:  # the header with another session's token is no better
                 if actor in (ANONYMOUS, PATIENT_A):
                     continue
@@ -138,6 +151,33 @@ def test_cookie_authenticated_api_writes_need_the_token(app, make_patient, make_
                 failures.append(("someone", method, path, f"changed {sorted(changed)}"))
     assert walked > 100
     assert failures == [], "\n".join(map(str, failures))
+
+
+def test_a_valid_bearer_token_is_the_caller_whatever_cookie_comes_along(
+    app, make_patient, make_clinician, make_staff, auth_headers
+):
+    world = build_world(make_patient, make_clinician, make_staff)
+    sign_in_everyone(app, world)
+    browser = world.pages[THERAPIST_ON]  # a clinician's signed-in browser...
+    token = auth_headers(world.a)  # ...presenting patient A's valid token
+    me = browser.get("/api/v1/me", headers=token).get_json()
+    assert me["id"] == world.a.id
+    assert browser.get("/api/v1/me").get_json()["id"] == world.users[THERAPIST_ON].id  # the cookie alone
+    # A write with the valid token needs no CSRF token and is A's: only the patient may take a clinician
+    # off their care team, which the clinician's own cookie (CSRF token and all) may not.
+    prescriber = world.users[PRESCRIBER_ON].id
+    path = f"/api/v1/patients/{world.a.id}/care-team/{prescriber}"
+    as_cookie = browser.delete(path, headers={"X-CSRFToken": world.csrf[THERAPIST_ON]})
+    assert as_cookie.status_code in (403, 404)
+    assert browser.delete(path, headers=token).status_code == 204
+    team = browser.get(f"/api/v1/patients/{world.a.id}/care-team", headers=token).get_json()
+    assert prescriber not in {m["clinician_id"] for m in team}
+    # A revoked or expired token is junk: the cookie session is back, and with it CSRF.
+    refused = browser.delete(
+        f"/api/v1/patients/{world.a.id}/care-team/{world.users[THERAPIST_ON].id}",
+        headers={"Authorization": "Bearer " + "x" * 43},
+    )
+    assert refused.status_code == 400 and refused.get_json()["error"] == "csrf_failed"
 
 
 def _public_signup(rule: str) -> bool:

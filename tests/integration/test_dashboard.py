@@ -85,8 +85,8 @@ def test_join_button_when_the_visit_is_about_to_start(client, people, browser_lo
     browser_login(patient)
     html = client.get("/dashboard").get_data(as_text=True)
     card = html.split('id="next-visit-title"')[1].split("</section>")[0]
-    assert f'href="/visits/{visit.video_room}">Join video visit</a>' in card
-    assert client.get(f"/visits/{visit.video_room}").status_code == 200
+    assert f'href="/visits/{visit.visit_token}">Join video visit</a>' in card
+    assert client.get(f"/visits/{visit.visit_token}").status_code == 200
 
 
 def test_open_check_ins_care_plan_trend_and_record_access(client, people, browser_login):

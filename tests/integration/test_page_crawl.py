@@ -27,7 +27,7 @@ def test_no_page_gives_a_server_error(app, client, make_patient, make_clinician,
         "patient_id": patient.id,
         "clinician_id": clinician.id,
         "appointment_id": appointment.id,
-        "room": appointment.video_room,
+        "visit_token": appointment.visit_token,
         "token": "nope",
         "user_id": clinician.id,
     }

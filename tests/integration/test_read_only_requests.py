@@ -136,20 +136,28 @@ def test_a_connection_killed_while_idle_is_replaced_before_use(live, monkeypatch
 
 def test_a_browser_session_sent_along_with_a_token_may_still_touch_its_last_seen_time(live) -> None:
     # Loading a cookie session writes its last-seen time once a minute; such a request must not be
-    # put in read-only mode (it would refuse that write with a 500).
+    # put in read-only mode (it would refuse that write with a 500). A valid token names the caller, so
+    # its cookie session is not loaded (nor seen); a header that authenticates nothing leaves the cookie
+    # session in charge, and that one must be able to write.
     other, url, people = live
     client = other.test_client()
     login = client.get("/login").get_data(as_text=True)
     signed_in = client.post("/login", data={"email": "ro-patient@example.com", "password": PASSWORD,
                                             "csrf_token": csrf_token_from(login)})  # fmt: skip
     assert signed_in.status_code == 302
+
+    def seen_lately() -> tuple[bool]:
+        with psycopg.connect(url) as conn:
+            return conn.execute("SELECT max(last_seen_at) > now() - interval '1 minute' FROM login_sessions").fetchone()
+
     with psycopg.connect(url) as conn:
         conn.execute("UPDATE login_sessions SET last_seen_at = now() - interval '5 minutes'")
     answer = client.get(_slots_url(people), headers=people["headers"])
     assert answer.status_code == 200, answer.get_data(as_text=True)
-    with psycopg.connect(url) as conn:
-        seen = conn.execute("SELECT max(last_seen_at) > now() - interval '1 minute' FROM login_sessions").fetchone()
-    assert seen == (True,)
+    assert seen_lately() == (False,)  # the token's request: the cookie session was not used
+    answer = client.get(_slots_url(people), headers={"Authorization": "Bearer not-a-token"})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert seen_lately() == (True,)
 
 
 def test_read_only_requests_answer_bad_input_as_usual(live) -> None:

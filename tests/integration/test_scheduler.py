@@ -23,6 +23,25 @@ def test_jobs_are_registered_with_coalescing_and_one_instance(app):
     assert JOB_DEFAULTS["misfire_grace_time"] > 0
 
 
+def test_the_built_scheduler_gives_every_job_the_safe_defaults(app):
+    """Asserted on the scheduler ``build`` makes, not on the constant: a scheduler built without its
+    job defaults would fall back to APScheduler's misfire grace of 1 second."""
+    scheduler = build(app, blocking=False)
+    scheduler.start(paused=True)  # jobs get their defaults when really added; paused, none runs
+    try:
+        expected = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
+        assert scheduler._job_defaults == expected  # what add_job fills in (APScheduler has no public getter)
+        jobs = scheduler.get_jobs()
+        assert {job.id for job in jobs} == {job.id for job in JOBS}
+        for job in jobs:
+            assert {key: getattr(job, key) for key in expected} == expected, job.id
+        later = scheduler.add_job(print, "interval", seconds=60, id="added.later")
+        assert {key: getattr(later, key) for key in expected} == expected
+        assert str(scheduler.timezone) == "UTC"
+    finally:
+        scheduler.shutdown(wait=False)
+
+
 def test_purge_removes_only_dead_sessions_and_tokens(app, make_patient):
     patient = make_patient()
     now = utcnow()

@@ -3,6 +3,7 @@ fake Twilio on 127.0.0.1, retries, permanent failures, leases, keywords and deli
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from app.notifications.outbox import Text, after_quiet_hours, enqueue, enqueue_a
 from app.notifications.outbox_message import OutboxMessage, SmsNumber
 from app.notifications.sender import claim, dispatch_due
 from tests.fakes.twilio_server import FakeTwilio
+from tests.integration.conftest import csrf_token_from
 
 TOKEN = "twilio-auth-token-for-tests-0123456789abcdef"
 SID = "AC" + "a" * 32
@@ -299,6 +301,61 @@ def test_a_text_the_dead_sender_never_sent_is_sent_on_take_over(world, sms, fake
     assert len(fake.bodies_to(PHONE)) == 2
 
 
+def test_take_over_does_not_adopt_a_text_whose_body_merely_starts_with_ours(world, sms, fake):
+    """Another sender sent "<our body>x" and has not recorded it yet: it is not our text. Adopting its
+    SID would lose our text and break the unique provider SID when the other sender commits."""
+    clinician, patient = world
+    _book(clinician, patient, _at(3, 14))
+    now = _now()
+    fake.clock = lambda: now.timestamp() + 2
+    (message_id,) = claim(now, 10, timedelta(seconds=120))  # claimed, then the sender dies unsent
+    message = db.session.get(OutboxMessage, message_id)
+    body = message.body
+    sms.send(PHONE, body + "x", reference="other")  # another row's text, its sender not yet committed
+    assert dispatch_due(now=now + timedelta(seconds=121), sms=sms) == {"sent": 1}
+    assert fake.bodies_to(PHONE) == [body + "x", body]  # ours really went out, once
+    db.session.refresh(message)
+    assert message.provider_sid == fake.created[1]["sid"] and message.status_reason is None
+
+
+def test_take_over_does_not_adopt_the_same_body_sent_before_the_first_claim(world, sms, fake):
+    """The same words to the same number an hour earlier (another visit's text) are not our text."""
+    clinician, patient = world
+    _book(clinician, patient, _at(3, 14))
+    now = _now()
+    (message_id,) = claim(now, 10, timedelta(seconds=120))
+    body = db.session.get(OutboxMessage, message_id).body
+    fake.clock = lambda: now.timestamp() - 3600
+    sms.send(PHONE, body, reference="earlier")
+    fake.clock = lambda: now.timestamp() + 2
+    assert dispatch_due(now=now + timedelta(seconds=121), sms=sms) == {"sent": 1}
+    assert fake.bodies_to(PHONE) == [body, body]
+
+
+def test_a_sender_survives_one_rows_error_and_the_row_is_reconciled_on_take_over(world, make_patient, sms, fake):
+    """Twilio accepts a text but the answer cannot be read (the SDK raises): the sender logs it, leaves
+    that row under its lease and sends the rest; the take-over later finds the text at Twilio and
+    records it instead of sending it twice."""
+    clinician, patient = world
+    other_phone = "+12125550143"
+    other = make_patient(phone=other_phone, sms_opt_in=True, timezone="America/New_York")
+    _book(clinician, patient, _at(3, 14))
+    _book(clinician, other, _at(3, 15))
+    fake.garbled_for.add(PHONE)
+    now = _now()
+    fake.clock = lambda: now.timestamp() + 2
+    assert dispatch_due(now=now, sms=sms) == {"error": 1, "sent": 1}
+    assert len(fake.bodies_to(other_phone)) == 1 and len(fake.bodies_to(PHONE)) == 1
+    stuck = [m for m in _outbox() if m.to_number == PHONE and m.status != "queued"]
+    assert [m.status for m in stuck] == ["sending"]
+    fake.garbled_for.clear()
+    assert dispatch_due(now=now + timedelta(seconds=121), sms=sms) == {"sent": 1}
+    assert len(fake.bodies_to(PHONE)) == 1  # found at Twilio, not sent again
+    db.session.refresh(stuck[0])
+    (accepted,) = [c["sid"] for c in fake.created if c["to"] == PHONE]
+    assert stuck[0].status == "sent" and stuck[0].provider_sid == accepted
+
+
 def test_a_sender_whose_lease_ran_out_skips_rows_taken_over(world, sms, fake):
     from app.notifications.sender import send_one
 
@@ -357,6 +414,48 @@ def test_stop_start_help_and_confirm(client, webhooks, world):
     assert "could not find" in nobody.get_data(as_text=True)
 
 
+def _book_by_api(client, headers, clinician, start: datetime) -> None:
+    body = {"clinician_id": clinician.id, "type": "therapy_session", "start": start.isoformat()}
+    response = client.post("/api/v1/appointments", headers=headers, json=body)
+    assert response.status_code == 201, response.get_json()
+    # The requests wrote on the test's connection after this session's savepoint began: end it, so
+    # a rollback in the services called next (the sender on SQLite) cannot reach back past them.
+    db.session.commit()
+
+
+def test_typing_a_number_that_replied_stop_does_not_undo_its_stop(
+    client, webhooks, world, sms, fake, make_patient, browser_login, auth_headers
+):
+    """Issue 15 §4: a STOP belongs to the number. Another account typing that number into its text
+    settings (and ticking consent) must not opt it back in; only START from the number itself does."""
+    clinician, _owner = world
+    assert _signed_post(client, "/sms/twilio/inbound", {"From": PHONE, "Body": "STOP"}).status_code == 200
+    other = make_patient(timezone="America/New_York")
+    browser_login(other)
+    token = csrf_token_from(client.get("/settings/sms").get_data(as_text=True))
+    saved = client.post(
+        "/settings/sms", data={"action": "opt_in", "phone": "(212) 555-0142", "consent": "yes", "csrf_token": token}
+    )
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert other.patient.phone == PHONE and other.patient.sms_opt_in  # the account's consent is kept...
+    assert db.session.get(SmsNumber, PHONE).opted_out  # ...but the number's STOP stands
+    assert "replied STOP" in client.get("/settings/sms").get_data(as_text=True)
+
+    _book_by_api(client, auth_headers(other), clinician, _at(3, 14))
+    dispatch_due(now=_now(), sms=sms)
+    assert fake.bodies_to(PHONE) == []
+    mine = [m for m in _outbox() if m.patient_id == other.id]
+    assert mine and {(m.status, m.status_reason) for m in mine} == {("suppressed", "number replied STOP")}
+
+    assert "appointment texts again" in _signed_post(
+        client, "/sms/twilio/inbound", {"From": PHONE, "Body": "START"}
+    ).get_data(as_text=True)
+    _book_by_api(client, auth_headers(other), clinician, _at(4, 14))
+    dispatch_due(now=_now(), sms=sms)
+    assert len(fake.bodies_to(PHONE)) == 1  # the new visit's confirmation: texts resume
+
+
 def test_status_reports_never_move_backwards(client, webhooks, world, sms):
     clinician, patient = world
     _book(clinician, patient, _at(3, 14))
@@ -398,3 +497,201 @@ def test_reminder_hours_setting_is_validated():
     assert Settings.load(environ={"SMS_REMINDER_HOURS": "2, 24"}).SMS_REMINDER_HOURS == (24, 2)
     with pytest.raises(SettingsError):
         Settings.load(environ={"SMS_REMINDER_HOURS": "0"})
+
+
+# --- the sender's rules, one by one (each kills mutants that survived `make mutate`) -----------------
+
+LEASE = timedelta(seconds=120)
+RAW_KEYS = itertools.count()
+
+
+def _raw(
+    now: datetime, count: int = 1, *, body: str = "Harbor: a note {}", status: str = "queued", kind="note", **extra
+):
+    """Outbox rows with no patient or visit behind them: only the sender's own rules apply."""
+    rows = [
+        OutboxMessage(to_number=PHONE, body=body.format(i), kind=kind, dedupe_key=f"raw:{next(RAW_KEYS)}",
+                      due_at=now - timedelta(minutes=1), status=status, attempts=0, **extra)
+        for i in range(count)
+    ]  # fmt: skip
+    db.session.add_all(rows)
+    db.session.commit()
+    return rows
+
+
+def test_backoff_doubles_from_the_base_with_a_quarter_jitter_either_way():
+    import random
+
+    from app.notifications.sender import backoff
+
+    for attempt in range(1, 6):
+        random.seed(attempt)
+        got = backoff(attempt)
+        random.seed(attempt)
+        assert got == timedelta(seconds=30 * 2 ** (attempt - 1) * random.uniform(0.75, 1.25))
+    draws = [backoff(1, 100).total_seconds() for _ in range(400)]
+    assert 75 <= min(draws) < 80 and 120 < max(draws) <= 125
+
+
+def test_a_retry_comes_due_after_the_backoff_of_its_base(app, sms, fake):
+    import random
+
+    from app.notifications.sender import send_one
+
+    fake.fail_ratio = 1.0
+    now = _now()
+
+    def due_after(run) -> tuple[timedelta, float]:
+        (row,) = _raw(now, body="Harbor: retry " + str(next(RAW_KEYS)) + " {}")
+        random.seed(11)
+        run(row)
+        db.session.refresh(row)
+        random.seed(11)
+        return row.due_at - now, random.uniform(0.75, 1.25)
+
+    got, draw = due_after(lambda row: dispatch_due(now=now, sms=sms))  # the default base: 30 s
+    assert abs(got.total_seconds() - 30 * draw) < 0.01
+    got, draw = due_after(lambda row: dispatch_due(now=now, sms=sms, backoff_seconds=10))
+    assert abs(got.total_seconds() - 10 * draw) < 0.01
+    got, draw = due_after(lambda row: (claim(now, 10, LEASE), send_one(row.id, sms, now)))
+    assert abs(got.total_seconds() - 30 * draw) < 0.01
+
+
+def test_claim_times_read_back_are_utc_aware():
+    from zoneinfo import ZoneInfo
+
+    from app.notifications.sender import _aware
+
+    assert _aware("2026-03-08 06:30:00") == datetime(2026, 3, 8, 6, 30, tzinfo=UTC)
+    naive = _aware(datetime(2026, 3, 8, 6, 30))
+    assert naive.tzinfo is UTC and naive.hour == 6
+    aware = datetime(2026, 3, 8, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    assert _aware(aware) is aware
+
+
+def test_a_round_claims_at_most_its_batch_and_each_console_text_has_its_own_id(app):
+    from app.notifications.backends import ConsoleSms
+
+    now = _now()
+    rows = _raw(now, 53)
+    assert dispatch_due(now=now, sms=ConsoleSms(), batch=1) == {"sent": 1}
+    assert dispatch_due(now=now, sms=ConsoleSms()) == {"sent": 50}  # the default batch
+    assert len(claim(now, 1, LEASE)) == 1  # of the 2 left
+    db.session.expire_all()
+    sent = [row for row in rows if row.status == "sent"]
+    assert len(sent) == 51 and all(row.provider_sid == f"CONSOLE-{row.id}" for row in sent)
+
+
+def test_a_row_that_is_not_being_sent_is_skipped(app, sms, fake):
+    from app.notifications.sender import send_one
+
+    now = _now()
+    (done,) = _raw(now, status="sent", provider_sid="SMdone")
+    assert send_one(done.id, sms, now) == "skipped"
+    assert send_one(done.id + 1000, sms, now) == "skipped"
+    assert fake.requests == []
+
+
+def test_a_claimed_text_about_a_visit_no_longer_booked_is_suppressed(world, sms, fake):
+    """Cancelled after the sender claimed the texts (so ``suppress_pending`` could not reach them):
+    the re-check just before sending stops every text about the visit, reminders included."""
+    from app.booking.appointment import Appointment
+    from app.notifications.sender import send_one
+
+    clinician, patient = world
+    appointment = _book(clinician, patient, _at(3, 14))
+    now = appointment.start_at - timedelta(minutes=90)  # confirmation and both reminders are due
+    ids = claim(now, 10, LEASE)
+    db.session.execute(db.update(Appointment).where(Appointment.id == appointment.id).values(status="cancelled"))
+    db.session.commit()
+    assert [send_one(i, sms, now) for i in ids] == ["suppressed"] * 3
+    rows = _outbox()
+    assert sorted(m.kind for m in rows) == ["booking_confirmation", "reminder_24h", "reminder_2h"]
+    assert {(m.status, m.status_reason) for m in rows} == {("suppressed", "appointment no longer booked")}
+    assert fake.requests == []
+
+
+def test_a_refused_number_is_marked_with_the_carriers_code_and_an_opt_out_with_its_time(world, sms, fake):
+    clinician, patient = world
+    fake.error_for[PHONE] = (400, 21211)
+    _book(clinician, patient, _at(3, 14))
+    now = _now()
+    dispatch_due(now=now, sms=sms)
+    number = db.session.get(SmsNumber, PHONE)
+    assert number.permanent_failure_code == "21211" and not number.opted_out
+    (row,) = _raw(now, body="Harbor: after the refusal {}", patient_id=patient.id, kind="note2")
+    fake.error_for.clear()
+    dispatch_due(now=now, sms=sms)
+    db.session.refresh(row)
+    assert row.status_reason == "number refused by carrier (21211)" and fake.requests == []
+    db.session.delete(number)
+    db.session.commit()
+    fake.error_for[PHONE] = (400, 21610)
+    _raw(now, body="Harbor: before the opt-out {}")
+    dispatch_due(now=now, sms=sms)
+    number = db.session.get(SmsNumber, PHONE)
+    assert number.opted_out and number.opted_out_at == now
+
+
+def test_take_over_sends_when_the_provider_cannot_be_asked_and_logs_why(world, sms, fake, caplog):
+    import logging
+
+    clinician, patient = world
+    _book(clinician, patient, _at(3, 14))
+    now = _now()
+    (message_id,) = claim(now, 10, LEASE)
+    fake.fail_lookups = 1
+    with caplog.at_level(logging.WARNING, logger="app.sms"):
+        assert dispatch_due(now=now + timedelta(seconds=121), sms=sms) == {"sent": 1}
+    assert len(fake.bodies_to(PHONE)) == 1  # at most one duplicate risked, never a loss
+    expected = f"outbox {message_id}: could not ask the provider whether it was sent (lookup failed: TwilioException)"
+    assert expected in caplog.messages
+
+
+def test_take_over_does_not_adopt_the_same_body_created_after_the_take_over(world, sms, fake):
+    """Twilio created it (by its clock) after our take-over began, beyond the minute of skew: it
+    cannot be what the dead sender sent."""
+    clinician, patient = world
+    _book(clinician, patient, _at(3, 14))
+    now, later = _now(), _now() + timedelta(seconds=121)
+    (message_id,) = claim(now, 10, LEASE)
+    body = db.session.get(OutboxMessage, message_id).body
+    fake.clock = lambda: (later + timedelta(minutes=5)).timestamp()
+    sms.send(PHONE, body, reference="future")
+    assert dispatch_due(now=later, sms=sms) == {"sent": 1}
+    assert fake.bodies_to(PHONE) == [body, body]
+
+
+def test_take_over_does_not_adopt_a_text_another_row_already_recorded(app, sms, fake):
+    """The same words to the same number from two rows: the text Twilio holds is already the other
+    row's (its SID is recorded), so the row taken over is sent, not merged into it."""
+    now = _now()
+    (ours,) = _raw(now, body="Harbor: the same words{}")
+    assert claim(now, 10, LEASE) == [ours.id]  # its sender dies before sending
+    fake.clock = lambda: now.timestamp() + 2
+    theirs = sms.send(PHONE, "Harbor: the same words0", reference="theirs")
+    _raw(now, body="Harbor: the same words{}", status="sent", provider_sid=theirs.sid)
+    assert dispatch_due(now=now + timedelta(seconds=121), sms=sms) == {"sent": 1}
+    db.session.refresh(ours)
+    assert ours.provider_sid not in (None, theirs.sid) and len(fake.bodies_to(PHONE)) == 2
+
+
+def test_a_sender_whose_lease_is_taken_mid_batch_skips_the_rest(app, sms, fake):
+    """The sender stalls on its first text for longer than its lease; another sender takes the rest of
+    its batch over meanwhile. Back from the stall it must not send those (the other sender will)."""
+    from app.notifications import sender
+
+    now = _now()
+    rows = _raw(now, 3)
+    later = now + timedelta(seconds=121)
+
+    class Stalling:
+        def send(self, to, body, *, reference):
+            others = [row.id for row in rows if str(row.id) != reference]
+            db.session.execute(db.update(OutboxMessage).where(OutboxMessage.id.in_(others))
+                               .values(lease_expires_at=later + LEASE))  # fmt: skip
+            Stalling.send = lambda self, to, body, *, reference: sms.send(to, body, reference=reference)
+            return sms.send(to, body, reference=reference)
+
+    assert sender.dispatch_due(now=now, sms=Stalling()) == {"sent": 1, "skipped": 2}
+    assert len(fake.bodies_to(PHONE)) == 1

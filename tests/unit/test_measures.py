@@ -296,3 +296,11 @@ def test_cocm_bands_can_be_overridden_and_are_checked():
 )  # fmt: skip
 def test_is_initial_month(month, previous, initial):
     assert is_initial_month(month, previous) is initial
+
+
+def test_invalid_answers_carry_their_reason_as_the_message():
+    from app.care_team.measures import InvalidAnswers, score_assessment
+
+    with pytest.raises(InvalidAnswers, match=r"^PHQ-9 needs exactly 9 answers$") as caught:
+        score_assessment("PHQ-9", [0, 1])
+    assert caught.value.reason == "PHQ-9 needs exactly 9 answers"

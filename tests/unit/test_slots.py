@@ -534,3 +534,11 @@ def test_local_range_to_utc_and_from_document():
     )
     assert a.weekly == {0: (Interval(540, 1020), Interval(1080, 1440))} and a.slot_step_minutes == 20
     assert a.intervals_on(date(2027, 3, 15)) == (Interval(720, 960),) and a.intervals_on(date(2027, 3, 22)) == ()
+
+
+def test_format_hhmm_says_which_minute_is_out_of_range():
+    from app.booking.slots import format_hhmm
+
+    assert format_hhmm(0) == "00:00" and format_hhmm(1440) == "24:00"
+    with pytest.raises(ValueError, match=r"^minute 1441 outside 0\.\.1440$"):
+        format_hhmm(1441)

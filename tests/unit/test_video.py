@@ -19,3 +19,21 @@ def test_twilio_token_grants_only_that_room():
     assert claims["grants"]["identity"] == "patient-7"
     assert claims["grants"]["video"] == {"room": "room-xyz"}
     assert claims["iss"] == "SK" + "1" * 32 and claims["sub"] == "AC" + "0" * 32
+
+
+def test_room_name_is_a_keyed_secret_of_the_visit_token():
+    from types import SimpleNamespace
+
+    from flask import Flask
+
+    from app.booking.video import room_name
+
+    visit = SimpleNamespace(visit_token="a" * 32)
+    names = []
+    for key in ("k" * 40, "k" * 40, "other-key-" * 4):
+        app = Flask(__name__)
+        app.config["SECRET_KEY"] = key
+        with app.app_context():
+            names.append(room_name(visit))
+    assert names[0] == names[1] != names[2]  # stable for one key; another key, another room
+    assert visit.visit_token not in names[0] and len(names[0]) >= 32
