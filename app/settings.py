@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+if TYPE_CHECKING:  # the bands are care_team's (pure, standard library only); settings only carries them
+    from app.care_team.measures import CocmBands
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0000000000"  # noqa: S105 - refused in production
 # The audit chain's HMAC key outside production (demo, dev server, tests); refused in production.
@@ -126,7 +129,7 @@ class Settings(BaseModel):
             raise ValueError(f"COCM_* minute bands: {exc}") from exc
         return self
 
-    def cocm_bands(self):  # -> app.care_team.measures.CocmBands (pure, standard library only)
+    def cocm_bands(self) -> CocmBands:
         from app.care_team.measures import CocmBands
 
         return CocmBands(

@@ -21,8 +21,10 @@ commit, so slow work (password hashing, calls to providers) is kept outside tran
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 BUSY_TIMEOUT_MS = 30000
 BEGIN_MODES = ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")
@@ -30,7 +32,7 @@ BEGIN_MODES = ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")
 
 def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # the driver never begins a transaction on its own
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -39,7 +41,7 @@ def configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:
+    def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE").upper()
         if mode not in BEGIN_MODES:
             raise ValueError(f"unknown SQLite BEGIN mode {mode!r}")

@@ -56,7 +56,7 @@ def bearer_user() -> User | None:
         raw = bearer_token(request)
         found = service.load_token(raw) if raw else None
         g._bearer_user = found
-    return found  # type: ignore[return-value]
+    return found  # type: ignore[no-any-return]
 
 
 def authenticated_by_bearer() -> bool:

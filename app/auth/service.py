@@ -52,7 +52,7 @@ def authenticate(email: str, password: str) -> User:
     if not ok or user is None or not enabled:
         audit.record_now("auth.login", actor=user if ok else None, outcome="denied", subject=(email or "")[:254])
         raise InvalidCredentials()
-    if needs_rehash(stored):
+    if stored and needs_rehash(stored):
         rehashed = hash_password(password)
         user.password_hash = rehashed
     return user

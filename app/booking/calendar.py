@@ -35,4 +35,5 @@ def calendar_for(appointments: Iterable[tuple[Appointment, str]], host: str, now
     cal.add("method", "PUBLISH")
     for appointment, url in appointments:
         cal.add_component(_event(appointment, url, host, now))
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()
+    return ical

@@ -72,7 +72,8 @@ class TwilioVideo:
 
         token = AccessToken(self.account_sid, self.key_sid, self.key_secret, identity=identity, ttl=ttl_seconds)
         token.add_grant(VideoGrant(room=room))
-        return token.to_jwt()
+        jwt: str = token.to_jwt()
+        return jwt
 
 
 def provider() -> Jitsi | TwilioVideo:
