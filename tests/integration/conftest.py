@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import itertools
 import time
@@ -31,6 +32,25 @@ from tests.conftest import PASSWORD, TEST_SECRET, private_database
 
 # Flask-SQLAlchemy's own scoped session, for tests that need real commits from many threads.
 REAL_SESSION = db.session
+
+
+@contextlib.contextmanager
+def real_commits(app: Flask, *, migrate: bool = False) -> Iterator[None]:
+    """Inside ``app``'s context with real commits (not the per-test savepoint): for tests that seed a
+    database of their own, which a served app (gunicorn, another engine) then reads. ``migrate``
+    upgrades it first; on leaving, the session is removed and the engine's connections closed."""
+    swapped, db.session = db.session, REAL_SESSION
+    try:
+        with app.app_context():
+            if migrate:
+                flask_migrate.upgrade(revision="heads")
+            try:
+                yield
+            finally:
+                db.session.remove()
+                db.engine.dispose()
+    finally:
+        db.session = swapped
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,6 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
-import flask_migrate
 import pytest
 import requests
 from argon2 import PasswordHasher
@@ -29,10 +28,9 @@ from app.accounts import service as accounts
 from app.accounts.schemas import ClinicianCreate, PatientSignup
 from app.auth import service as auth_service
 from app.booking import service as booking
-from app.extensions import db
 from bench.processes import BIN, Proc, free_port, start_gunicorn
 from tests.conftest import PASSWORD, TEST_AUDIT_KEY, TEST_SECRET, private_database
-from tests.integration.conftest import REAL_SESSION, give_membership
+from tests.integration.conftest import give_membership, real_commits
 
 PATIENTS = 16
 THREADS = 24
@@ -41,37 +39,29 @@ TIMEOUT = 60
 
 def _seed(url: str) -> dict:
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": TEST_SECRET, "AUDIT_KEY": TEST_AUDIT_KEY, "REDIS_URL": None})
-    swapped, db.session = db.session, REAL_SESSION  # real commits in this test's own database
-    try:
-        with app.app_context():
-            flask_migrate.upgrade(revision="heads")
-            clinician = accounts.create_clinician(
-                ClinicianCreate(email="busy-clinician@example.com", password=PASSWORD, name="Busy", credential="LCSW",
-                                licensed_states=["NY"], timezone="UTC"),
-                actor=None,
+    with real_commits(app, migrate=True):
+        clinician = accounts.create_clinician(
+            ClinicianCreate(email="busy-clinician@example.com", password=PASSWORD, name="Busy", credential="LCSW",
+                            licensed_states=["NY"], timezone="UTC"),
+            actor=None,
+        )  # fmt: skip
+        weekly = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]
+        booking.update_availability(clinician, {"timezone": "UTC", "weekly": weekly}, actor=clinician)
+        # The served app hashes at the production cost: give the accounts such a hash (one for all),
+        # so a sign-in checks it as in production instead of also upgrading a test-cost hash.
+        production_cost_hash = PasswordHasher().hash(PASSWORD)
+        patients = []
+        for n in range(PATIENTS):
+            patient = accounts.register_patient(
+                PatientSignup(email=f"busy{n}@example.com", password=PASSWORD, name=f"Busy {n}", state="NY",
+                              timezone="America/New_York"),
+                source="test",
             )  # fmt: skip
-            weekly = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]
-            booking.update_availability(clinician, {"timezone": "UTC", "weekly": weekly}, actor=clinician)
-            # The served app hashes at the production cost: give the accounts such a hash (one for all),
-            # so a sign-in checks it as in production instead of also upgrading a test-cost hash.
-            production_cost_hash = PasswordHasher().hash(PASSWORD)
-            patients = []
-            for n in range(PATIENTS):
-                patient = accounts.register_patient(
-                    PatientSignup(email=f"busy{n}@example.com", password=PASSWORD, name=f"Busy {n}", state="NY",
-                                  timezone="America/New_York"),
-                    source="test",
-                )  # fmt: skip
-                patient.password_hash = production_cost_hash
-                give_membership(patient)  # commits
-                token = auth_service.issue_token(patient, timedelta(hours=1))
-                patients.append({"id": patient.id, "email": patient.email, "token": token})
-            seeded = {"clinician": clinician.id, "patients": patients}
-            db.session.remove()
-            db.engine.dispose()
-    finally:
-        db.session = swapped
-    return seeded
+            patient.password_hash = production_cost_hash
+            give_membership(patient)  # commits
+            token = auth_service.issue_token(patient, timedelta(hours=1))
+            patients.append({"id": patient.id, "email": patient.email, "token": token})
+        return {"clinician": clinician.id, "patients": patients}
 
 
 def _bearer(patient: dict) -> dict:

@@ -17,7 +17,6 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime, timedelta
 
-import flask_migrate
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select, update
@@ -35,7 +34,7 @@ from app.notifications import backends
 from app.notifications.outbox_message import OutboxMessage
 from app.notifications.sender import dispatch_due
 from tests.conftest import PASSWORD, TEST_SECRET
-from tests.integration.conftest import REAL_SESSION, give_membership
+from tests.integration.conftest import REAL_SESSION, give_membership, real_commits
 
 
 def _write_lock_free(path: str) -> bool:
@@ -76,32 +75,24 @@ def sqlite_app(tmp_path_factory):
     app = create_app({"DATABASE_URL": f"sqlite:///{path}", "TESTING": True, "SECRET_KEY": TEST_SECRET,
                       "REDIS_URL": None, "SCHEDULER_ENABLED": False, "SMS_BACKEND": "console",
                       "BILLING_BACKEND": "dummy"})  # fmt: skip
-    swapped, db.session = db.session, REAL_SESSION
-    try:
-        with app.app_context():
-            flask_migrate.upgrade(revision="heads")
-            clinician = accounts.create_clinician(
-                ClinicianCreate(email="tx-clinician@example.com", password=PASSWORD, name="Tx", credential="LCSW",
-                                licensed_states=["NY"], timezone="UTC"),
-                actor=None,
-            )  # fmt: skip
-            weekly = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]
-            booking.update_availability(clinician, {"timezone": "UTC", "weekly": weekly}, actor=clinician)
-            patient = accounts.register_patient(
-                PatientSignup(email="tx-patient@example.com", password=PASSWORD, name="Pat", state="NY",
-                              timezone="America/New_York"),
-                source="test",
-            )  # fmt: skip
-            give_membership(patient)
-            token = auth_service.issue_token(patient, timedelta(hours=1))
-            people = {"clinician": clinician.id, "patient": patient.id, "email": patient.email,
-                      "headers": {"Authorization": f"Bearer {token}"}}  # fmt: skip
-            db.session.remove()
-    finally:
-        db.session = swapped
+    with real_commits(app, migrate=True):
+        clinician = accounts.create_clinician(
+            ClinicianCreate(email="tx-clinician@example.com", password=PASSWORD, name="Tx", credential="LCSW",
+                            licensed_states=["NY"], timezone="UTC"),
+            actor=None,
+        )  # fmt: skip
+        weekly = [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)]
+        booking.update_availability(clinician, {"timezone": "UTC", "weekly": weekly}, actor=clinician)
+        patient = accounts.register_patient(
+            PatientSignup(email="tx-patient@example.com", password=PASSWORD, name="Pat", state="NY",
+                          timezone="America/New_York"),
+            source="test",
+        )  # fmt: skip
+        give_membership(patient)
+        token = auth_service.issue_token(patient, timedelta(hours=1))
+        people = {"clinician": clinician.id, "patient": patient.id, "email": patient.email,
+                  "headers": {"Authorization": f"Bearer {token}"}}  # fmt: skip
     yield app, path, people
-    with app.app_context():
-        db.engine.dispose()
 
 
 @pytest.fixture
