@@ -8,13 +8,10 @@ from flask_login import current_user
 
 from app.audit.service import current_ip
 from app.auth.loaders import authenticated_by_bearer
+from app.csp import CSP
 from app.errors import Invalid
 from app.extensions import client_ip, csrf
 
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-)
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 

@@ -144,8 +144,7 @@ def seal(batch: int = 1000) -> int:
     key = audit_key()
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_KEY})
-    else:
-        db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    # SQLite: the transaction's BEGIN IMMEDIATE (app.sqlite) already makes sealers take turns.
     seq, prev = head()
     pending = db.session.scalars(
         select(AuditEvent).where(AuditEvent.row_hash.is_(None)).order_by(AuditEvent.id).limit(batch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask, Request, current_app, g, request
+from flask_login import current_user
 
 from app import access
 from app.accounts.user import User
@@ -62,8 +63,6 @@ def bearer_user() -> User | None:
 def authenticated_by_bearer() -> bool:
     """This request's user is the one a valid bearer token names (not a cookie session). Only such a
     request is exempt from CSRF: an ``Authorization`` header alone proves nothing."""
-    from flask_login import current_user
-
     return bool(current_user.is_authenticated) and g.get("authenticated_by") == "bearer"
 
 

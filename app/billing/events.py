@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.billing import notices
 from app.billing.backends import ProviderError, ProviderRefused, backend
-from app.billing.service import sync, write_lock
+from app.billing.service import sync
 from app.billing.stripe_event import StripeEvent
 from app.extensions import db
 from app.validation import MAX_YEAR, parse_db_id
@@ -124,7 +124,6 @@ def process(event: dict, now: datetime, *, again: bool = False) -> str:
     if envelope_errors(event):
         return "ignored"
     event_id = event["id"]
-    write_lock()
     row = db.session.get(StripeEvent, event_id, with_for_update=True)
     if row is not None and row.outcome != "failed" and not again:
         db.session.rollback()

@@ -35,14 +35,6 @@ def ts(value: int | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(int(value), UTC)
 
 
-def write_lock() -> None:
-    """SQLite: take the write lock at BEGIN (read-then-write use cases must not interleave).
-    PostgreSQL relies on row locks and unique keys instead."""
-    if db.engine.dialect.name == "sqlite":
-        db.session.rollback()
-        db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
-
-
 def membership_of(patient_id: int) -> Membership | None:
     return db.session.scalar(select(Membership).where(Membership.patient_id == patient_id))
 
@@ -86,7 +78,6 @@ def start_checkout(patient: User, plan_code: str, *, success_url: str, cancel_ur
     any subscription) is charged from day one. Provider errors leave at most a customer id behind,
     never a membership."""
     plan = get_plan(plan_code)
-    write_lock()
     row = _locked_membership(patient.id, now)
     if row.status in MEMBER_STATUSES or row.status == "past_due":
         db.session.rollback()
@@ -159,7 +150,6 @@ def sync_checkout(patient: User, session_id: str, now: datetime) -> Membership |
     if session.status != "complete" or not session.subscription or session.client_reference_id != str(patient_id):
         return membership_of(patient_id)
     state = provider.subscription(session.subscription)
-    write_lock()
     row = sync(state, now, patient_hint=patient_id)
     db.session.commit()
     return row

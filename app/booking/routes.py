@@ -17,9 +17,9 @@ from app.booking.api import ics_response
 from app.booking.types import TYPES, offered_by
 from app.booking.validation import parse_start, parse_tz, parse_week
 from app.care_team import consent as care_consent
+from app.csp import allowing_form_action
 from app.db import utcnow
 from app.errors import DomainError, NotFound
-from app.security import CSP
 from app.validation import parse_db_id
 from app.web.pages import page
 
@@ -209,9 +209,7 @@ def join(visit_token: str):
     item = service.by_visit_token(current_user, visit_token)
     response = make_response(render_template("booking/join.html", a=item, can_join=video.can_join(item, utcnow())))
     # The join form's answer redirects to the provider: CSP's form-action must allow that origin too.
-    origin = video.provider_origin()
-    if origin:
-        response.headers["Content-Security-Policy"] = CSP.replace("form-action 'self'", f"form-action 'self' {origin}")
+    response.headers["Content-Security-Policy"] = allowing_form_action(video.provider_origin())
     return response
 
 
@@ -224,14 +222,12 @@ def join_room(visit_token: str):
     except service.NotJoinable as exc:
         flash(exc.message, "error")
         return redirect(url_for("booking.join", visit_token=visit_token))
-    provider = video.provider()
-    if isinstance(provider, video.TwilioVideo):
-        ttl = max(60, int((item.end_at - utcnow()).total_seconds()))
-        room = video.room_name(item)
-        return render_template("booking/join.html", a=item, can_join=True, twilio_room=room,
-                               twilio_token=provider.access_token(room, f"user-{current_user.id}", ttl))  # fmt: skip
-    response = redirect(video.jitsi_join_url(item, current_user), code=303)
-    response.headers["Referrer-Policy"] = "no-referrer"
+    entry = video.enter(item, current_user, utcnow())
+    if entry.redirect_url is None:
+        return render_template("booking/join.html", a=item, can_join=True, twilio_room=entry.twilio_room,
+                               twilio_token=entry.twilio_token)  # fmt: skip
+    response = redirect(entry.redirect_url, code=303)
+    response.headers["Referrer-Policy"] = "no-referrer"  # the room's address stays out of the provider's logs
     return response
 
 

@@ -157,12 +157,10 @@ def _serialise_on(clinician_id: int) -> ClinicianAvailability | None:
 
     PostgreSQL: lock the clinician's availability row (created if missing) and return it, freshly
     read under the lock; callers keep it referenced so the slot check finds it in the session's
-    identity map instead of reading it again. SQLite: BEGIN IMMEDIATE takes the database write lock
-    before the check.
+    identity map instead of reading it again. SQLite: every transaction already holds the database's
+    write lock from its BEGIN IMMEDIATE (``app.sqlite``), so the check and the insert cannot interleave.
     """
     if db.engine.dialect.name == "sqlite":
-        db.session.rollback()  # end the read transaction the request started (nothing is pending), then lock
-        db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
         return None
     locked = (
         select(ClinicianAvailability).where(ClinicianAvailability.clinician_id == clinician_id)

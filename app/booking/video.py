@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
@@ -109,11 +110,23 @@ def can_join(appointment: Appointment, now: datetime) -> bool:
     return appointment.status == "booked" and appointment.start_at - JOIN_EARLY <= now <= appointment.end_at
 
 
-def jitsi_join_url(appointment: Appointment, user: User) -> str:
-    """Where a checked participant goes: the room, with a token for it alone when tokens are on."""
-    jitsi = provider()
-    assert isinstance(jitsi, Jitsi)
+@dataclass(frozen=True)
+class Entry:
+    """How a checked participant enters the room: redirected to it (Jitsi), or in our page with an
+    access token (Twilio)."""
+
+    redirect_url: str | None = None
+    twilio_room: str | None = None
+    twilio_token: str | None = None
+
+
+def enter(appointment: Appointment, user: User, now: datetime) -> Entry:
+    """The room for a participant whose join was checked (``booking.service.join_visit``)."""
+    chosen = provider()
     room = room_name(appointment)
-    token = jitsi.room_token(room, user=user, moderator=user.id == appointment.clinician_id,
-                             not_before=appointment.start_at - JOIN_EARLY, expires=appointment.end_at)  # fmt: skip
-    return jitsi.join_url(room, token)
+    if isinstance(chosen, TwilioVideo):
+        ttl = max(60, int((appointment.end_at - now).total_seconds()))
+        return Entry(twilio_room=room, twilio_token=chosen.access_token(room, f"user-{user.id}", ttl))
+    token = chosen.room_token(room, user=user, moderator=user.id == appointment.clinician_id,
+                              not_before=appointment.start_at - JOIN_EARLY, expires=appointment.end_at)  # fmt: skip
+    return Entry(redirect_url=chosen.join_url(room, token))

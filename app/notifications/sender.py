@@ -64,9 +64,7 @@ def claim_rows(now: datetime, batch: int, lease: timedelta) -> list[Claimed]:
     )
     if db.engine.dialect.name == "postgresql":
         rows = db.session.execute(text(CLAIM_SQL), {"lease": now + lease, "now": now, "n": batch}).all()
-    else:
-        db.session.rollback()
-        db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+    else:  # SQLite: the transaction holds the write lock from its BEGIN IMMEDIATE (app.sqlite)
         rows = db.session.execute(
             select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.updated_at)
             .where(due)
