@@ -15,7 +15,7 @@ from werkzeug.serving import run_simple
 
 from app.accounts import service as accounts
 from app.accounts.schemas import StaffCreate
-from app.api.endpoint import validation_fields
+from app.validation import validation_fields
 
 users_cli = AppGroup("users", help="Manage accounts.")
 demo_cli = AppGroup("demo", help="The demo clinic.")

@@ -9,7 +9,6 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user
 
 from app import access
-from app.accounts.roles import Role
 from app.billing import demo, events, report, service
 from app.billing.backends import DummyBilling
 from app.billing.membership import Membership
@@ -17,6 +16,7 @@ from app.billing.plans import PLANS, plan_for_price
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
+from app.reference.roles import Role
 from app.web.pages import page
 
 bp = Blueprint("billing", __name__)
