@@ -7,6 +7,7 @@ from flask_login import current_user
 from app import access
 from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint
+from app.care_team import access as care_access
 from app.care_team import caseload_view, handoff, service
 from app.care_team.plan_diff import version_changes
 from app.care_team.schemas import (
@@ -26,7 +27,6 @@ from app.care_team.schemas import (
     TeamMemberOut,
     VersionOut,
 )
-from app.errors import Forbidden, NotFound
 from app.reference.roles import Role
 
 P = "/patients/<int:patient_id>"
@@ -241,11 +241,6 @@ def caseload() -> list[CaseloadRow]:
 )
 def emergency_access(patient_id: int, body: EmergencyIn) -> EmergencyOut:
     """Break the glass: 60 minutes of access to a patient not on your team, with a stated reason."""
-    if current_user.role != Role.CLINICIAN.value:
-        # Only clinicians break the glass. The patient may know their record exists (403); for anyone
-        # else it does not (404), as on every patient-data route.
-        if current_user.id == patient_id:
-            raise Forbidden("Emergency access is for clinicians.")
-        raise NotFound()
+    care_access.clinician_for(current_user, patient_id)  # 403 for the patient, 404 for anyone else
     grant = service.break_glass(current_user, patient_id, body.reason)
     return EmergencyOut(patient_id=grant.patient_id, expires_at=grant.expires_at)

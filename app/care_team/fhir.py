@@ -37,7 +37,6 @@ from app.care_team.medication import Medication
 from app.care_team.member import CareTeamMember
 from app.care_team.plan import CarePlan
 from app.db import utcnow
-from app.errors import NotFound
 from app.extensions import db
 
 LOINC_SYSTEM = "http://loinc.org"
@@ -153,17 +152,9 @@ class _Bundle:
         )
 
 
-def _viewer_may_export(user: User, patient_id: int) -> User:
-    """The patient and current team members; everyone else (emergency access included) gets 404."""
-    patient = access.patient_or_team(user, patient_id)
-    if user.id != patient_id and not access.on_team(user.id, patient_id):
-        raise NotFound()
-    return patient
-
-
 def export(user: User, patient_id: int, server: str, now: datetime | None = None) -> dict[str, Any]:
     """The patient's record as a validated FHIR R4 Bundle (a JSON-ready dict); the read is audited."""
-    patient = _viewer_may_export(user, patient_id)
+    patient = access.patient_or_member(user, patient_id)
     now = now or utcnow()
     b = _Bundle(server)
     pid = str(patient.id)

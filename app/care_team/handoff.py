@@ -29,7 +29,7 @@ from app.care_team.member import CareTeamMember
 from app.care_team.note import HandoffNote
 from app.care_team.task import Task
 from app.db import utcnow
-from app.errors import Conflict, NotFound
+from app.errors import Conflict
 from app.extensions import db
 from app.validation import parse_db_id
 
@@ -151,16 +151,9 @@ def add_note(
     return note, told
 
 
-def _task_for(user: User, task_id: int) -> Task:
-    task = db.session.get(Task, task_id)
-    if task is None or not (task.owner_id == user.id or access.on_team(user.id, task.patient_id)):
-        raise NotFound()
-    return task
-
-
 def complete_task(user: User, task_id: int) -> Task:
     """Mark a task done: its owner or a clinician on the patient's team; 404 for anyone else."""
-    task = _task_for(user, task_id)
+    task = access.task_for(user, task_id)
     if task.status != "open":
         raise Conflict("This task is already done.")
     task.status = "done"

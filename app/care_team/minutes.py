@@ -62,14 +62,6 @@ class CareMinutes(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-def member_only(user: User, patient_id: int) -> User:
-    """The patient (as a User) when ``user`` is on the care team; the patient gets 403, anyone else 404."""
-    patient = access.team_only(user, patient_id)
-    if not access.on_team(user.id, patient_id):
-        raise NotFound()  # emergency access opens the chart, not the team's billing time
-    return patient
-
-
 def today_for(user: User, now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(ZoneInfo(user.timezone)).date()
 
@@ -97,7 +89,7 @@ def parse_month(raw: str | None, default: date) -> date:
 def log(user: User, patient_id: int, service_date: date | None, minutes: int | None, activity: str,
         note: str = "", now: datetime | None = None) -> CareMinutes:  # fmt: skip
     """A team member logs minutes (1..240) for a day in the last year, up to today in their zone."""
-    member_only(user, patient_id)
+    access.member_only(user, patient_id)
     today = today_for(user, now)
     errors: dict[str, str] = {}
     if service_date is None or service_date > today or service_date < today - timedelta(days=OLDEST_DAYS):
@@ -123,7 +115,7 @@ def log(user: User, patient_id: int, service_date: date | None, minutes: int | N
 
 def remove(user: User, patient_id: int, entry_id: int) -> None:
     """The team member who logged an entry removes it (a correction); the removal is audited."""
-    member_only(user, patient_id)
+    access.member_only(user, patient_id)
     row = db.session.get(CareMinutes, entry_id)
     if row is None or row.patient_id != patient_id:
         raise NotFound()
@@ -191,7 +183,7 @@ def _build(patient: User, month: date, bands: CocmBands) -> MonthReport:
 
 
 def month_report(user: User, patient_id: int, month: date, bands: CocmBands) -> MonthReport:
-    patient = member_only(user, patient_id)
+    patient = access.member_only(user, patient_id)
     report = _build(patient, month, bands)
     audit.record("care_minutes.read", actor=user, patient_id=patient_id, object_type="care_minutes",
                  object_id=f"{month:%Y-%m}")  # fmt: skip

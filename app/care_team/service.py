@@ -51,9 +51,7 @@ def team(user: User, patient_id: int) -> list[tuple[User, str]]:
 
 def remove_member(patient: User, patient_id: int, clinician_id: int) -> None:
     """The patient removes a clinician from their team; access ends at once."""
-    if patient.id != patient_id:
-        access.patient_or_team(patient, patient_id)  # 404 for strangers
-        raise access.Forbidden("Only the patient changes who is on their care team.")
+    access.patient_only(patient, patient_id)  # 403 for the team, 404 for strangers
     removed = db.session.execute(
         delete(CareTeamMember).where(
             CareTeamMember.patient_id == patient_id, CareTeamMember.clinician_id == clinician_id
@@ -344,9 +342,7 @@ def break_glass(clinician: User, patient_id: int, reason: str, now: datetime | N
     from app.care_team.emergency import EmergencyAccess
 
     now = now or utcnow()
-    patient = db.session.get(User, patient_id)
-    if patient is None or patient.role != "patient":
-        raise NotFound()
+    access.find_patient(patient_id)
     if access.on_team(clinician.id, patient_id):
         raise Conflict("You are on this patient's care team already.")
     grant = EmergencyAccess(
