@@ -211,8 +211,7 @@ def list_assessments(patient_id: int, query: AssessmentQuery) -> list[Assessment
 @endpoint(api_bp, "/caseload", access_rule=access.roles(Role.CLINICIAN), response=list[CaseloadRow], tags=TAGS)
 def caseload() -> list[CaseloadRow]:
     """One row per patient on the caller's care teams."""
-    rows = service.caseload(current_user)
-    contacts = caseload_view.last_contacts(u.id for u, _ in rows)
+    rows, contacts = caseload_view.caseload_with_contacts(current_user)
     return [
         CaseloadRow(
             patient_id=u.id,

@@ -19,7 +19,7 @@ GOAL_STATUSES = {"active": "active", "met": "met", "not_met": "not met", "on_hol
       methods=["POST"])  # fmt: skip
 def update_goal(patient_id: int, index: int):
     service.access.team_only(current_user, patient_id)  # 403 for the patient, 404 for strangers
-    plan, _ = service.get_plan(current_user, patient_id)  # 404 for anyone not on the team
+    plan = service.plan_of(patient_id)
     back = redirect(url_for("care.chart", patient_id=patient_id, _anchor="goals"))
     status = request.form.get("status", "")
     base = request.form.get("base_version", "")

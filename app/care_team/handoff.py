@@ -20,7 +20,7 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from app.accounts.user import User
 from app.audit import service as audit
@@ -105,11 +105,13 @@ def told_text(told: Sequence[User]) -> str:
 
 
 def team_members(patient_id: int) -> list[User]:
+    """The patient's care team by name, each with their clinician profile (one query)."""
     return list(
         db.session.scalars(
             select(User)
             .join(CareTeamMember, CareTeamMember.clinician_id == User.id)
             .where(CareTeamMember.patient_id == patient_id)
+            .options(joinedload(User.clinician))
             .order_by(User.name)
         )
     )
@@ -179,6 +181,11 @@ def patient_open_tasks(user: User, patient_id: int) -> list[tuple[Task, None, Us
     """Open tasks about one patient, for the team (the patient does not see them): (task, None, owner),
     the shape of ``my_open_tasks`` without the patient."""
     access.team_only(user, patient_id)
+    return open_tasks_about(patient_id)
+
+
+def open_tasks_about(patient_id: int) -> list[tuple[Task, None, User]]:
+    """``patient_open_tasks`` for a caller that decided access already."""
     rows = db.session.execute(
         select(Task, User)
         .join(User, User.id == Task.owner_id)

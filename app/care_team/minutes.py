@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, SmallInteger, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.accounts.queries import names_by_id
 from app.accounts.user import User
 from app.audit import service as audit
 from app.care_team import access, consent
@@ -217,10 +218,7 @@ def caseload_report(clinician: User, month: date, bands: CocmBands) -> list[Case
 
 
 def names_for(entries: list[CareMinutes]) -> dict[int, str]:
-    ids = {e.clinician_id for e in entries if e.clinician_id is not None}
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+    return names_by_id(e.clinician_id for e in entries)
 
 
 # --- CSV -------------------------------------------------------------------------------------------

@@ -12,9 +12,9 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app import access
+from app.accounts.queries import names_by_id
 from app.care_team import handoff, review, service
 from app.care_team.assessment import Assessment
-from app.care_team.chart_view import user_names
 from app.care_team.measures import ANSWER_LABELS, GAD7_ITEMS, PHQ9_ITEMS
 from app.care_team.plan_diff import describe, version_changes
 from app.care_team.routes import bp
@@ -60,7 +60,7 @@ def plan_history(patient_id: int):
         for i in v.snapshot.get("interventions") or []
         if isinstance(i.get("owner_id"), int)
     }
-    names = user_names(ids)
+    names = names_by_id(ids)
     entries = [
         (v, names.get(v.updated_by, "someone no longer here"), [describe(c, names) for c in cs])
         for v, cs in zip(versions, changes, strict=True)

@@ -8,7 +8,6 @@ from pydantic import ValidationError
 
 from app import access
 from app.care_team import caseload_view, chart_view, handoff, service
-from app.care_team import consent as care_consent
 from app.care_team.measures import ANSWER_LABELS, GAD7_ITEMS, PHQ9_ITEMS
 from app.care_team.schemas import MedicationIn
 from app.errors import DomainError, NotFound
@@ -21,45 +20,15 @@ bp = Blueprint("care", __name__)
 
 @page(bp, "/caseload", access_rule=access.roles(Role.CLINICIAN))
 def caseload():
-    rows = service.caseload(current_user)
-    flag = request.args.get("flag")
-    if flag in caseload_view.FLAG_ORDER:
-        rows = [r for r in rows if flag in r[1].flags]
-    sort = request.args.get("sort", "priority")
-    sort = sort if sort in caseload_view.SORTS else "priority"
-    contacts = caseload_view.last_contacts(u.id for u, _ in rows)
-    return render_template(
-        "care/caseload.html",
-        rows=caseload_view.ordered(rows, contacts, sort),
-        flag=flag,
-        flags=list(caseload_view.FLAG_ORDER),
-        tasks=handoff.my_open_tasks(current_user),
-        sort=sort,
-        sorts=caseload_view.SORTS,
-        contacts=contacts,
-    )
+    view = caseload_view.caseload_page(current_user, request.args.get("flag"), request.args.get("sort"))
+    return render_template("care/caseload.html", **view.context())
 
 
 # Patient-data pages are open to any signed-in role at the gate: the service answers 404 for everyone who
 # is neither the patient nor on the team (billing admins and admins included), as the contract says.
 @page(bp, "/patients/<int:patient_id>/chart", access_rule=access.ANY_USER)
 def chart(patient_id: int):
-    plan, meds = service.get_plan(current_user, patient_id)
-    patient = service.access.patient_or_team(current_user, patient_id)
-    is_team = current_user.id != patient_id
-    return render_template(
-        "care/chart.html",
-        patient=patient,
-        plan=plan,
-        meds=meds,
-        is_team=is_team,
-        is_prescriber=is_team and current_user.clinician.clinical_role == "prescriber",
-        notes=service.notes(current_user, patient_id) if is_team else [],
-        measures=service.assessments(current_user, patient_id, None),
-        **chart_view.extras(current_user, patient_id, is_team),
-        care_consent=care_consent.current(patient_id),
-        on_team=is_team and service.access.on_team(current_user.id, patient_id),
-    )
+    return render_template("care/chart.html", **chart_view.chart(current_user, patient_id).context())
 
 
 @page(bp, "/patients/<int:patient_id>/chart/goals", access_rule=access.ANY_USER, methods=["POST"])
@@ -69,7 +38,7 @@ def add_goal(patient_id: int):
     if not text:
         flash("Write the goal in the patient's words.", "error")
         return redirect(url_for("care.chart", patient_id=patient_id))
-    plan, _ = service.get_plan(current_user, patient_id)
+    plan = service.plan_of(patient_id)
     goals = [
         *plan.goals,
         {"text": text, "target": request.form.get("target", "").strip()[:200] or None, "status": "active"},

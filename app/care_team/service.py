@@ -65,9 +65,9 @@ def remove_member(patient: User, patient_id: int, clinician_id: int) -> None:
     db.session.commit()
 
 
-def _plan(patient_id: int, *, lock: bool = False) -> CarePlan:
-    if lock:
-        return _locked_plan(patient_id)
+def plan_of(patient_id: int) -> CarePlan:
+    """The patient's plan (not audited: the caller decided access and records the read); an empty,
+    unsaved one at version 0 when nobody wrote one yet."""
     plan = db.session.scalar(select(CarePlan).where(CarePlan.patient_id == patient_id))
     return plan or CarePlan(patient_id=patient_id, version=0, problems=[], goals=[], interventions=[], updated_at=None)
 
@@ -113,7 +113,7 @@ def get_plan(user: User, patient_id: int) -> tuple[CarePlan, list[Medication]]:
     access.patient_or_team(user, patient_id)
     audit.record("care_plan.read", actor=user, patient_id=patient_id, object_type="care_plan")
     db.session.commit()
-    return _plan(patient_id), medications(patient_id)
+    return plan_of(patient_id), medications(patient_id)
 
 
 def _new_version(plan: CarePlan, actor: User, summary: str, now: datetime) -> None:
@@ -145,7 +145,7 @@ def patch_plan(
     """Replace the named lists, only if nobody changed the plan since ``base_version``."""
     now = now or utcnow()
     access.team_only(user, patient_id)
-    plan = _plan(patient_id, lock=True)
+    plan = _locked_plan(patient_id)
     if plan.version != base_version:
         raise VersionConflict(current_version=plan.version)
     if "interventions" in changes:
@@ -179,7 +179,7 @@ def _commit_version(patient_id: int) -> None:
         db.session.commit()
     except IntegrityError as exc:  # two first edits raced to create version 1
         db.session.rollback()
-        raise VersionConflict(current_version=_plan(patient_id).version) from exc
+        raise VersionConflict(current_version=plan_of(patient_id).version) from exc
 
 
 def versions(user: User, patient_id: int) -> list[CarePlanVersion]:
@@ -281,11 +281,16 @@ def add_assessment(
 
 def assessments(user: User, patient_id: int, instrument: str | None) -> list[Assessment]:
     access.patient_or_team(user, patient_id)
+    audit.record("assessment.read", actor=user, patient_id=patient_id, object_type="assessment")
+    db.session.commit()
+    return assessment_rows(patient_id, instrument)
+
+
+def assessment_rows(patient_id: int, instrument: str | None) -> list[Assessment]:
+    """The patient's check-ins, oldest first (not audited: the caller decided access and records the read)."""
     query = select(Assessment).where(Assessment.patient_id == patient_id).order_by(Assessment.created_at, Assessment.id)
     if instrument:
         query = query.where(Assessment.instrument == instrument)
-    audit.record("assessment.read", actor=user, patient_id=patient_id, object_type="assessment")
-    db.session.commit()
     return list(db.session.scalars(query))
 
 
@@ -293,14 +298,28 @@ def caseload(clinician: User, now: datetime | None = None) -> list[tuple[Any, An
     """One row per patient on the clinician's teams, with the treat-to-target summary. Each patient
     is a row with ``id``, ``name`` and ``added_at`` only, not a ``User``: a team of 10,000 must not
     build 10,000 ORM objects (the time and the worker's memory both grew with them)."""
+    rows = caseload_rows(clinician, now)
+    audit.commit_keeping_loaded()
+    return rows
+
+
+def caseload_rows(clinician: User, now: datetime | None = None) -> list[tuple[Any, Any]]:
+    """``caseload`` with the audit rows added to the session but not committed: for a use case that
+    reads more and commits once."""
     now = now or utcnow()
-    return [(m, summarize(history, now, m.added_at)) for m, history in team_phq9(clinician, "caseload.read")]
+    return [(m, summarize(history, now, m.added_at)) for m, history in _team_phq9(clinician, "caseload.read")]
 
 
 def team_phq9(clinician: User, audit_action: str) -> list[tuple[Any, list[Measurement]]]:
     """Each patient on the clinician's teams (a row: ``id``, ``name``, ``added_at``) with their PHQ-9
     history, in two queries; the read is audited as ``audit_action`` on each listed patient's record
     (one bulk insert), so it shows in every one of those patients' "who viewed my record"."""
+    rows = _team_phq9(clinician, audit_action)
+    audit.commit_keeping_loaded()
+    return rows
+
+
+def _team_phq9(clinician: User, audit_action: str) -> list[tuple[Any, list[Measurement]]]:
     clinician_id = clinician.id
     team = select(CareTeamMember.patient_id).where(CareTeamMember.clinician_id == clinician_id)
     members = db.session.execute(
@@ -318,7 +337,6 @@ def team_phq9(clinician: User, audit_action: str) -> list[tuple[Any, list[Measur
         for pid, at, total, item9 in rows:
             history[pid].append(Measurement(at, total, item9 or 0))
     audit.record_patients(audit_action, actor=clinician, patient_ids=[m.id for m in members], object_type="caseload")
-    audit.commit_keeping_loaded()
     return [(m, history[m.id]) for m in members]
 
 
@@ -326,11 +344,13 @@ def notes(user: User, patient_id: int) -> list[HandoffNote]:
     access.team_only(user, patient_id)
     audit.record("note.read", actor=user, patient_id=patient_id, object_type="note")
     db.session.commit()
-    return list(
-        db.session.scalars(
-            select(HandoffNote).where(HandoffNote.patient_id == patient_id).order_by(HandoffNote.created_at.desc())
-        )
-    )
+    return note_rows(patient_id)
+
+
+def note_rows(patient_id: int) -> list[HandoffNote]:
+    """The patient's handoff notes, newest first (not audited: the caller decided access and records the read)."""
+    query = select(HandoffNote).where(HandoffNote.patient_id == patient_id).order_by(HandoffNote.created_at.desc())
+    return list(db.session.scalars(query))
 
 
 EMERGENCY_WINDOW = timedelta(minutes=60)

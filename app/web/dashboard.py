@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 from sqlalchemy import func, select
 
+from app.accounts.queries import names_by_id
 from app.accounts.user import User
 from app.audit import queries as audit_queries
 from app.booking import video
@@ -85,7 +86,7 @@ def _visits(patient: User, now: datetime) -> tuple[list[Visit], list[Visit], dic
     query = select(Appointment).where(Appointment.patient_id == patient.id).order_by(Appointment.start_at)
     rows = list(db.session.scalars(query))
     ids = {a.clinician_id for a in rows}
-    names = {i: n for i, n in db.session.execute(select(User.id, User.name).where(User.id.in_(ids)))} if ids else {}
+    names = names_by_id(ids)
 
     def visit(a: Appointment) -> Visit:
         return Visit(a, TYPES[a.type].name, names.get(a.clinician_id, ""), a.start_at - video.JOIN_EARLY,
