@@ -9,6 +9,7 @@ from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint
 from app.care_team import access as care_access
 from app.care_team import caseload_view, handoff, service
+from app.care_team.measures import Instrument
 from app.care_team.plan_diff import version_changes
 from app.care_team.schemas import (
     AssessmentIn,
@@ -171,7 +172,7 @@ def add_note(patient_id: int, body: NoteIn) -> NoteOut:
 
 def _assessment_out(a) -> AssessmentOut:
     out = AssessmentOut(id=a.id, instrument=a.instrument, score=a.score, severity=a.severity, created_at=a.created_at)
-    if a.instrument == "PHQ-9":
+    if a.instrument == Instrument.PHQ9:
         out.item9_positive = (a.item9 or 0) > 0
         if out.item9_positive:
             out.crisis_resources = service.CRISIS_RESOURCES

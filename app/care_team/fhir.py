@@ -33,7 +33,7 @@ from app.accounts.user import User
 from app.audit import service as audit
 from app.care_team import access, consent
 from app.care_team.assessment import Assessment
-from app.care_team.measures import GAD7_ITEMS, ITEM_COUNT, LOINC, PHQ9_ITEMS
+from app.care_team.measures import GAD7_ITEMS, ITEM_COUNT, LOINC, PHQ9_ITEMS, Instrument
 from app.care_team.medication import Medication
 from app.care_team.member import CareTeamMember
 from app.care_team.plan import CarePlan
@@ -102,8 +102,8 @@ GOAL_STATUS = {  # ours → (lifecycleStatus, achievementStatus code)
     "not_met": ("cancelled", "not-achieved"),
     "on_hold": ("on-hold", None),
 }
-ITEM_TEXT = {"PHQ-9": PHQ9_ITEMS, "GAD-7": GAD7_ITEMS}
-TOTAL_TEXT = {"PHQ-9": "PHQ-9 total score", "GAD-7": "GAD-7 total score"}
+ITEM_TEXT: dict[str, tuple[str, ...]] = {Instrument.PHQ9: PHQ9_ITEMS, Instrument.GAD7: GAD7_ITEMS}
+TOTAL_TEXT: dict[str, str] = {i: f"{i} total score" for i in Instrument}
 
 
 class InvalidStatus(ValueError):

@@ -27,7 +27,7 @@ from app.audit import service as audit
 from app.care_team import access
 from app.care_team.member import CareTeamMember
 from app.care_team.note import HandoffNote
-from app.care_team.task import Task
+from app.care_team.task import Task, TaskStatus
 from app.db import utcnow
 from app.errors import Conflict
 from app.extensions import db
@@ -156,9 +156,9 @@ def add_note(
 def complete_task(user: User, task_id: int) -> Task:
     """Mark a task done: its owner or a clinician on the patient's team; 404 for anyone else."""
     task = access.task_for(user, task_id)
-    if task.status != "open":
+    if task.status != TaskStatus.OPEN:
         raise Conflict("This task is already done.")
-    task.status = "done"
+    task.status = TaskStatus.DONE
     audit.record("task.complete", actor=user, patient_id=task.patient_id, object_type="task", object_id=task.id)
     db.session.commit()
     return task
@@ -171,7 +171,7 @@ def my_open_tasks(user: User) -> list[tuple[Task, User, User]]:
         select(Task, patient, owner)
         .join(patient, patient.id == Task.patient_id)
         .join(owner, owner.id == Task.owner_id)
-        .where(Task.owner_id == user.id, Task.status == "open")
+        .where(Task.owner_id == user.id, Task.status == TaskStatus.OPEN)
         .order_by(Task.urgent.desc(), Task.due_at.is_(None), Task.due_at, Task.created_at)
     ).all()
     return [(task, patient, owner) for task, patient, owner in rows]
@@ -189,7 +189,7 @@ def open_tasks_about(patient_id: int) -> list[tuple[Task, None, User]]:
     rows = db.session.execute(
         select(Task, User)
         .join(User, User.id == Task.owner_id)
-        .where(Task.patient_id == patient_id, Task.status == "open")
+        .where(Task.patient_id == patient_id, Task.status == TaskStatus.OPEN)
         .order_by(Task.urgent.desc(), Task.due_at.is_(None), Task.due_at, Task.created_at)
     ).all()
     return [(task, None, owner) for task, owner in rows]

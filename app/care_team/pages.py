@@ -15,16 +15,16 @@ from app import access
 from app.accounts.queries import names_by_id
 from app.care_team import handoff, review, service
 from app.care_team.assessment import Assessment
-from app.care_team.measures import ANSWER_LABELS, GAD7_ITEMS, PHQ9_ITEMS
+from app.care_team.measures import ANSWER_LABELS
 from app.care_team.plan_diff import describe, version_changes
 from app.care_team.routes import bp
 from app.care_team.trend_chart import trend_svg
+from app.care_team.views import forms
 from app.errors import Conflict
 from app.reference.roles import Role
 from app.web.pages import page
 
 CLINICIAN = access.roles(Role.CLINICIAN)
-ITEMS = {"PHQ-9": PHQ9_ITEMS, "GAD-7": GAD7_ITEMS}
 
 
 @bp.app_template_filter("care_trend")
@@ -40,12 +40,6 @@ def care_trend(measures: Sequence[Assessment], instrument: str, tz: str) -> Mark
 def with_mentions(body: str, team: Sequence) -> Markup:
     """``{{ note.body|with_mentions(team) }}``: escaped, with mentions of teammates highlighted."""
     return handoff.render_note(body, [(m.id, m.name) for m in team])
-
-
-def _back(default: str) -> str:
-    """Where to go after a form: the page it came from (a local path only), else ``default``."""
-    target = request.form.get("next", "")
-    return target if target.startswith("/") and not target.startswith(("//", "/\\")) else default
 
 
 @page(bp, "/patients/<int:patient_id>/chart/history", access_rule=access.ANY_USER)  # the service: 404 for strangers
@@ -77,23 +71,26 @@ def complete_task(task_id: int):
         flash(f"Done: {task.title}", "success")
     except Conflict as exc:
         flash(exc.message, "info")
-    return redirect(_back(url_for("care.caseload")))
+    return redirect(forms.back_to(request.form, url_for("care.caseload")))
 
 
 @page(bp, "/patients/<int:patient_id>/chart/scores", access_rule=access.ANY_USER, methods=["GET", "POST"])
 def visit_scores(patient_id: int):
     """A clinician on the team enters a PHQ-9 or GAD-7 the patient answered during a visit."""
     patient = service.access.team_only(current_user, patient_id)
-    instrument = request.values.get("instrument") if request.values.get("instrument") in ITEMS else "PHQ-9"
-    items = ITEMS[instrument]
-    context = {"patient": patient, "instrument": instrument, "items": items, "labels": ANSWER_LABELS}
+    instrument = forms.instrument_from(request.values)
+    context = {
+        "patient": patient,
+        "instrument": instrument,
+        "items": forms.QUESTIONS[instrument],
+        "labels": ANSWER_LABELS,
+    }
     if request.method == "GET":
         return render_template("care/visit_scores.html", **context, missing=set())
-    raw = [request.form.get(f"q{i}", "") for i in range(len(items))]
-    missing = {i for i, v in enumerate(raw) if v not in {"0", "1", "2", "3"}}
+    answers, missing = forms.answers_from(request.form, instrument)
     if missing:
         return render_template("care/visit_scores.html", **context, missing=missing), 422
-    result = service.add_assessment(current_user, patient_id, instrument, [int(v) for v in raw])
+    result = service.add_assessment(current_user, patient_id, instrument, answers)
     message = f"{instrument} from the visit saved: {result.score} ({result.severity.replace('_', ' ')})."
     if result.item9:
         message += " Item 9 was above 0: an urgent same-day safety task is open for every team member."

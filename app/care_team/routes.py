@@ -8,8 +8,9 @@ from pydantic import ValidationError
 
 from app import access
 from app.care_team import caseload_view, chart_view, handoff, service
-from app.care_team.measures import ANSWER_LABELS, GAD7_ITEMS, PHQ9_ITEMS
+from app.care_team.measures import ANSWER_LABELS
 from app.care_team.schemas import MedicationIn
+from app.care_team.views import forms
 from app.errors import DomainError, NotFound
 from app.reference.roles import Role
 from app.validation import MAX_DB_ID, parse_int, validation_fields
@@ -85,22 +86,15 @@ def add_medication(patient_id: int):
 
 @page(bp, "/check-in", access_rule=access.roles(Role.PATIENT), methods=["GET", "POST"])
 def check_in():
-    instrument = request.values.get("instrument") if request.values.get("instrument") in ("PHQ-9", "GAD-7") else "PHQ-9"
-    items = PHQ9_ITEMS if instrument == "PHQ-9" else GAD7_ITEMS
+    instrument = forms.instrument_from(request.values)
+    context = {"instrument": instrument, "items": forms.QUESTIONS[instrument], "labels": ANSWER_LABELS}
     if request.method == "GET":
-        return render_template(
-            "care/check_in.html", instrument=instrument, items=items, labels=ANSWER_LABELS, result=None, missing=set()
-        )
-    raw = [request.form.get(f"q{i}", "") for i in range(len(items))]
-    missing = {i for i, v in enumerate(raw) if v not in {"0", "1", "2", "3"}}
+        return render_template("care/check_in.html", **context, result=None, missing=set())
+    answers, missing = forms.answers_from(request.form, instrument)
     if missing:
-        return render_template(
-            "care/check_in.html", instrument=instrument, items=items, labels=ANSWER_LABELS, result=None, missing=missing
-        ), 422
-    result = service.add_assessment(current_user, current_user.id, instrument, [int(v) for v in raw])
-    return render_template(
-        "care/check_in.html", instrument=instrument, items=items, labels=ANSWER_LABELS, result=result, missing=set()
-    )
+        return render_template("care/check_in.html", **context, result=None, missing=missing), 422
+    result = service.add_assessment(current_user, current_user.id, instrument, answers)
+    return render_template("care/check_in.html", **context, result=result, missing=set())
 
 
 @page(bp, "/emergency-access", access_rule=access.roles(Role.CLINICIAN), methods=["GET", "POST"])

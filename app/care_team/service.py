@@ -12,9 +12,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.user import User
 from app.audit import service as audit
-from app.care_team import access
+from app.care_team import access, handoff
 from app.care_team.assessment import Assessment
-from app.care_team.measures import Measurement, score_assessment, summarize
+from app.care_team.measures import Instrument, InvalidAnswers, Measurement, score_assessment, summarize
 from app.care_team.medication import Medication
 from app.care_team.member import CareTeamMember
 from app.care_team.note import HandoffNote
@@ -38,15 +38,10 @@ class VersionConflict(Conflict):
 
 def team(user: User, patient_id: int) -> list[tuple[User, str]]:
     access.patient_or_team(user, patient_id)
-    members = db.session.scalars(
-        select(User)
-        .join(CareTeamMember, CareTeamMember.clinician_id == User.id)
-        .where(CareTeamMember.patient_id == patient_id)
-        .order_by(User.name)
-    ).all()
+    members = handoff.team_members(patient_id)
     audit.record("care_team.read", actor=user, patient_id=patient_id, object_type="care_team")
-    db.session.commit()
-    return [(m, m.clinician.clinical_role) for m in members]
+    audit.commit_keeping_loaded()
+    return [(m, m.clinician.clinical_role if m.clinician else "") for m in members]
 
 
 def remove_member(patient: User, patient_id: int, clinician_id: int) -> None:
@@ -226,23 +221,11 @@ def discontinue_medication(
     return med
 
 
-def add_note(user: User, patient_id: int, body: str) -> HandoffNote:
-    access.team_only(user, patient_id)
-    note = HandoffNote(patient_id=patient_id, author_id=user.id, body=body)
-    db.session.add(note)
-    db.session.flush()
-    audit.record("note.create", actor=user, patient_id=patient_id, object_type="note", object_id=note.id)
-    db.session.commit()
-    return note
-
-
 def add_assessment(
     user: User, patient_id: int, instrument: str, answers: list[int], now: datetime | None = None
 ) -> Assessment:
     """Score and keep a PHQ-9/GAD-7. A PHQ-9 with item 9 above 0 opens an urgent task for every team
     member (same-day follow-up) — the caller shows the patient the crisis lines at once."""
-    from app.care_team.measures import InvalidAnswers
-
     now = now or utcnow()
     access.patient_or_team(user, patient_id)
     try:
@@ -255,28 +238,33 @@ def add_assessment(
         answers=list(answers),
         score=score.total,
         severity=score.severity,
-        item9=answers[8] if instrument == "PHQ-9" else None,
+        item9=answers[8] if instrument == Instrument.PHQ9 else None,
         entered_by=user.id,
         created_at=now,
     )
     db.session.add(row)
     db.session.flush()
     if score.item9_positive:
-        for member_id in db.session.scalars(
-            select(CareTeamMember.clinician_id).where(CareTeamMember.patient_id == patient_id)
-        ):
-            db.session.add(
-                Task(
-                    patient_id=patient_id,
-                    owner_id=member_id,
-                    urgent=True,
-                    due_at=now + timedelta(hours=4),
-                    title="Same-day safety follow-up: PHQ-9 item 9 was answered above 0",
-                )
-            )
+        _urgent_task_for_each_member(
+            patient_id, f"Same-day safety follow-up: {Instrument.PHQ9} item 9 was answered above 0",
+            due_at=now + timedelta(hours=4),
+        )  # fmt: skip
     audit.record("assessment.create", actor=user, patient_id=patient_id, object_type="assessment", object_id=row.id)
     db.session.commit()
     return row
+
+
+def _urgent_task_for_each_member(
+    patient_id: int, title: str, *, due_at: datetime | None = None, created_at: datetime | None = None
+) -> None:
+    """An urgent task for every clinician on the patient's care team (a safety answer, a break-glass)."""
+    stamps: dict[str, datetime] = {"created_at": created_at} if created_at is not None else {}
+    for member_id in db.session.scalars(
+        select(CareTeamMember.clinician_id).where(CareTeamMember.patient_id == patient_id)
+    ):
+        db.session.add(
+            Task(patient_id=patient_id, owner_id=member_id, urgent=True, due_at=due_at, title=title, **stamps)
+        )
 
 
 def assessments(user: User, patient_id: int, instrument: str | None) -> list[Assessment]:
@@ -331,7 +319,7 @@ def _team_phq9(clinician: User, audit_action: str) -> list[tuple[Any, list[Measu
     if members:
         rows = db.session.execute(
             select(Assessment.patient_id, Assessment.created_at, Assessment.score, Assessment.item9).where(
-                Assessment.patient_id.in_(team), Assessment.instrument == "PHQ-9"
+                Assessment.patient_id.in_(team), Assessment.instrument == Instrument.PHQ9
             )
         )
         for pid, at, total, item9 in rows:
@@ -374,18 +362,9 @@ def break_glass(clinician: User, patient_id: int, reason: str, now: datetime | N
     )
     db.session.add(grant)
     db.session.flush()
-    for member_id in db.session.scalars(
-        select(CareTeamMember.clinician_id).where(CareTeamMember.patient_id == patient_id)
-    ):
-        db.session.add(
-            Task(
-                patient_id=patient_id,
-                owner_id=member_id,
-                urgent=True,
-                created_at=now,
-                title=f"Emergency access by {clinician.name} at {now:%Y-%m-%d %H:%M} UTC: {reason[:150]}",
-            )
-        )
+    _urgent_task_for_each_member(
+        patient_id, f"Emergency access by {clinician.name} at {now:%Y-%m-%d %H:%M} UTC: {reason[:150]}", created_at=now
+    )
     audit.record(
         "emergency_access", actor=clinician, patient_id=patient_id, object_type="emergency_access", object_id=grant.id
     )

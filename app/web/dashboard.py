@@ -21,6 +21,7 @@ from app.booking import video
 from app.booking.appointment import Appointment
 from app.booking.types import TYPES
 from app.care_team.assessment import Assessment
+from app.care_team.measures import Instrument
 from app.care_team.medication import Medication
 from app.care_team.member import CareTeamMember
 from app.care_team.plan import CarePlan
@@ -30,7 +31,7 @@ from app.intake import service as intake
 from app.intake.result import IntakeResult
 from app.reference.roles import CREDENTIAL_TITLES, ClinicalRole, Credential
 
-INSTRUMENTS = ("PHQ-9", "GAD-7")
+INSTRUMENTS = tuple(Instrument)
 # A check-in is open when the last one of that questionnaire is older than this (as for the
 # scheduler's check-in text before a visit).
 CHECK_IN_DUE_AFTER = timedelta(days=14)
