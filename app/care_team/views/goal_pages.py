@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from app import access
 from app.care_team import service
-from app.care_team.routes import bp
+from app.care_team.views.pages import bp
 from app.validation import MAX_DB_ID, parse_int
 from app.web.pages import page
 

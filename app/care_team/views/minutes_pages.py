@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from app import access
 from app.care_team import consent, minutes
-from app.care_team.routes import bp
+from app.care_team.views.pages import bp
 from app.errors import Invalid
 from app.reference.roles import Role
 from app.validation import parse_day, parse_int
