@@ -10,8 +10,9 @@ from flask_login import current_user
 
 from app import access
 from app.accounts.roles import Role
-from app.billing import demo, events, report, service
-from app.billing.backends import DummyBilling
+from app.billing import events, report, service
+from app.billing.demo import simulate as demo
+from app.billing.demo.provider import DummyBilling
 from app.billing.membership import Membership
 from app.billing.plans import PLANS, plan_for_price
 from app.db import utcnow

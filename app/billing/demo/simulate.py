@@ -1,18 +1,21 @@
-"""The dummy backend's provider side: demo subscriptions and the events "Stripe" would send about
-them, handed to ``events.process`` — the very handlers real webhooks use. Demo only."""
+"""What Stripe would do to a demo subscription (checkout completed, the portal, time passing), and the
+events it would send about it, handed to ``events.process``: the very handlers real webhooks use.
+Demo only. Only this module of the demo calls into the handlers; the provider behind the port never does."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.billing import events
-from app.billing.backends import DummyBilling, SubscriptionState
-from app.billing.demo_store import DemoSubscription
+from app.billing.demo.provider import DummyBilling
+from app.billing.demo.store import DemoSubscription, as_stripe, subscription_for_session
 from app.billing.plans import PLANS, plan_for_price, price_id
 from app.errors import Conflict, NotFound
 from app.extensions import db
@@ -32,35 +35,8 @@ ACTIONS = {
 PATIENT_ACTIONS = ("cancel_at_period_end", "resume", "switch_monthly", "switch_annual")
 
 
-def _config():
-    from flask import current_app
-
+def _config() -> Mapping[str, Any]:
     return current_app.config
-
-
-def _as_stripe(sub: DemoSubscription) -> dict[str, Any]:
-    return {
-        "id": sub.id, "object": "subscription", "customer": sub.customer, "status": sub.status,
-        "created": sub.created, "trial_end": sub.trial_end, "cancel_at_period_end": sub.cancel_at_period_end,
-        "canceled_at": sub.canceled_at, "metadata": {"patient_id": str(sub.patient_id)},
-        "items": {"object": "list", "data": [{"object": "subscription_item", "price": {"id": sub.price},
-                                              "current_period_end": sub.current_period_end}]},
-    }  # fmt: skip
-
-
-def state(subscription_id: str) -> SubscriptionState:
-    from app.billing.backends import subscription_state
-
-    sub = db.session.get(DemoSubscription, subscription_id)
-    if sub is None:
-        from app.billing.backends import ProviderRefused
-
-        raise ProviderRefused("No such demo subscription.", reason="404 resource_missing")
-    return subscription_state(_as_stripe(sub))
-
-
-def subscription_for_session(session_id: str) -> DemoSubscription | None:
-    return db.session.scalar(select(DemoSubscription).where(DemoSubscription.session_id == session_id))
 
 
 def _event(kind: str, obj: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -97,7 +73,7 @@ def complete_checkout(token: str, now: datetime) -> tuple[str, str]:
         db.session.commit()
         session = {"id": session_id, "object": "checkout.session", "mode": "subscription", "status": "complete",
                    "client_reference_id": str(data["p"]), "customer": data["c"], "subscription": sub.id}  # fmt: skip
-        _emit([("checkout.session.completed", session), ("customer.subscription.created", _as_stripe(sub))], now)
+        _emit([("checkout.session.completed", session), ("customer.subscription.created", as_stripe(sub))], now)
     return session_id, str(data["ok"]).replace("{CHECKOUT_SESSION_ID}", session_id)
 
 
@@ -113,7 +89,7 @@ def seed_trial(patient_id: int, plan_code: str, now: datetime) -> None:
                            cancel_at_period_end=False)  # fmt: skip
     db.session.add(sub)
     db.session.commit()
-    _emit([("customer.subscription.created", _as_stripe(sub))], now)
+    _emit([("customer.subscription.created", as_stripe(sub))], now)
 
 
 def period(plan_code: str) -> timedelta:
@@ -157,7 +133,7 @@ def act(patient_id: int, action: str, now: datetime) -> str:
     db.session.commit()
     if action != "trial_will_end":  # the reminder changes nothing on the subscription itself
         kind = "customer.subscription.deleted" if action == "cancel_now" else "customer.subscription.updated"
-        extra.append((kind, _as_stripe(sub)))
+        extra.append((kind, as_stripe(sub)))
     _emit(extra, now)
     return ACTIONS[action]
 

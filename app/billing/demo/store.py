@@ -3,10 +3,13 @@ re-read them exactly as they re-read Stripe. Used only with ``BILLING_BACKEND=du
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Integer, String
+from typing import Any
+
+from sqlalchemy import BigInteger, Boolean, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base
+from app.extensions import db
 
 
 class DemoSubscription(Base):
@@ -23,3 +26,18 @@ class DemoSubscription(Base):
     current_period_end: Mapped[int] = mapped_column(BigInteger)
     cancel_at_period_end: Mapped[bool] = mapped_column(Boolean, default=False)
     canceled_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+def as_stripe(sub: DemoSubscription) -> dict[str, Any]:
+    """The subscription as Stripe's API would show it (and its events carry it)."""
+    return {
+        "id": sub.id, "object": "subscription", "customer": sub.customer, "status": sub.status,
+        "created": sub.created, "trial_end": sub.trial_end, "cancel_at_period_end": sub.cancel_at_period_end,
+        "canceled_at": sub.canceled_at, "metadata": {"patient_id": str(sub.patient_id)},
+        "items": {"object": "list", "data": [{"object": "subscription_item", "price": {"id": sub.price},
+                                              "current_period_end": sub.current_period_end}]},
+    }  # fmt: skip
+
+
+def subscription_for_session(session_id: str) -> DemoSubscription | None:
+    return db.session.scalar(select(DemoSubscription).where(DemoSubscription.session_id == session_id))

@@ -1,0 +1,69 @@
+"""The ``dummy`` provider behind the billing port. The checkout page is ours and says "test payment";
+completing it (``simulate.complete_checkout``) creates a demo subscription. Reading a subscription
+back reads the demo store, as the ``stripe`` provider reads Stripe."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from flask import current_app, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from app.billing.backends import CheckoutSession, ProviderRefused, SubscriptionState, subscription_state
+from app.billing.demo.store import DemoSubscription, as_stripe, subscription_for_session
+from app.extensions import db
+
+
+class DummyBilling:
+    """Demo payments: a signed token carries the checkout; the subscriptions live in the demo store."""
+
+    name = "dummy"
+
+    def _signer(self) -> URLSafeSerializer:
+        return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="demo-checkout")
+
+    def create_customer(self, patient_id: int, email: str) -> str:
+        return f"cus_demo_{patient_id}"
+
+    def create_checkout(self, *, customer: str, patient_id: int, price: str, trial_days: int | None,
+                        success_url: str, cancel_url: str, idempotency_key: str) -> CheckoutSession:  # fmt: skip
+        base = current_app.config["PUBLIC_BASE_URL"]
+        # Our own pages: kept as paths, so the demo works on whatever host the browser used.
+        ok, back = (u.removeprefix(base) if u.startswith(base + "/") else u for u in (success_url, cancel_url))
+        token = self._signer().dumps({"c": customer, "p": patient_id, "price": price, "trial": trial_days or 0,
+                                      "ok": ok, "back": back, "n": secrets.token_hex(8)})  # fmt: skip
+        session_id = self.session_id(token)
+        return CheckoutSession(session_id, url_for("billing.demo_checkout", token=token), customer, None,
+                               str(patient_id), "open")  # fmt: skip
+
+    def session_id(self, token: str) -> str:
+        return "cs_demo_" + hashlib.sha256(token.encode()).hexdigest()[:24]
+
+    def read_token(self, token: str) -> dict[str, Any] | None:
+        try:
+            data = self._signer().loads(token)
+        except BadSignature:
+            return None
+        return data if isinstance(data, dict) else None
+
+    def checkout(self, session_id: str) -> CheckoutSession:
+        sub = subscription_for_session(session_id)
+        if sub is None:
+            return CheckoutSession(session_id, None, None, None, None, "open")
+        return CheckoutSession(session_id, None, sub.customer, sub.id, str(sub.patient_id), "complete")
+
+    def subscription(self, subscription_id: str) -> SubscriptionState:
+        sub = db.session.get(DemoSubscription, subscription_id)
+        if sub is None:
+            raise ProviderRefused("No such demo subscription.", reason="404 resource_missing")
+        return subscription_state(as_stripe(sub))
+
+    def portal_url(self, customer: str, return_url: str) -> str:
+        return url_for("billing.demo_portal")
+
+
+def from_config(config: Mapping[str, Any]) -> DummyBilling:
+    return DummyBilling()
