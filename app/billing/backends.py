@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Protocol
 
 from flask import current_app
 
+from app.billing.membership import MembershipStatus
 from app.errors import DomainError
 from app.validation import parse_db_id
 
@@ -51,6 +53,14 @@ class SubscriptionState:
     cancel_at_period_end: bool
     canceled_at: int | None
     patient_id: int | None
+
+
+class CheckoutStatus(StrEnum):
+    """Stripe's Checkout Session statuses."""
+
+    OPEN = "open"
+    COMPLETE = "complete"
+    EXPIRED = "expired"
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,7 @@ def subscription_state(sub: Any) -> SubscriptionState:
     return SubscriptionState(
         id=sub["id"],
         customer=_field(sub, "customer") if isinstance(_field(sub, "customer"), str) else _field(sub["customer"], "id"),
-        status=_field(sub, "status", "incomplete"),
+        status=_field(sub, "status", MembershipStatus.INCOMPLETE.value),
         price=price if isinstance(price, str) else _field(price, "id"),
         created=int(_field(sub, "created", 0)),
         trial_end=_field(sub, "trial_end"),
@@ -113,7 +123,7 @@ def checkout_session(obj: Any) -> CheckoutSession:
         customer=customer if isinstance(customer, str) or customer is None else customer["id"],
         subscription=sub if isinstance(sub, str) or sub is None else sub["id"],
         client_reference_id=_field(obj, "client_reference_id"),
-        status=_field(obj, "status", "open"),
+        status=_field(obj, "status", CheckoutStatus.OPEN.value),
     )
 
 

@@ -18,8 +18,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app.billing import notices
 from app.billing.backends import ProviderError, ProviderRefused, backend
+from app.billing.membership import MembershipStatus
 from app.billing.service import sync
-from app.billing.stripe_event import StripeEvent
+from app.billing.stripe_event import EventOutcome, StripeEvent
 from app.extensions import db
 from app.validation import MAX_YEAR, parse_db_id
 
@@ -34,7 +35,8 @@ SUBSCRIPTION_EVENTS = {
     "customer.subscription.resumed",
     "customer.subscription.trial_will_end",
 }
-OWING = {"past_due", "unpaid", "incomplete"}  # subscription statuses under which a payment failure stands
+# Subscription statuses under which a payment failure stands.
+OWING = frozenset({MembershipStatus.PAST_DUE, MembershipStatus.UNPAID, MembershipStatus.INCOMPLETE})
 INVOICE_EVENTS = {"invoice.paid", "invoice.payment_failed", "invoice.payment_succeeded"}
 
 
@@ -72,18 +74,18 @@ def _effect(event: dict, now: datetime) -> tuple[str, int | None, str]:
     elif kind in INVOICE_EVENTS:
         sub_id, patient_hint = invoice_subscription(obj), None
     else:
-        return "ignored", None, "event type not used"
+        return EventOutcome.IGNORED, None, "event type not used"
     if not sub_id:
-        return "ignored", None, "no subscription in the event"
+        return EventOutcome.IGNORED, None, "no subscription in the event"
     try:
         state = backend().subscription(sub_id)
     except ProviderRefused as exc:  # for good (e.g. no such subscription): acknowledged, never retried
-        return "ignored", None, f"provider refused subscription {sub_id}: {exc.reason}"
+        return EventOutcome.IGNORED, None, f"provider refused subscription {sub_id}: {exc.reason}"
     row = sync(state, now, patient_hint=patient_hint)
     if row is None:
-        return "ignored", None, f"no patient for subscription {sub_id}"
+        return EventOutcome.IGNORED, None, f"no patient for subscription {sub_id}"
     detail = f"{sub_id} is {state.status}"
-    if kind == "customer.subscription.trial_will_end" and state.status == "trialing":
+    if kind == "customer.subscription.trial_will_end" and state.status == MembershipStatus.TRIALING:
         notices.trial_ending(row, now)
     if kind == "invoice.payment_failed" and state.status in OWING:
         # Only while the provider still says a payment is owed: a failure delivered after the invoice
@@ -91,7 +93,7 @@ def _effect(event: dict, now: datetime) -> tuple[str, int | None, str]:
         row.last_payment_failed_at = now
         notices.payment_failed(row, _id(obj.get("id")) or event["id"], now)
         detail += "; payment failed"
-    return "processed", row.patient_id, detail
+    return EventOutcome.PROCESSED, row.patient_id, detail
 
 
 def created_of(event: dict) -> int | None:
@@ -122,27 +124,27 @@ def process(event: dict, now: datetime, *, again: bool = False) -> str:
     ``failed``: Stripe's retry, or a billing admin's re-process, applies it later). A provider's
     permanent answer (``ProviderRefused``, e.g. no such subscription) is recorded as ``ignored``."""
     if envelope_errors(event):
-        return "ignored"
+        return EventOutcome.IGNORED
     event_id = event["id"]
     row = db.session.get(StripeEvent, event_id, with_for_update=True)
-    if row is not None and row.outcome != "failed" and not again:
+    if row is not None and row.outcome != EventOutcome.FAILED and not again:
         db.session.rollback()
-        return "duplicate"
+        return EventOutcome.DUPLICATE
     if row is None:
-        row = StripeEvent(id=event_id, type=event["type"], created=created_of(event),
-                          payload=json.dumps(event), received_at=now, outcome="failed", attempts=0)  # fmt: skip
+        row = StripeEvent(id=event_id, type=event["type"], created=created_of(event), payload=json.dumps(event),
+                          received_at=now, outcome=EventOutcome.FAILED, attempts=0)  # fmt: skip
         try:
             with db.session.begin_nested():
                 db.session.add(row)
         except IntegrityError:  # the same event, delivered concurrently, got in first
             db.session.rollback()
-            return "duplicate"
+            return EventOutcome.DUPLICATE
     row.attempts += 1
     try:
         with db.session.begin_nested():
             outcome, patient_id, detail = _effect(event, now)
     except ProviderError as exc:
-        row.outcome, row.detail = "failed", f"provider unavailable: {exc.message}"
+        row.outcome, row.detail = EventOutcome.FAILED, f"provider unavailable: {exc.message}"
         db.session.commit()
         raise
     row.outcome, row.detail, row.patient_id, row.processed_at = outcome, detail, patient_id, now

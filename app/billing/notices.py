@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 
 from app.accounts.user import User
-from app.billing.membership import Membership
+from app.billing.membership import Membership, MembershipStatus
 from app.billing.plans import PLANS
 from app.extensions import db
 from app.notifications.messages import PRACTICE
@@ -51,7 +51,7 @@ def trials_ending_soon(now: datetime) -> int:
 
     rows = db.session.scalars(
         select(Membership).where(
-            Membership.status == "trialing",
+            Membership.status == MembershipStatus.TRIALING,
             Membership.cancel_at_period_end.is_(False),
             Membership.trial_end > now,
             Membership.trial_end <= now + timedelta(days=3),

@@ -32,11 +32,6 @@ PLANS: dict[str, Plan] = {
     "annual": Plan("annual", "Annual", 6999, "usd", "year", 14, "STRIPE_PRICE_ANNUAL"),
 }
 
-# What a trialing or active membership opens; the initial consultation is free for everyone.
-MEMBER_STATUSES = frozenset({"trialing", "active"})
-STRIPE_STATUSES = ("trialing", "active", "past_due", "canceled", "unpaid", "incomplete", "incomplete_expired",
-                   "paused")  # fmt: skip
-
 
 def price_id(plan: Plan, config: Any) -> str:
     """The Stripe Price id for ``plan``; the dummy backend needs none and gets a stable stand-in."""

@@ -13,8 +13,9 @@ from app.accounts.roles import Role
 from app.billing import events, report, service
 from app.billing.demo import simulate as demo
 from app.billing.demo.provider import DummyBilling
-from app.billing.membership import Membership
+from app.billing.membership import MEMBER_STATUSES, Membership, MembershipStatus
 from app.billing.plans import PLANS, plan_for_price
+from app.billing.stripe_event import STORED_OUTCOMES
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
@@ -79,9 +80,9 @@ def success():
         row = service.sync_checkout(current_user, session_id, utcnow()) if session_id else None
     except DomainError:
         row = None  # the webhook will bring it; say so below
-    if row is not None and row.status in ("trialing", "active"):
-        flash("Your membership has started." + (" Your free trial is on." if row.status == "trialing" else ""),
-              "success")  # fmt: skip
+    if row is not None and row.status in MEMBER_STATUSES:
+        trial = " Your free trial is on." if row.status == MembershipStatus.TRIALING else ""
+        flash("Your membership has started." + trial, "success")
     else:
         flash("Thank you. We are confirming your payment; this page updates in a moment.", "info")
     return redirect(safe_next(request.args.get("next")) or url_for("billing.membership"))
@@ -146,10 +147,10 @@ def demo_portal():
 def console():
     search = request.args.get("q", "")[:100]
     status = request.args.get("status", "")
-    if status not in ("", *report.COUNTED, "unpaid", "incomplete"):
+    if status not in ("", *report.COUNTED, MembershipStatus.UNPAID, MembershipStatus.INCOMPLETE):
         status = ""
     outcome = request.args.get("outcome", "")
-    if outcome not in ("", "processed", "ignored", "failed"):
+    if outcome not in ("", *STORED_OUTCOMES):
         outcome = ""
     return render_template(
         "billing/console.html", figures=report.figures(utcnow()), subscribers=report.subscribers(search, status),

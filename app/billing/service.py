@@ -14,9 +14,9 @@ from sqlalchemy.exc import IntegrityError
 
 from app import connections
 from app.accounts.user import User
-from app.billing.backends import SubscriptionState, backend
-from app.billing.membership import Membership
-from app.billing.plans import MEMBER_STATUSES, PLANS, Plan, plan_for_price, price_id
+from app.billing.backends import CheckoutStatus, SubscriptionState, backend
+from app.billing.membership import MEMBER_STATUSES, PAYMENT_DUE_STATUSES, Membership, MembershipStatus
+from app.billing.plans import PLANS, Plan, plan_for_price, price_id
 from app.errors import Conflict, Invalid
 from app.extensions import db
 
@@ -36,20 +36,22 @@ def ts(value: int | None) -> datetime | None:
 
 
 def membership_of(patient_id: int) -> Membership | None:
-    return db.session.scalar(select(Membership).where(Membership.patient_id == patient_id))
+    row: Membership | None = db.session.scalar(select(Membership).where(Membership.patient_id == patient_id))
+    return row
 
 
 def _locked_membership(patient_id: int, now: datetime) -> Membership:
     query = select(Membership).where(Membership.patient_id == patient_id).with_for_update()
-    row = db.session.scalar(query)
+    row: Membership | None = db.session.scalar(query)
     if row is not None:
         return row
     try:
         with db.session.begin_nested():
-            db.session.add(Membership(patient_id=patient_id, status="none", updated_at=now))
+            db.session.add(Membership(patient_id=patient_id, status=MembershipStatus.NONE, updated_at=now))
     except IntegrityError:
         pass  # a concurrent transaction created it first; the locking read below waits for it
-    return db.session.scalar(query.execution_options(populate_existing=True))
+    locked: Membership = db.session.scalars(query.execution_options(populate_existing=True)).one()
+    return locked
 
 
 def is_member(patient: User) -> bool:
@@ -79,7 +81,7 @@ def start_checkout(patient: User, plan_code: str, *, success_url: str, cancel_ur
     never a membership."""
     plan = get_plan(plan_code)
     row = _locked_membership(patient.id, now)
-    if row.status in MEMBER_STATUSES or row.status == "past_due":
+    if row.status in MEMBER_STATUSES or row.status == MembershipStatus.PAST_DUE:
         db.session.rollback()
         raise AlreadyMember()
     provider = backend()
@@ -125,7 +127,7 @@ def sync(state: SubscriptionState, now: datetime, patient_hint: int | None = Non
     row.canceled_at = ts(state.canceled_at)
     if state.trial_end is not None:
         row.trial_used = True
-    if state.status == "active" and state.trial_end is not None and row.converted_at is None:
+    if state.status == MembershipStatus.ACTIVE and state.trial_end is not None and row.converted_at is None:
         row.converted_at = now
     if row not in db.session.new and not db.session.is_modified(row):
         return row  # the provider says what we hold already (a late or repeated event): change nothing
@@ -147,7 +149,11 @@ def sync_checkout(patient: User, session_id: str, now: datetime) -> Membership |
     connections.release_reads()
     provider = backend()
     session = provider.checkout(session_id)
-    if session.status != "complete" or not session.subscription or session.client_reference_id != str(patient_id):
+    if (
+        session.status != CheckoutStatus.COMPLETE
+        or not session.subscription
+        or session.client_reference_id != str(patient_id)
+    ):
         return membership_of(patient_id)
     state = provider.subscription(session.subscription)
     row = sync(state, now, patient_hint=patient_id)
@@ -168,7 +174,7 @@ def summary(patient: User) -> dict:
     """The patient's membership as the API and the dashboard show it."""
     row = membership_of(patient.id)
     if row is None or not row.subscription_id:
-        return {"status": "none", "plan": None, "trial_end": None, "current_period_end": None,
+        return {"status": MembershipStatus.NONE.value, "plan": None, "trial_end": None, "current_period_end": None,
                 "cancel_at_period_end": False, "trial_available": trial_available(patient)}  # fmt: skip
     return {
         "status": row.status,
@@ -177,5 +183,5 @@ def summary(patient: User) -> dict:
         "current_period_end": row.current_period_end,
         "cancel_at_period_end": row.cancel_at_period_end,
         "trial_available": False,
-        "payment_failed": row.status in ("past_due", "unpaid"),
+        "payment_failed": row.status in PAYMENT_DUE_STATUSES,
     }

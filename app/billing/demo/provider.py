@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from app.billing.backends import CheckoutSession, ProviderRefused, SubscriptionState, subscription_state
+from app.billing.backends import CheckoutSession, CheckoutStatus, ProviderRefused, SubscriptionState, subscription_state
 from app.billing.demo.store import DemoSubscription, as_stripe, subscription_for_session
 from app.extensions import db
 
@@ -37,7 +37,7 @@ class DummyBilling:
                                       "ok": ok, "back": back, "n": secrets.token_hex(8)})  # fmt: skip
         session_id = self.session_id(token)
         return CheckoutSession(session_id, url_for("billing.demo_checkout", token=token), customer, None,
-                               str(patient_id), "open")  # fmt: skip
+                               str(patient_id), CheckoutStatus.OPEN)  # fmt: skip
 
     def session_id(self, token: str) -> str:
         return "cs_demo_" + hashlib.sha256(token.encode()).hexdigest()[:24]
@@ -52,8 +52,8 @@ class DummyBilling:
     def checkout(self, session_id: str) -> CheckoutSession:
         sub = subscription_for_session(session_id)
         if sub is None:
-            return CheckoutSession(session_id, None, None, None, None, "open")
-        return CheckoutSession(session_id, None, sub.customer, sub.id, str(sub.patient_id), "complete")
+            return CheckoutSession(session_id, None, None, None, None, CheckoutStatus.OPEN)
+        return CheckoutSession(session_id, None, sub.customer, sub.id, str(sub.patient_id), CheckoutStatus.COMPLETE)
 
     def subscription(self, subscription_id: str) -> SubscriptionState:
         sub = db.session.get(DemoSubscription, subscription_id)

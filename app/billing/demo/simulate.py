@@ -14,8 +14,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.billing import events
+from app.billing.backends import CheckoutStatus
 from app.billing.demo.provider import DummyBilling
 from app.billing.demo.store import DemoSubscription, as_stripe, subscription_for_session
+from app.billing.membership import MembershipStatus
 from app.billing.plans import PLANS, plan_for_price, price_id
 from app.errors import Conflict, NotFound
 from app.extensions import db
@@ -65,14 +67,15 @@ def complete_checkout(token: str, now: datetime) -> tuple[str, str]:
         sub = DemoSubscription(
             id="sub_demo_" + hashlib.sha256(session_id.encode()).hexdigest()[:20], session_id=session_id,
             customer=data["c"], patient_id=int(data["p"]), price=data["price"],
-            status="trialing" if trial_days else "active", created=created,
+            status=MembershipStatus.TRIALING if trial_days else MembershipStatus.ACTIVE, created=created,
             trial_end=int(period_end.timestamp()) if trial_days else None,
             current_period_end=int(period_end.timestamp()), cancel_at_period_end=False,
         )  # fmt: skip
         db.session.add(sub)
         db.session.commit()
-        session = {"id": session_id, "object": "checkout.session", "mode": "subscription", "status": "complete",
-                   "client_reference_id": str(data["p"]), "customer": data["c"], "subscription": sub.id}  # fmt: skip
+        session = {"id": session_id, "object": "checkout.session", "mode": "subscription",
+                   "status": CheckoutStatus.COMPLETE.value, "client_reference_id": str(data["p"]),
+                   "customer": data["c"], "subscription": sub.id}  # fmt: skip
         _emit([("checkout.session.completed", session), ("customer.subscription.created", as_stripe(sub))], now)
     return session_id, str(data["ok"]).replace("{CHECKOUT_SESSION_ID}", session_id)
 
@@ -85,8 +88,8 @@ def seed_trial(patient_id: int, plan_code: str, now: datetime) -> None:
     end = int((now + timedelta(days=plan.trial_days)).timestamp())
     sub = DemoSubscription(id=f"sub_demo_seed_{patient_id}", session_id=f"cs_demo_seed_{patient_id}",
                            customer=f"cus_demo_{patient_id}", patient_id=patient_id, price=price_id(plan, _config()),
-                           status="trialing", created=int(now.timestamp()), trial_end=end, current_period_end=end,
-                           cancel_at_period_end=False)  # fmt: skip
+                           status=MembershipStatus.TRIALING, created=int(now.timestamp()), trial_end=end,
+                           current_period_end=end, cancel_at_period_end=False)  # fmt: skip
     db.session.add(sub)
     db.session.commit()
     _emit([("customer.subscription.created", as_stripe(sub))], now)
@@ -108,7 +111,7 @@ def act(patient_id: int, action: str, now: datetime) -> str:
     sub = current_for(patient_id)
     if sub is None or action not in ACTIONS:
         raise NotFound("No demo subscription to change.")
-    if sub.status == "canceled":
+    if sub.status == MembershipStatus.CANCELED:
         raise Conflict("This membership has ended. Start a new one from the pricing page.")
     stamp = int(now.timestamp())
     plan = plan_for_price(sub.price, _config()) or PLANS["monthly"]
@@ -120,16 +123,16 @@ def act(patient_id: int, action: str, now: datetime) -> str:
     elif action in ("switch_monthly", "switch_annual"):
         sub.price = price_id(PLANS[action.removeprefix("switch_")], _config())
     elif action in ("end_trial", "pay"):
-        sub.status = "active"
+        sub.status = MembershipStatus.ACTIVE
         sub.current_period_end = int((now + period(plan.code)).timestamp())
         extra.append(("invoice.paid", _invoice(sub, stamp)))
     elif action == "fail_payment":
-        sub.status = "past_due"
+        sub.status = MembershipStatus.PAST_DUE
         extra.append(("invoice.payment_failed", _invoice(sub, stamp)))
     elif action == "trial_will_end":
         extra.append(("customer.subscription.trial_will_end", {"id": sub.id, "object": "subscription"}))
     elif action == "cancel_now":
-        sub.status, sub.canceled_at, sub.cancel_at_period_end = "canceled", stamp, False
+        sub.status, sub.canceled_at, sub.cancel_at_period_end = MembershipStatus.CANCELED, stamp, False
     db.session.commit()
     if action != "trial_will_end":  # the reminder changes nothing on the subscription itself
         kind = "customer.subscription.deleted" if action == "cancel_now" else "customer.subscription.updated"

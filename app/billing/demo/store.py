@@ -8,11 +8,10 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base
 from app.extensions import db
 
 
-class DemoSubscription(Base):
+class DemoSubscription(db.Model):
     __tablename__ = "demo_billing_subscriptions"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -20,7 +19,7 @@ class DemoSubscription(Base):
     customer: Mapped[str] = mapped_column(String(64), index=True)
     patient_id: Mapped[int] = mapped_column(Integer, index=True)
     price: Mapped[str] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(30))  # a MembershipStatus (Stripe's subscription statuses)
     created: Mapped[int] = mapped_column(BigInteger)
     trial_end: Mapped[int | None] = mapped_column(BigInteger)
     current_period_end: Mapped[int] = mapped_column(BigInteger)
