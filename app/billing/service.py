@@ -54,11 +54,6 @@ def _locked_membership(patient_id: int, now: datetime) -> Membership:
     return locked
 
 
-def is_member(patient: User) -> bool:
-    row = membership_of(patient.id)
-    return row is not None and row.status in MEMBER_STATUSES
-
-
 def trial_available(patient: User) -> bool:
     row = membership_of(patient.id)
     return row is None or not (row.trial_used or row.subscription_id)

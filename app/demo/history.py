@@ -18,9 +18,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.accounts.user import User
-from app.billing.gate import needs_membership
 from app.booking import service as booking
 from app.booking.appointment import Appointment
+from app.booking.service import needs_membership
 from app.care_team import consent, handoff, minutes
 from app.care_team import service as care
 from app.care_team.assessment import Assessment
