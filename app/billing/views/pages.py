@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app import access
@@ -27,7 +28,7 @@ BILLING_STAFF = access.roles(Role.BILLING_ADMIN, Role.ADMIN)
 
 
 @bp.app_context_processor
-def _membership_globals():
+def _membership_globals() -> dict[str, object]:
     """The membership card anywhere a patient page wants it (the dashboard includes it)."""
     return {"billing_plans": PLANS, "membership_summary": lambda: service.summary(current_user)}
 
@@ -45,7 +46,7 @@ def _demo_only() -> None:
 
 
 @page(bp, "/pricing", access_rule=access.PUBLIC)
-def pricing():
+def pricing() -> ResponseReturnValue:
     is_patient = current_user.is_authenticated and current_user.role == Role.PATIENT.value
     summary = service.summary(current_user) if is_patient else None
     return render_template("billing/pricing.html", plans=list(PLANS.values()), summary=summary,
@@ -55,7 +56,7 @@ def pricing():
 
 
 @page(bp, "/billing/checkout", access_rule=PATIENT, methods=["POST"])
-def checkout():
+def checkout() -> ResponseReturnValue:
     plan = request.form.get("plan", "")
     target = safe_next(request.form.get("next"))
     base = current_app.config["PUBLIC_BASE_URL"]
@@ -74,7 +75,7 @@ def checkout():
 
 
 @page(bp, "/billing/success", access_rule=PATIENT)
-def success():
+def success() -> ResponseReturnValue:
     session_id = request.args.get("session_id", "")[:255]
     try:
         row = service.sync_checkout(current_user, session_id, utcnow()) if session_id else None
@@ -89,13 +90,13 @@ def success():
 
 
 @page(bp, "/membership", access_rule=PATIENT)
-def membership():
+def membership() -> ResponseReturnValue:
     return render_template("billing/membership.html", summary=service.summary(current_user),
                            plans=PLANS, demo_actions=[(a, demo.ACTIONS[a]) for a in demo.PATIENT_ACTIONS])  # fmt: skip
 
 
 @page(bp, "/billing/portal", access_rule=PATIENT, methods=["POST"])
-def portal():
+def portal() -> ResponseReturnValue:
     base = current_app.config["PUBLIC_BASE_URL"]
     try:
         return redirect(service.portal_url(current_user, base + url_for("billing.membership")))
@@ -108,7 +109,7 @@ def portal():
 
 
 @page(bp, "/billing/demo/checkout/<token>", access_rule=PATIENT, methods=["GET", "POST"])
-def demo_checkout(token: str):
+def demo_checkout(token: str) -> ResponseReturnValue:
     _demo_only()
     data = DummyBilling().read_token(token)
     if data is None or int(data.get("p", 0)) != current_user.id:
@@ -126,7 +127,7 @@ def demo_checkout(token: str):
 
 
 @page(bp, "/billing/demo/portal", access_rule=PATIENT, methods=["GET", "POST"])
-def demo_portal():
+def demo_portal() -> ResponseReturnValue:
     _demo_only()
     if request.method == "POST":
         action = request.form.get("action", "")
@@ -144,7 +145,7 @@ def demo_portal():
 
 
 @page(bp, "/billing/admin", access_rule=BILLING_STAFF)
-def console():
+def console() -> ResponseReturnValue:
     search = request.args.get("q", "")[:100]
     status = request.args.get("status", "")
     if status not in ("", *report.COUNTED, MembershipStatus.UNPAID, MembershipStatus.INCOMPLETE):
@@ -169,7 +170,7 @@ def subscribers_csv() -> Response:
 
 
 @page(bp, "/billing/admin/events/<event_id>/reprocess", access_rule=BILLING_STAFF, methods=["POST"])
-def reprocess(event_id: str):
+def reprocess(event_id: str) -> ResponseReturnValue:
     try:
         outcome = events.reprocess(event_id[:255], utcnow())
         flash(f"Event {event_id} re-processed: {outcome}.", "success")
@@ -179,7 +180,7 @@ def reprocess(event_id: str):
 
 
 @page(bp, "/billing/admin/demo/<int:membership_id>", access_rule=BILLING_STAFF, methods=["POST"])
-def demo_simulate(membership_id: int):
+def demo_simulate(membership_id: int) -> ResponseReturnValue:
     _demo_only()
     row = db.session.get(Membership, membership_id)
     action = request.form.get("action", "")
