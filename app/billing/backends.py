@@ -12,15 +12,14 @@ so whatever order events arrive in, what we store is what the provider holds now
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
-from flask import current_app
-
 from app.billing.membership import MembershipStatus
 from app.errors import DomainError
+from app.settings import Settings
 from app.validation import parse_db_id
 
 
@@ -128,7 +127,7 @@ def checkout_session(obj: Any) -> CheckoutSession:
 
 
 # name -> factory, filled at start-up by app.billing.providers.install (CTFd's pattern for uploaders)
-ProviderFactory = Callable[[Mapping[str, Any]], BillingBackend]
+ProviderFactory = Callable[[Settings], BillingBackend]
 _PROVIDERS: dict[str, ProviderFactory] = {}
 
 
@@ -137,10 +136,9 @@ def register(name: str, factory: ProviderFactory) -> None:
     _PROVIDERS[name] = factory
 
 
-def backend() -> BillingBackend:
-    """The provider the ``BILLING_BACKEND`` setting names, built from the app's settings."""
-    config = current_app.config
-    factory = _PROVIDERS.get(config["BILLING_BACKEND"])
+def backend(settings: Settings) -> BillingBackend:
+    """The provider the ``BILLING_BACKEND`` setting names, built from ``settings``."""
+    factory = _PROVIDERS.get(settings.BILLING_BACKEND)
     if factory is None:
-        raise ProviderError(f"No payment provider called {config['BILLING_BACKEND']!r} is installed.")
-    return factory(config)
+        raise ProviderError(f"No payment provider called {settings.BILLING_BACKEND!r} is installed.")
+    return factory(settings)

@@ -11,5 +11,5 @@ from app.billing.demo import provider as demo_provider
 
 
 def install() -> None:
-    backends.register("stripe", stripe_provider.from_config)
-    backends.register("dummy", demo_provider.from_config)
+    backends.register("stripe", stripe_provider.from_settings)
+    backends.register("dummy", demo_provider.from_settings)

@@ -4,6 +4,7 @@ states — never an appointment, a plan of care or a score."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select
 
@@ -28,7 +29,7 @@ def _trial_ended_at(row: Membership) -> datetime | None:
     return row.trial_end
 
 
-def figures(now: datetime) -> dict:
+def figures(now: datetime) -> dict[str, Any]:
     rows = list(db.session.scalars(select(Membership).where(Membership.subscription_id.is_not(None))))
     counts = {status.value: 0 for status in COUNTED}
     mrr = 0

@@ -1,4 +1,5 @@
-"""Membership use cases. Each owns its transaction; callers pass ``now``; nothing reads flask.request.
+"""Membership use cases. Each owns its transaction; callers pass ``now`` and the settings; nothing reads
+flask.request or the app's config.
 
 The local ``Membership`` row is a copy of the provider's subscription, replaced wholesale by
 ``sync`` from a fresh read — never patched field by field from an event, whose copy may be stale.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +21,7 @@ from app.billing.membership import MEMBER_STATUSES, PAYMENT_DUE_STATUSES, Member
 from app.billing.plans import PLANS, Plan, plan_for_price, price_id
 from app.errors import Conflict, Invalid
 from app.extensions import db
+from app.settings import Settings
 
 
 class AlreadyMember(Conflict):
@@ -66,11 +69,9 @@ def get_plan(code: str) -> Plan:
     return plan
 
 
-def _price(plan: Plan) -> str:
-    return price_id(plan, _config())
-
-
-def start_checkout(patient: User, plan_code: str, *, success_url: str, cancel_url: str, now: datetime) -> str:
+def start_checkout(
+    patient: User, plan_code: str, *, success_url: str, cancel_url: str, now: datetime, settings: Settings
+) -> str:
     """The payment page for ``plan_code``. One free trial per patient: anyone who has had a trial (or
     any subscription) is charged from day one. Provider errors leave at most a customer id behind,
     never a membership."""
@@ -79,7 +80,7 @@ def start_checkout(patient: User, plan_code: str, *, success_url: str, cancel_ur
     if row.status in MEMBER_STATUSES or row.status == MembershipStatus.PAST_DUE:
         db.session.rollback()
         raise AlreadyMember()
-    provider = backend()
+    provider = backend(settings)
     patient_id = patient.id
     if not row.customer_id:
         # Under the lock on purpose: two concurrent checkouts must not create two customers.
@@ -91,7 +92,7 @@ def start_checkout(patient: User, plan_code: str, *, success_url: str, cancel_ur
     urls = hashlib.sha256(f"{success_url}|{cancel_url}".encode()).hexdigest()[:16]
     # A double click (or a retried request) within ten minutes gets the same Checkout Session back.
     key = f"checkout:{patient_id}:{plan.code}:{trial_days or 0}:{int(now.timestamp()) // 600}:{urls}"
-    session = provider.create_checkout(customer=customer_id, patient_id=patient_id, price=_price(plan),
+    session = provider.create_checkout(customer=customer_id, patient_id=patient_id, price=price_id(plan, settings),
                                        trial_days=trial_days, success_url=success_url, cancel_url=cancel_url,
                                        idempotency_key=key)  # fmt: skip
     if not session.url:
@@ -99,7 +100,9 @@ def start_checkout(patient: User, plan_code: str, *, success_url: str, cancel_ur
     return session.url
 
 
-def sync(state: SubscriptionState, now: datetime, patient_hint: int | None = None) -> Membership | None:
+def sync(
+    state: SubscriptionState, now: datetime, settings: Settings, patient_hint: int | None = None
+) -> Membership | None:
     """Store the provider's current view of a subscription on its patient's membership (in the
     caller's transaction). A subscription older than the one already held is not allowed to
     replace it."""
@@ -111,7 +114,7 @@ def sync(state: SubscriptionState, now: datetime, patient_hint: int | None = Non
     row = _locked_membership(patient_id, now)
     if row.subscription_id and row.subscription_id != state.id and (row.subscription_created or 0) > state.created:
         return row
-    plan = plan_for_price(state.price, _config())
+    plan = plan_for_price(state.price, settings)
     row.subscription_id, row.subscription_created = state.id, state.created
     row.customer_id = row.customer_id or state.customer
     row.plan = plan.code if plan else row.plan
@@ -131,18 +134,12 @@ def sync(state: SubscriptionState, now: datetime, patient_hint: int | None = Non
     return row
 
 
-def _config():
-    from flask import current_app
-
-    return current_app.config
-
-
-def sync_checkout(patient: User, session_id: str, now: datetime) -> Membership | None:
+def sync_checkout(patient: User, session_id: str, now: datetime, settings: Settings) -> Membership | None:
     """After the payment page: read the session back at once so the patient need not wait for the
     webhook (which then changes nothing). The provider is asked with no transaction held."""
     patient_id = patient.id
     connections.release_reads()
-    provider = backend()
+    provider = backend(settings)
     session = provider.checkout(session_id)
     if (
         session.status != CheckoutStatus.COMPLETE
@@ -151,21 +148,21 @@ def sync_checkout(patient: User, session_id: str, now: datetime) -> Membership |
     ):
         return membership_of(patient_id)
     state = provider.subscription(session.subscription)
-    row = sync(state, now, patient_hint=patient_id)
+    row = sync(state, now, settings, patient_hint=patient_id)
     db.session.commit()
     return row
 
 
-def portal_url(patient: User, return_url: str) -> str:
+def portal_url(patient: User, return_url: str, settings: Settings) -> str:
     row = membership_of(patient.id)
     if row is None or not row.customer_id or not row.subscription_id:
         raise NoMembership()
     customer_id = row.customer_id
     connections.release_reads()  # no transaction held while the provider answers
-    return backend().portal_url(customer_id, return_url)
+    return backend(settings).portal_url(customer_id, return_url)
 
 
-def summary(patient: User) -> dict:
+def summary(patient: User) -> dict[str, Any]:
     """The patient's membership as the API and the dashboard show it."""
     row = membership_of(patient.id)
     if row is None or not row.subscription_id:

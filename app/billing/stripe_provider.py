@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from flask import current_app
@@ -16,6 +15,7 @@ from app.billing.backends import (
     checkout_session,
     subscription_state,
 )
+from app.settings import Settings
 
 # Answers that will be the same on every retry; 401/403 (our key), 409, 429 and 5xx may change.
 PERMANENT_STATUSES = {400, 404}
@@ -84,7 +84,7 @@ class StripeBilling:
         return str(portal["url"])
 
 
-def from_config(config: Mapping[str, Any]) -> StripeBilling:
-    if not config.get("STRIPE_SECRET_KEY"):
+def from_settings(settings: Settings) -> StripeBilling:
+    if not settings.STRIPE_SECRET_KEY:
         raise ProviderError("Payments are not configured (STRIPE_SECRET_KEY is missing).")
-    return StripeBilling(config["STRIPE_SECRET_KEY"], config.get("STRIPE_API_BASE"))
+    return StripeBilling(settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,12 +14,13 @@ from sqlalchemy import select
 
 from app.billing import events
 from app.billing.backends import CheckoutStatus
-from app.billing.demo.provider import DummyBilling
+from app.billing.demo import provider
 from app.billing.demo.store import DemoSubscription, as_stripe, subscription_for_session
 from app.billing.membership import MembershipStatus
 from app.billing.plans import PLANS, plan_for_price, price_id
 from app.errors import Conflict, NotFound
 from app.extensions import db
+from app.settings import Settings
 
 ACTIONS = {
     "cancel_at_period_end": "Cancel at the end of the period",
@@ -37,8 +37,11 @@ ACTIONS = {
 PATIENT_ACTIONS = ("cancel_at_period_end", "resume", "switch_monthly", "switch_annual")
 
 
-def _config() -> Mapping[str, Any]:
-    return current_app.config
+def _settings() -> Settings:
+    """The demo plays Stripe inside the app: it reads the app's settings itself (Stripe has its own)
+    and hands them on to the webhook handlers as the webhook view does."""
+    settings: Settings = current_app.config["SETTINGS"]
+    return settings
 
 
 def _event(kind: str, obj: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -48,21 +51,20 @@ def _event(kind: str, obj: dict[str, Any], now: datetime) -> dict[str, Any]:
 
 def _emit(kinds: list[tuple[str, dict[str, Any]]], now: datetime) -> None:
     for kind, obj in kinds:
-        events.process(_event(kind, obj, now), now)
+        events.process(_event(kind, obj, now), now, _settings())
 
 
 def complete_checkout(token: str, now: datetime) -> tuple[str, str]:
     """The patient pressed "Start" on the demo payment page: create the subscription and send what
     Stripe sends. Returns (session id, where to go next). Completing twice does nothing more."""
-    dummy = DummyBilling()
-    data = dummy.read_token(token)
+    data = provider.read_token(token)
     if data is None:
         raise NotFound("That payment page has expired. Please start again from the pricing page.")
-    session_id = dummy.session_id(token)
+    session_id = provider.session_id(token)
     if subscription_for_session(session_id) is None:
         created = int(now.timestamp())
         trial_days = int(data["trial"])
-        plan = plan_for_price(data["price"], _config()) or PLANS["monthly"]
+        plan = plan_for_price(data["price"], _settings()) or PLANS["monthly"]
         period_end = now + (timedelta(days=trial_days) if trial_days else period(plan.code))
         sub = DemoSubscription(
             id="sub_demo_" + hashlib.sha256(session_id.encode()).hexdigest()[:20], session_id=session_id,
@@ -87,7 +89,7 @@ def seed_trial(patient_id: int, plan_code: str, now: datetime) -> None:
     plan = PLANS[plan_code]
     end = int((now + timedelta(days=plan.trial_days)).timestamp())
     sub = DemoSubscription(id=f"sub_demo_seed_{patient_id}", session_id=f"cs_demo_seed_{patient_id}",
-                           customer=f"cus_demo_{patient_id}", patient_id=patient_id, price=price_id(plan, _config()),
+                           customer=f"cus_demo_{patient_id}", patient_id=patient_id, price=price_id(plan, _settings()),
                            status=MembershipStatus.TRIALING, created=int(now.timestamp()), trial_end=end,
                            current_period_end=end, cancel_at_period_end=False)  # fmt: skip
     db.session.add(sub)
@@ -114,14 +116,14 @@ def act(patient_id: int, action: str, now: datetime) -> str:
     if sub.status == MembershipStatus.CANCELED:
         raise Conflict("This membership has ended. Start a new one from the pricing page.")
     stamp = int(now.timestamp())
-    plan = plan_for_price(sub.price, _config()) or PLANS["monthly"]
+    plan = plan_for_price(sub.price, _settings()) or PLANS["monthly"]
     extra: list[tuple[str, dict[str, Any]]] = []
     if action == "cancel_at_period_end":
         sub.cancel_at_period_end = True
     elif action == "resume":
         sub.cancel_at_period_end = False
     elif action in ("switch_monthly", "switch_annual"):
-        sub.price = price_id(PLANS[action.removeprefix("switch_")], _config())
+        sub.price = price_id(PLANS[action.removeprefix("switch_")], _settings())
     elif action in ("end_trial", "pay"):
         sub.status = MembershipStatus.ACTIVE
         sub.current_period_end = int((now + period(plan.code)).timestamp())

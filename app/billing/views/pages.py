@@ -13,13 +13,14 @@ from app import access
 from app.accounts.roles import Role
 from app.billing import events, report, service
 from app.billing.demo import simulate as demo
-from app.billing.demo.provider import DummyBilling
+from app.billing.demo.provider import read_token
 from app.billing.membership import MEMBER_STATUSES, Membership, MembershipStatus
 from app.billing.plans import PLANS, plan_for_price
 from app.billing.stripe_event import STORED_OUTCOMES
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
+from app.settings import Settings
 from app.web.pages import page
 
 bp = Blueprint("billing", __name__)
@@ -41,7 +42,8 @@ def safe_next(value: str | None) -> str | None:
 
 
 def _demo_only() -> None:
-    if current_app.config["BILLING_BACKEND"] != "dummy":
+    settings: Settings = current_app.config["SETTINGS"]
+    if settings.BILLING_BACKEND != "dummy":
         abort(404)
 
 
@@ -59,11 +61,12 @@ def pricing() -> ResponseReturnValue:
 def checkout() -> ResponseReturnValue:
     plan = request.form.get("plan", "")
     target = safe_next(request.form.get("next"))
-    base = current_app.config["PUBLIC_BASE_URL"]
+    settings: Settings = current_app.config["SETTINGS"]
+    base = settings.PUBLIC_BASE_URL
     back = url_for("billing.pricing", next=target)
     success = base + url_for("billing.success", next=target) + ("&" if target else "?")
     try:
-        url = service.start_checkout(current_user, plan, now=utcnow(), cancel_url=base + back,
+        url = service.start_checkout(current_user, plan, now=utcnow(), settings=settings, cancel_url=base + back,
                                      success_url=success + "session_id={CHECKOUT_SESSION_ID}")  # fmt: skip
     except service.AlreadyMember as exc:
         flash(exc.message, "info")
@@ -78,7 +81,8 @@ def checkout() -> ResponseReturnValue:
 def success() -> ResponseReturnValue:
     session_id = request.args.get("session_id", "")[:255]
     try:
-        row = service.sync_checkout(current_user, session_id, utcnow()) if session_id else None
+        settings: Settings = current_app.config["SETTINGS"]
+        row = service.sync_checkout(current_user, session_id, utcnow(), settings) if session_id else None
     except DomainError:
         row = None  # the webhook will bring it; say so below
     if row is not None and row.status in MEMBER_STATUSES:
@@ -97,9 +101,11 @@ def membership() -> ResponseReturnValue:
 
 @page(bp, "/billing/portal", access_rule=PATIENT, methods=["POST"])
 def portal() -> ResponseReturnValue:
-    base = current_app.config["PUBLIC_BASE_URL"]
+    settings: Settings = current_app.config["SETTINGS"]
     try:
-        return redirect(service.portal_url(current_user, base + url_for("billing.membership")))
+        return redirect(
+            service.portal_url(current_user, settings.PUBLIC_BASE_URL + url_for("billing.membership"), settings)
+        )
     except DomainError as exc:
         flash(exc.message, "error")
         return redirect(url_for("billing.membership"))
@@ -111,7 +117,7 @@ def portal() -> ResponseReturnValue:
 @page(bp, "/billing/demo/checkout/<token>", access_rule=PATIENT, methods=["GET", "POST"])
 def demo_checkout(token: str) -> ResponseReturnValue:
     _demo_only()
-    data = DummyBilling().read_token(token)
+    data = read_token(token)
     if data is None or int(data.get("p", 0)) != current_user.id:
         abort(404)
     if request.method == "POST":
@@ -121,7 +127,8 @@ def demo_checkout(token: str) -> ResponseReturnValue:
             flash(exc.message, "error")
             return redirect(url_for("billing.pricing"))
         return redirect(target)
-    plan = plan_for_price(data["price"], current_app.config) or PLANS["monthly"]
+    settings: Settings = current_app.config["SETTINGS"]
+    plan = plan_for_price(data["price"], settings) or PLANS["monthly"]
     return render_template("billing/demo_checkout.html", plan=plan, trial_days=int(data["trial"]), token=token,
                            back=data["back"], now=utcnow(), timedelta=timedelta)  # fmt: skip
 
@@ -172,7 +179,8 @@ def subscribers_csv() -> Response:
 @page(bp, "/billing/admin/events/<event_id>/reprocess", access_rule=BILLING_STAFF, methods=["POST"])
 def reprocess(event_id: str) -> ResponseReturnValue:
     try:
-        outcome = events.reprocess(event_id[:255], utcnow())
+        settings: Settings = current_app.config["SETTINGS"]
+        outcome = events.reprocess(event_id[:255], utcnow(), settings)
         flash(f"Event {event_id} re-processed: {outcome}.", "success")
     except DomainError as exc:
         flash(exc.message, "error")
