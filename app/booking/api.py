@@ -8,7 +8,6 @@ from flask import Response, current_app
 from flask_login import current_user
 
 from app import access
-from app.accounts.roles import Role
 from app.accounts.user import User
 from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint, render
@@ -34,6 +33,7 @@ from app.booking.types import TYPES
 from app.care_team import consent as care_consent
 from app.db import utcnow
 from app.errors import Forbidden, NotFound
+from app.reference.roles import Role
 
 PATIENT = access.roles(Role.PATIENT)
 CLINICIAN = access.roles(Role.CLINICIAN)

@@ -10,7 +10,6 @@ from flask import Blueprint, Response, abort, flash, make_response, redirect, re
 from flask_login import current_user
 
 from app import access
-from app.accounts.roles import CREDENTIAL_TITLES, MODALITY_LABELS, US_STATES, Role
 from app.billing.gate import MembershipRequired
 from app.booking import feeds, openings, service, video
 from app.booking.api import ics_response
@@ -21,6 +20,7 @@ from app.care_team import consent as care_consent
 from app.csp import allowing_form_action
 from app.db import utcnow
 from app.errors import DomainError, NotFound
+from app.reference.roles import CREDENTIAL_TITLES, MODALITY_LABELS, US_STATES, Role
 from app.validation import parse_db_id
 from app.web.pages import page
 
@@ -85,7 +85,7 @@ def profile(clinician_id: int):
 
 
 def _zones(current: str) -> list[str]:
-    from app.accounts.roles import COMMON_US_TIMEZONES
+    from app.reference.roles import COMMON_US_TIMEZONES
 
     return list(dict.fromkeys([current, *COMMON_US_TIMEZONES]))
 

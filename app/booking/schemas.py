@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
-from app.accounts.roles import Modality
 from app.booking.slots import parse_hhmm
+from app.reference.roles import Modality
 from app.validation import Day, DbId, Instant, StateCode, TimeZoneName
 
 HHMM = Annotated[str, Field(pattern=r"^\d{2}:\d{2}$")]

@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import contains_eager, joinedload, lazyload
 
 from app.accounts.clinician import ClinicianLanguage, ClinicianLicense, ClinicianModality, ClinicianProfile
-from app.accounts.roles import Role
 from app.accounts.user import User
 from app.audit import service as audit
 from app.billing.gate import is_member, require_member
@@ -32,6 +31,7 @@ from app.db import insert_skipping_existing, utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.notifications import appointments as texts
+from app.reference.roles import Role
 
 LATE_CANCEL = timedelta(hours=24)
 EARLY_ACTION = timedelta(minutes=15)

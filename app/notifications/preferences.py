@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from app.accounts.roles import Role
 from app.accounts.service import SMS_CONSENT_TEXT
 from app.accounts.user import User
 from app.audit import service as audit
@@ -12,6 +11,7 @@ from app.care_team.member import CareTeamMember
 from app.db import utcnow
 from app.extensions import db
 from app.notifications.outbox_message import OutboxMessage, SmsNumber
+from app.reference.roles import Role
 
 STOPPED_NOTICE = (
     "Your choice is saved, but this number replied STOP to our texts, so we send it nothing until it "

@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from app.accounts.roles import CREDENTIAL_TITLES, ClinicalRole, Credential
 from app.accounts.user import User
 from app.audit import queries as audit_queries
 from app.booking import video
@@ -28,6 +27,7 @@ from app.care_team.trend_chart import trend_svg
 from app.extensions import db
 from app.intake import service as intake
 from app.intake.result import IntakeResult
+from app.reference.roles import CREDENTIAL_TITLES, ClinicalRole, Credential
 
 INSTRUMENTS = ("PHQ-9", "GAD-7")
 # A check-in is open when the last one of that questionnaire is older than this (as for the

@@ -6,8 +6,8 @@ from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 
 from app import access
-from app.accounts.roles import CREDENTIAL_TITLES, Credential, Role
 from app.db import utcnow
+from app.reference.roles import CREDENTIAL_TITLES, Credential, Role
 from app.web.dashboard import patient_dashboard
 from app.web.pages import page
 

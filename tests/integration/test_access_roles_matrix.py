@@ -29,7 +29,6 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.accounts.roles import Role
 from app.booking.appointment import Appointment
 from app.care_team.assessment import Assessment
 from app.care_team.medication import Medication
@@ -37,6 +36,7 @@ from app.care_team.member import CareTeamMember
 from app.care_team.note import HandoffNote
 from app.db import utcnow
 from app.extensions import db
+from app.reference.roles import Role
 from tests.integration.actors import (
     ACTORS,
     ADMIN,

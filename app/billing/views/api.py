@@ -6,13 +6,13 @@ from flask import current_app
 from flask_login import current_user
 
 from app import access
-from app.accounts.roles import Role
 from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint
 from app.billing import report, service
 from app.billing.plans import PLANS
 from app.billing.schemas import CheckoutIn, CheckoutOut, MembershipPlanOut, ReportOut, SubscriptionOut
 from app.db import utcnow
+from app.reference.roles import Role
 from app.settings import Settings
 
 TAGS = ["billing"]

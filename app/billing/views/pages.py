@@ -10,7 +10,6 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app import access
-from app.accounts.roles import Role
 from app.billing import events, report, service
 from app.billing.demo import simulate as demo
 from app.billing.demo.provider import read_token
@@ -20,6 +19,7 @@ from app.billing.stripe_event import STORED_OUTCOMES
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
+from app.reference.roles import Role
 from app.settings import Settings
 from app.web.pages import page
 
