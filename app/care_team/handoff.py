@@ -105,13 +105,14 @@ def told_text(told: Sequence[User]) -> str:
 
 
 def team_members(patient_id: int) -> list[User]:
-    """The patient's care team by name, each with their clinician profile (one query)."""
+    """The patient's care team by name, each with their clinician profile (one query; the profile's
+    licences, languages and modalities stay unloaded)."""
     return list(
         db.session.scalars(
             select(User)
             .join(CareTeamMember, CareTeamMember.clinician_id == User.id)
             .where(CareTeamMember.patient_id == patient_id)
-            .options(joinedload(User.clinician))
+            .options(joinedload(User.clinician).lazyload("*"))
             .order_by(User.name)
         )
     )
