@@ -7,7 +7,7 @@ sort can never hide a patient who answered PHQ-9 item 9 above 0.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -56,7 +56,7 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def priority_key(row: tuple[Any, Any]) -> tuple:
+def priority_key(row: tuple[Any, Any]) -> tuple[int, int]:
     """The default order: by the most urgent flag (``FLAG_ORDER``), then the highest latest PHQ-9."""
     _, summary = row
     first_flag = min((FLAG_ORDER.get(f, 9) for f in summary.flags), default=9)
@@ -66,7 +66,7 @@ def priority_key(row: tuple[Any, Any]) -> tuple:
 def ordered(rows: list[tuple[Any, Any]], contacts: dict[int, datetime], sort: str) -> list[tuple[Any, Any]]:
     """``rows`` are (patient, summary); safety rows lead whatever the order."""
     never = datetime.min.replace(tzinfo=UTC)
-    keys = {
+    keys: dict[str, Callable[[tuple[Any, Any]], Any]] = {
         "name": lambda r: r[0].name.lower(),
         "latest": lambda r: -(r[1].latest_phq9 if r[1].latest_phq9 is not None else -1),
         "change": lambda r: r[1].change_percent if r[1].change_percent is not None else float("inf"),

@@ -4,9 +4,9 @@ case commits once."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -14,6 +14,7 @@ from app.accounts.user import User
 from app.audit import service as audit
 from app.care_team import access, handoff
 from app.care_team.assessment import Assessment
+from app.care_team.emergency import EmergencyAccess
 from app.care_team.measures import Instrument, InvalidAnswers, Measurement, score_assessment, summarize
 from app.care_team.medication import Medication
 from app.care_team.member import CareTeamMember
@@ -47,10 +48,13 @@ def team(user: User, patient_id: int) -> list[tuple[User, str]]:
 def remove_member(patient: User, patient_id: int, clinician_id: int) -> None:
     """The patient removes a clinician from their team; access ends at once."""
     access.patient_only(patient, patient_id)  # 403 for the team, 404 for strangers
-    removed = db.session.execute(
-        delete(CareTeamMember).where(
-            CareTeamMember.patient_id == patient_id, CareTeamMember.clinician_id == clinician_id
-        )
+    removed = cast(
+        CursorResult[Any],
+        db.session.execute(
+            delete(CareTeamMember).where(
+                CareTeamMember.patient_id == patient_id, CareTeamMember.clinician_id == clinician_id
+            )
+        ),
     ).rowcount
     if not removed:
         raise NotFound("That clinician is not on your care team.")
@@ -135,7 +139,7 @@ def _new_version(plan: CarePlan, actor: User, summary: str, now: datetime) -> No
 
 
 def patch_plan(
-    user: User, patient_id: int, base_version: int, changes: dict[str, list], now: datetime | None = None
+    user: User, patient_id: int, base_version: int, changes: dict[str, list[Any]], now: datetime | None = None
 ) -> CarePlan:
     """Replace the named lists, only if nobody changed the plan since ``base_version``."""
     now = now or utcnow()
@@ -153,10 +157,10 @@ def patch_plan(
     return plan
 
 
-def _check_owners(patient_id: int, plan: CarePlan, items: list[dict]) -> None:
+def _check_owners(patient_id: int, plan: CarePlan, items: list[dict[str, Any]]) -> None:
     """An intervention's owner is on this patient's care team (or already owned it in the current plan):
     never another patient or a stranger, whose name the plan history would then show to the team."""
-    allowed = set(
+    allowed: set[Any] = set(
         db.session.scalars(select(CareTeamMember.clinician_id).where(CareTeamMember.patient_id == patient_id))
     )
     allowed |= {i.get("owner_id") for i in plan.interventions or [] if isinstance(i, dict)}
@@ -178,14 +182,20 @@ def _commit_version(patient_id: int) -> None:
 
 
 def versions(user: User, patient_id: int) -> list[CarePlanVersion]:
-    access.patient_or_team(user, patient_id)
-    audit.record("care_plan.history", actor=user, patient_id=patient_id, object_type="care_plan")
-    db.session.commit()
-    return list(
+    return history(user, patient_id)[1]
+
+
+def history(user: User, patient_id: int) -> tuple[access.Grant, list[CarePlanVersion]]:
+    """Every version of the plan, oldest first, with the access decision: one check, one audit row, one commit."""
+    found = access.grant(user, patient_id)
+    rows = list(
         db.session.scalars(
             select(CarePlanVersion).where(CarePlanVersion.patient_id == patient_id).order_by(CarePlanVersion.version)
         )
     )
+    audit.record("care_plan.history", actor=user, patient_id=patient_id, object_type="care_plan")
+    audit.commit_keeping_loaded()
+    return found, rows
 
 
 def add_medication(user: User, patient_id: int, data: dict[str, str], now: datetime | None = None) -> Medication:
@@ -344,11 +354,9 @@ def note_rows(patient_id: int) -> list[HandoffNote]:
 EMERGENCY_WINDOW = timedelta(minutes=60)
 
 
-def break_glass(clinician: User, patient_id: int, reason: str, now: datetime | None = None):
+def break_glass(clinician: User, patient_id: int, reason: str, now: datetime | None = None) -> EmergencyAccess:
     """A clinician not on the team opens the record for 60 minutes with a stated reason; the grant is
     audited and every team member gets a task saying who, when and why."""
-    from app.care_team.emergency import EmergencyAccess
-
     now = now or utcnow()
     access.find_patient(patient_id)
     if access.on_team(clinician.id, patient_id):

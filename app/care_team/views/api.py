@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_login import current_user
 
 from app import access
@@ -9,7 +11,10 @@ from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint
 from app.care_team import access as care_access
 from app.care_team import caseload_view, handoff, service
+from app.care_team.assessment import Assessment
 from app.care_team.measures import Instrument
+from app.care_team.medication import Medication
+from app.care_team.plan import CarePlan
 from app.care_team.plan_diff import version_changes
 from app.care_team.schemas import (
     AssessmentIn,
@@ -23,6 +28,7 @@ from app.care_team.schemas import (
     MedicationOut,
     NoteIn,
     NoteOut,
+    PlanChangeOut,
     PlanOut,
     PlanPatch,
     TeamMemberOut,
@@ -34,11 +40,11 @@ P = "/patients/<int:patient_id>"
 TAGS = ["care team"]
 
 
-def _med(m) -> MedicationOut:
+def _med(m: Medication) -> MedicationOut:
     return MedicationOut.model_validate(m, from_attributes=True)
 
 
-def _plan_out(plan, meds) -> PlanOut:
+def _plan_out(plan: CarePlan, meds: list[Medication]) -> PlanOut:
     return PlanOut(
         patient_id=plan.patient_id,
         version=plan.version,
@@ -94,7 +100,7 @@ def patch_care_plan(patient_id: int, body: PlanPatch) -> PlanOut:
     """Replace the named lists (409 version_conflict when base_version is stale)."""
     # Each named list is stored whole, defaults included (a goal sent without ``status`` is "active");
     # a list sent as null is left as it is.
-    changes = {
+    changes: dict[str, list[Any]] = {
         name: [item.model_dump(mode="json") for item in getattr(body, name)]
         for name in ("problems", "goals", "interventions")
         if name in body.model_fields_set and getattr(body, name) is not None
@@ -116,7 +122,7 @@ def care_plan_versions(patient_id: int) -> list[VersionOut]:
             updated_at=v.updated_at,
             updated_by=v.updated_by,
             summary=v.summary,
-            changes=[c.as_dict() for c in cs],
+            changes=[PlanChangeOut.model_validate(c.as_dict()) for c in cs],
         )
         for v, cs in zip(rows, changes, strict=True)
     ]
@@ -170,7 +176,7 @@ def add_note(patient_id: int, body: NoteIn) -> NoteOut:
     return NoteOut.model_validate(note, from_attributes=True)
 
 
-def _assessment_out(a) -> AssessmentOut:
+def _assessment_out(a: Assessment) -> AssessmentOut:
     out = AssessmentOut(id=a.id, instrument=a.instrument, score=a.score, severity=a.severity, created_at=a.created_at)
     if a.instrument == Instrument.PHQ9:
         out.item9_positive = (a.item9 or 0) > 0

@@ -10,12 +10,15 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
 from pydantic import ValidationError
 
 from app import access
 from app.accounts.queries import names_by_id
+from app.accounts.user import User
+from app.care_team import access as care_access
 from app.care_team import caseload_view, chart_view, handoff, review, service
 from app.care_team.assessment import Assessment
 from app.care_team.measures import ANSWER_LABELS
@@ -33,7 +36,7 @@ CLINICIAN = access.roles(Role.CLINICIAN)
 
 
 @page(bp, "/caseload", access_rule=CLINICIAN)
-def caseload():
+def caseload() -> ResponseReturnValue:
     view = caseload_view.caseload_page(current_user, request.args.get("flag"), request.args.get("sort"))
     return render_template("care/caseload.html", **view.context())
 
@@ -41,13 +44,13 @@ def caseload():
 # Patient-data pages are open to any signed-in role at the gate: the service answers 404 for everyone who
 # is neither the patient nor on the team (billing admins and admins included), as the contract says.
 @page(bp, "/patients/<int:patient_id>/chart", access_rule=access.ANY_USER)
-def chart(patient_id: int):
+def chart(patient_id: int) -> ResponseReturnValue:
     return render_template("care/chart.html", **chart_view.chart(current_user, patient_id).context())
 
 
 @page(bp, "/patients/<int:patient_id>/chart/goals", access_rule=access.ANY_USER, methods=["POST"])
-def add_goal(patient_id: int):
-    service.access.team_only(current_user, patient_id)  # who may, before what: 403 for the patient, 404 for strangers
+def add_goal(patient_id: int) -> ResponseReturnValue:
+    care_access.team_only(current_user, patient_id)  # who may, before what: 403 for the patient, 404 for strangers
     text = request.form.get("text", "").strip()[:2000]
     if not text:
         flash("Write the goal in the patient's words.", "error")
@@ -70,8 +73,8 @@ def add_goal(patient_id: int):
 
 
 @page(bp, "/patients/<int:patient_id>/chart/notes", access_rule=access.ANY_USER, methods=["POST"])
-def add_note(patient_id: int):
-    service.access.team_only(current_user, patient_id)  # who may, before what: 403 for the patient, 404 for strangers
+def add_note(patient_id: int) -> ResponseReturnValue:
+    care_access.team_only(current_user, patient_id)  # who may, before what: 403 for the patient, 404 for strangers
     body = request.form.get("body", "").strip()[:10_000]
     if body:
         _, told = handoff.add_note(current_user, patient_id, body, handoff.ids(request.form.getlist("notify")))
@@ -80,8 +83,8 @@ def add_note(patient_id: int):
 
 
 @page(bp, "/patients/<int:patient_id>/chart/medications", access_rule=access.ANY_USER, methods=["POST"])
-def add_medication(patient_id: int):
-    service.access.team_only(current_user, patient_id)  # who may, before what: 403 for the patient, 404 for strangers
+def add_medication(patient_id: int) -> ResponseReturnValue:
+    care_access.team_only(current_user, patient_id)  # who may, before what: 403 for the patient, 404 for strangers
     try:
         data = MedicationIn.model_validate(
             {k: request.form.get(k, "") for k in ("name", "dose", "frequency", "instructions")}
@@ -98,7 +101,7 @@ def add_medication(patient_id: int):
 
 
 @page(bp, "/check-in", access_rule=access.roles(Role.PATIENT), methods=["GET", "POST"])
-def check_in():
+def check_in() -> ResponseReturnValue:
     instrument = forms.instrument_from(request.values)
     context = {"instrument": instrument, "items": forms.QUESTIONS[instrument], "labels": ANSWER_LABELS}
     if request.method == "GET":
@@ -111,7 +114,7 @@ def check_in():
 
 
 @page(bp, "/emergency-access", access_rule=CLINICIAN, methods=["GET", "POST"])
-def emergency_access():
+def emergency_access() -> ResponseReturnValue:
     """Break the glass from the browser: find the patient by e-mail, state the reason."""
     from app.accounts.service import find_by_email
 
@@ -119,11 +122,11 @@ def emergency_access():
     if request.method == "POST":
         patient = find_by_email(request.form.get("email", "").strip()[:254])
         reason = request.form.get("reason", "").strip()
-        if patient is None or patient.role != Role.PATIENT.value:
+        if patient is None or patient.role != Role.PATIENT:
             errors["email"] = "No patient account with that e-mail."
         if len(reason) < 10:
             errors["reason"] = "Say why you need the record now (at least 10 characters)."
-        if not errors:
+        if patient is not None and not errors:
             try:
                 service.break_glass(current_user, patient.id, reason[:1000])
             except DomainError as exc:
@@ -144,15 +147,14 @@ def care_trend(measures: Sequence[Assessment], instrument: str, tz: str) -> Mark
 
 
 @bp.app_template_filter("with_mentions")
-def with_mentions(body: str, team: Sequence) -> Markup:
+def with_mentions(body: str, team: Sequence[User]) -> Markup:
     """``{{ note.body|with_mentions(team) }}``: escaped, with mentions of teammates highlighted."""
     return handoff.render_note(body, [(m.id, m.name) for m in team])
 
 
 @page(bp, "/patients/<int:patient_id>/chart/history", access_rule=access.ANY_USER)  # the service: 404 for strangers
-def plan_history(patient_id: int):
-    patient = service.access.patient_or_team(current_user, patient_id)
-    versions = service.versions(current_user, patient_id)
+def plan_history(patient_id: int) -> ResponseReturnValue:
+    found, versions = service.history(current_user, patient_id)
     changes = version_changes([v.snapshot for v in versions])
     ids = {v.updated_by for v in versions if v.updated_by is not None}
     ids |= {
@@ -163,16 +165,16 @@ def plan_history(patient_id: int):
     }
     names = names_by_id(ids)
     entries = [
-        (v, names.get(v.updated_by, "someone no longer here"), [describe(c, names) for c in cs])
+        (v, names.get(v.updated_by or 0, "someone no longer here"), [describe(c, names) for c in cs])
         for v, cs in zip(versions, changes, strict=True)
     ]
     return render_template(
-        "care/history.html", patient=patient, entries=list(reversed(entries)), is_team=current_user.id != patient_id
+        "care/history.html", patient=found.patient, entries=list(reversed(entries)), is_team=found.is_team
     )
 
 
 @page(bp, "/tasks/<int:task_id>/done", access_rule=access.ANY_USER, methods=["POST"])  # 404 unless owner or team
-def complete_task(task_id: int):
+def complete_task(task_id: int) -> ResponseReturnValue:
     try:
         task = handoff.complete_task(current_user, task_id)
         flash(f"Done: {task.title}", "success")
@@ -182,9 +184,9 @@ def complete_task(task_id: int):
 
 
 @page(bp, "/patients/<int:patient_id>/chart/scores", access_rule=access.ANY_USER, methods=["GET", "POST"])
-def visit_scores(patient_id: int):
+def visit_scores(patient_id: int) -> ResponseReturnValue:
     """A clinician on the team enters a PHQ-9 or GAD-7 the patient answered during a visit."""
-    patient = service.access.team_only(current_user, patient_id)
+    patient = care_access.team_only(current_user, patient_id)
     instrument = forms.instrument_from(request.values)
     context = {
         "patient": patient,
@@ -206,6 +208,6 @@ def visit_scores(patient_id: int):
 
 
 @page(bp, "/review", access_rule=CLINICIAN)
-def review_list():
+def review_list() -> ResponseReturnValue:
     """The weekly "review with psychiatrist" list (prescribers; 403 for therapists)."""
     return render_template("care/review.html", rows=review.review_list(current_user))
