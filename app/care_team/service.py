@@ -110,9 +110,10 @@ def _med_dict(m: Medication) -> dict[str, Any]:
 
 def get_plan(user: User, patient_id: int) -> tuple[CarePlan, list[Medication]]:
     access.patient_or_team(user, patient_id)
+    found = plan_of(patient_id), medications(patient_id)
     audit.record("care_plan.read", actor=user, patient_id=patient_id, object_type="care_plan")
-    db.session.commit()
-    return plan_of(patient_id), medications(patient_id)
+    audit.commit_keeping_loaded()  # one transaction: the reads, then the audit row
+    return found
 
 
 def _new_version(plan: CarePlan, actor: User, summary: str, now: datetime) -> None:
@@ -279,9 +280,10 @@ def _urgent_task_for_each_member(
 
 def assessments(user: User, patient_id: int, instrument: str | None) -> list[Assessment]:
     access.patient_or_team(user, patient_id)
+    rows = assessment_rows(patient_id, instrument)
     audit.record("assessment.read", actor=user, patient_id=patient_id, object_type="assessment")
-    db.session.commit()
-    return assessment_rows(patient_id, instrument)
+    audit.commit_keeping_loaded()
+    return rows
 
 
 def assessment_rows(patient_id: int, instrument: str | None) -> list[Assessment]:
@@ -340,9 +342,10 @@ def _team_phq9(clinician: User, audit_action: str) -> list[tuple[Any, list[Measu
 
 def notes(user: User, patient_id: int) -> list[HandoffNote]:
     access.team_only(user, patient_id)
+    rows = note_rows(patient_id)
     audit.record("note.read", actor=user, patient_id=patient_id, object_type="note")
-    db.session.commit()
-    return note_rows(patient_id)
+    audit.commit_keeping_loaded()
+    return rows
 
 
 def note_rows(patient_id: int) -> list[HandoffNote]:
