@@ -27,6 +27,7 @@ from fhir.resources.R4B.medicationstatement import MedicationStatement as FhirMe
 from fhir.resources.R4B.patient import Patient as FhirPatient
 from fhir.resources.R4B.practitioner import Practitioner as FhirPractitioner
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse as FhirQuestionnaireResponse
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from app.accounts.user import User
@@ -42,7 +43,7 @@ from app.extensions import db
 
 LOINC_SYSTEM = "http://loinc.org"
 ICD10_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
-MODELS = {
+MODELS: dict[str, type[BaseModel]] = {
     "Patient": FhirPatient,
     "Practitioner": FhirPractitioner,
     "CareTeam": FhirCareTeam,

@@ -226,6 +226,7 @@ def names_for(entries: list[CareMinutes]) -> dict[int, str]:
 
 def month_csv(report: MonthReport) -> str:
     names = names_for(report.entries)
+    remarks: list[list[object]] = [["remark", remark] for remark in report.remarks]
     rows: list[list[object]] = [
         ["patient", report.patient.name],
         ["month", f"{report.month:%Y-%m}"],
@@ -234,7 +235,7 @@ def month_csv(report: MonthReport) -> str:
         ["consent on file", "yes" if report.consent_on_file else "no"],
         ["month of episode", "initial" if report.initial_month else "later"],
         ["CoCM codes", report.codes_text],
-        *[["remark", remark] for remark in report.remarks],
+        *remarks,
         [],
         ["date", "team member", "activity", "minutes", "note"],
     ]
