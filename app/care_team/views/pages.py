@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from app import access
 from app.accounts.queries import names_by_id
+from app.accounts.service import find_by_email
 from app.accounts.user import User
 from app.care_team import access as care_access
 from app.care_team import caseload_view, chart_view, handoff, review, service
@@ -116,8 +117,6 @@ def check_in() -> ResponseReturnValue:
 @page(bp, "/emergency-access", access_rule=CLINICIAN, methods=["GET", "POST"])
 def emergency_access() -> ResponseReturnValue:
     """Break the glass from the browser: find the patient by e-mail, state the reason."""
-    from app.accounts.service import find_by_email
-
     errors: dict[str, str] = {}
     if request.method == "POST":
         patient = find_by_email(request.form.get("email", "").strip()[:254])
