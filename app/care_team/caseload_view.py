@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from app.accounts.clinician import ClinicianProfile
 from app.accounts.user import User
 from app.audit import service as audit
 from app.booking.appointment import Appointment
@@ -21,6 +22,7 @@ from app.care_team import handoff, service
 from app.care_team.assessment import Assessment
 from app.care_team.task import Task
 from app.extensions import db
+from app.reference.roles import ClinicalRole
 
 FLAG_ORDER = {"safety": 0, "not_improving": 1, "no_recent_measure": 2, "response": 3, "remission": 4}
 SORTS = {
@@ -89,6 +91,7 @@ class CaseloadPage:
     sort: str
     sorts: dict[str, str]
     contacts: dict[int, datetime]
+    is_prescriber: bool  # links the weekly review list
 
     def context(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -120,6 +123,12 @@ def caseload_page(clinician: User, flag: str | None, sort: str | None) -> Caselo
         sort=chosen,
         sorts=SORTS,
         contacts=contacts,
+        is_prescriber=_clinical_role(clinician) == ClinicalRole.PRESCRIBER,
     )
     audit.commit_keeping_loaded()
     return view
+
+
+def _clinical_role(user: User) -> str | None:
+    """The clinician's role, read alone (loading the profile would load its licences, languages and modalities)."""
+    return db.session.scalar(select(ClinicianProfile.clinical_role).where(ClinicianProfile.user_id == user.id))
