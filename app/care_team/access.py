@@ -48,8 +48,10 @@ class Grant:
 
     @property
     def is_prescriber(self) -> bool:
+        if not self.is_team:
+            return False
         clinician = self.viewer.clinician
-        return self.is_team and clinician is not None and clinician.clinical_role == ClinicalRole.PRESCRIBER
+        return clinician is not None and clinician.clinical_role == ClinicalRole.PRESCRIBER
 
     def team(self) -> Grant:
         """For what only the team does: the patient gets 403."""

@@ -93,7 +93,7 @@ def _request(client, url: str, actor_id: int) -> tuple[Counted, int]:
 # Each request also loads the signed-in user and their login session (and may refresh it); those are
 # the same for every page and part of the pinned figure.
 CHART_TEAM_QUERIES = 12  # was 34, with 3 commits and 3 audit rows
-CHART_PATIENT_QUERIES = 8  # was 10, with 2 commits and 2 audit rows
+CHART_PATIENT_QUERIES = 7  # was 10, with 2 commits and 2 audit rows
 CASELOAD_QUERIES = 9  # was 12, the last 4 in a second transaction (the template loading the profile)
 
 
