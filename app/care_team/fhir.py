@@ -35,7 +35,7 @@ from app.audit import service as audit
 from app.care_team import access, consent
 from app.care_team.assessment import Assessment
 from app.care_team.measures import GAD7_ITEMS, ITEM_COUNT, LOINC, PHQ9_ITEMS, Instrument
-from app.care_team.medication import Medication
+from app.care_team.medication import Medication, MedicationStatus
 from app.care_team.member import CareTeamMember
 from app.care_team.plan import CarePlan
 from app.db import utcnow
@@ -96,7 +96,7 @@ VALUE_SETS = {
 }
 
 # Our statuses → FHIR. A status we do not know becomes "unknown" (never a made-up code).
-MEDICATION_STATUS = {"active": "active", "discontinued": "stopped"}
+MEDICATION_STATUS: dict[str, str] = {MedicationStatus.ACTIVE: "active", MedicationStatus.DISCONTINUED: "stopped"}
 GOAL_STATUS = {  # ours → (lifecycleStatus, achievementStatus code)
     "active": ("active", "in-progress"),
     "met": ("completed", "achieved"),
@@ -368,7 +368,7 @@ def medication_resource(b: _Bundle, patient_ref: dict[str, str], med: Medication
         "effectivePeriod": {"start": _instant(med.started_at), "end": _instant(med.discontinued_at)},
         "dosage": [{"text": dosage + (f". {med.instructions}" if med.instructions else "")}],
     }
-    if med.reason and med.status == "discontinued":
+    if med.reason and med.status == MedicationStatus.DISCONTINUED:
         resource["statusReason"] = [{"text": med.reason}]
     if med.prescribed_by in team_ids:
         resource["informationSource"] = b.ref("Practitioner", str(med.prescribed_by))

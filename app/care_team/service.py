@@ -16,7 +16,7 @@ from app.care_team import access, handoff
 from app.care_team.assessment import Assessment
 from app.care_team.emergency import EmergencyAccess
 from app.care_team.measures import Instrument, InvalidAnswers, Measurement, score_assessment, summarize
-from app.care_team.medication import Medication
+from app.care_team.medication import Medication, MedicationStatus
 from app.care_team.member import CareTeamMember
 from app.care_team.note import HandoffNote
 from app.care_team.plan import CarePlan, CarePlanVersion
@@ -203,7 +203,9 @@ def add_medication(user: User, patient_id: int, data: dict[str, str], now: datet
     now = now or utcnow()
     access.prescriber_on_team(user, patient_id)
     plan = _locked_plan(patient_id)  # first: concurrent changes of one patient's plan take turns
-    med = Medication(patient_id=patient_id, status="active", prescribed_by=user.id, started_at=now, **data)
+    med = Medication(
+        patient_id=patient_id, status=MedicationStatus.ACTIVE.value, prescribed_by=user.id, started_at=now, **data
+    )
     db.session.add(med)
     db.session.flush()
     _new_version(plan, user, f"medication added: {med.name}", now)
@@ -221,9 +223,9 @@ def discontinue_medication(
     med = db.session.get(Medication, med_id, populate_existing=True)
     if med is None or med.patient_id != patient_id:
         raise NotFound()
-    if med.status != "active":
+    if med.status != MedicationStatus.ACTIVE:
         raise Conflict("This medication is already discontinued.")
-    med.status, med.discontinued_at, med.reason = "discontinued", now, reason
+    med.status, med.discontinued_at, med.reason = MedicationStatus.DISCONTINUED.value, now, reason
     _new_version(plan, user, f"medication discontinued: {med.name}", now)
     audit.record(
         "medication.discontinue", actor=user, patient_id=patient_id, object_type="medication", object_id=med.id

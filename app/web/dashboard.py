@@ -22,7 +22,7 @@ from app.booking.appointment import Appointment
 from app.booking.types import TYPES
 from app.care_team.assessment import Assessment
 from app.care_team.measures import Instrument
-from app.care_team.medication import Medication
+from app.care_team.medication import Medication, MedicationStatus
 from app.care_team.member import CareTeamMember
 from app.care_team.plan import CarePlan
 from app.care_team.trend_chart import trend_svg
@@ -128,7 +128,7 @@ def _medications(patient: User) -> list[tuple[Medication, str | None]]:
     rows = db.session.execute(
         select(Medication, User.name)
         .outerjoin(User, User.id == Medication.prescribed_by)
-        .where(Medication.patient_id == patient.id, Medication.status == "active")
+        .where(Medication.patient_id == patient.id, Medication.status == MedicationStatus.ACTIVE)
         .order_by(Medication.started_at, Medication.id)
     )
     return [(m, name) for m, name in rows]
