@@ -26,6 +26,9 @@ from app.care_team.note import HandoffNote
 from app.care_team.plan import CarePlan, CarePlanVersion
 from app.care_team.task import Task
 from app.intake.result import IntakeResult
+from app.notes.addendum import NoteAddendum
+from app.notes.note import VisitNote
+from app.notes.psychotherapy_note import PsychotherapyNote
 from app.notifications.outbox_message import OutboxMessage, SmsNumber
 
 __all__ = [
@@ -53,13 +56,16 @@ __all__ = [
     "Membership",
     "MfaRecoveryCode",
     "MfaSecret",
+    "NoteAddendum",
     "OutboxMessage",
     "PasswordResetToken",
     "PatientProfile",
+    "PsychotherapyNote",
     "ScheduleStamp",
     "SmsNumber",
     "StripeEvent",
     "Task",
     "ThrottleCounter",
     "User",
+    "VisitNote",
 ]  # fmt: skip

@@ -27,6 +27,8 @@ def register_blueprints(app: Flask) -> None:
     from app.care_team import pages as _care_pages  # noqa: F401 - attaches pages to the care blueprint
     from app.care_team.routes import bp as care_bp
     from app.intake.routes import bp as intake_bp
+    from app.notes.views import api as _notes_api  # noqa: F401
+    from app.notes.views.pages import bp as notes_bp
     from app.notifications.pages import bp as notifications_bp
     from app.notifications.webhooks import bp as sms_bp
     from app.web.routes import bp as web_bp
@@ -41,5 +43,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(sms_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(care_bp)
+    app.register_blueprint(notes_bp)
     app.register_blueprint(billing_bp)
     app.register_blueprint(stripe_webhook_bp)
