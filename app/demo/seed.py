@@ -17,7 +17,7 @@ from app.accounts.schemas import ClinicianCreate, PatientSignup, StaffCreate
 from app.booking import service as booking
 from app.booking.availability import ClinicianAvailability
 from app.db import utcnow
-from app.demo import history
+from app.demo import history, visit_notes
 from app.demo.stories import STORIES
 from app.extensions import db
 
@@ -105,5 +105,6 @@ def seed_demo(now: datetime | None = None) -> tuple[bool, list[tuple[str, str]]]
     team = {c[0]: accounts.find_by_email(email_for(c[0])) for c in CLINICIANS}
     for story in STORIES:
         created |= history.play(story, accounts.find_by_email(email_for(story.handle)), team, now)
+    created |= visit_notes.seed_notes(now)
     order = ["patient", "patient2", "patient3"] + [c[0] for c in CLINICIANS] + ["billing", "admin"]
     return created, [(LOGIN_LABELS[h], email_for(h)) for h in order]
