@@ -245,6 +245,7 @@ class NotePage:
     visit_type: str
     note: VisitNote | None  # the note when ``user`` may read it
     note_hidden: bool  # a note exists that ``user`` may not read yet (a draft of its clinician, or withheld)
+    note_withheld: bool  # ... and it is a signed note withheld from the patient
     templates: list[NoteTemplate]
     template: NoteTemplate | None  # the note's template, or the one chosen for a new note
     is_team: bool
@@ -294,6 +295,7 @@ def note_page(user: User, appointment_id: int, chosen_template: str | None = Non
         visit_type=TYPES[appointment.type].name if appointment.type in TYPES else appointment.type,
         note=note,
         note_hidden=existing is not None and note is None,
+        note_withheld=existing is not None and note is None and existing.withheld_at is not None,
         templates=templates,
         template=template,
         is_team=is_team,

@@ -158,7 +158,7 @@ def _psychotherapy_out(appointment_id: int, note: PsychotherapyNote | None, auth
     access_rule=access.ANY_USER,
     body=PsychotherapyNoteIn,
     response=PsychotherapyNoteOut,
-    errors=[404],
+    errors=[404, 409],
     tags=TAGS,
 )
 def put_psychotherapy_note(appointment_id: int, body: PsychotherapyNoteIn) -> PsychotherapyNoteOut:
