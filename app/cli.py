@@ -123,8 +123,8 @@ def seed() -> None:
     created, logins = seed_demo()
     click.echo("Demo clinic " + ("created." if created else "already present."))
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-    for role, email in logins:
-        click.echo(f"  {role:<38} {email}")
+    for login in logins:
+        click.echo(login.line())
 
 
 @scheduler_cli.command("run")
