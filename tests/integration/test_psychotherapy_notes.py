@@ -105,3 +105,18 @@ def test_the_psychotherapy_note_stays_out_of_the_record(app, client, auth_header
             r = browser.get(path)
             assert r.status_code == 200, (who, path, r.status_code)
             assert MARKER.lower() not in r.get_data(as_text=True).lower(), (who, path)
+
+
+def test_a_clinician_removed_from_the_team_loses_the_notes_at_once(client, auth_headers, clinic):
+    patient, therapist, appt = clinic["patient"], clinic["therapist"], clinic["therapy"]
+    author = auth_headers(therapist)
+    url = f"/api/v1/appointments/{appt.id}/psychotherapy-note"
+    assert client.put(url, headers=author, json={"text": MARKER}).status_code == 200
+    note = client.post(f"/api/v1/appointments/{appt.id}/note", headers=author, json={"template": "birp"})
+    assert note.status_code == 201
+    removed = client.delete(f"/api/v1/patients/{patient.id}/care-team/{therapist.id}", headers=auth_headers(patient))
+    assert removed.status_code == 204
+    assert client.get(url, headers=author).status_code == 404
+    assert client.get(f"/api/v1/patients/{patient.id}/visit-notes", headers=author).status_code == 404
+    patched = client.patch(f"/api/v1/visit-notes/{note.get_json()['id']}", headers=author, json={"sections": {}})
+    assert patched.status_code == 404

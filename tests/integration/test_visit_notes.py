@@ -253,3 +253,21 @@ def test_unsigned_notes_older_than_72_hours_are_flagged(app, clinic):
     notes.update_note(pres, old.id, {"plan": "Follow up"})
     notes.sign(pres, old.id)
     assert notes.overdue_drafts(pres.id, now) == []
+
+
+def test_the_openapi_document_declares_every_note_route(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    expected = {
+        "/api/v1/appointments/{appointment_id}/note": {"post"},
+        "/api/v1/visit-notes/{note_id}": {"patch"},
+        "/api/v1/visit-notes/{note_id}/sign": {"post"},
+        "/api/v1/visit-notes/{note_id}/addenda": {"post"},
+        "/api/v1/visit-notes/{note_id}/withhold": {"post"},
+        "/api/v1/patients/{patient_id}/visit-notes": {"get"},
+        "/api/v1/appointments/{appointment_id}/psychotherapy-note": {"get", "put"},
+    }
+    for path, methods in expected.items():
+        assert methods <= set(paths[path]), path
+    start = paths["/api/v1/appointments/{appointment_id}/note"]["post"]
+    assert {"201", "403", "404", "409", "422"} <= set(start["responses"])
+    assert "409" in paths["/api/v1/visit-notes/{note_id}"]["patch"]["responses"]
