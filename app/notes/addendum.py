@@ -8,10 +8,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UTCDateTime, utcnow
+from app.db import UTCDateTime, utcnow
+from app.extensions import db
 
 
-class NoteAddendum(Base):
+class NoteAddendum(db.Model):
     __tablename__ = "visit_note_addenda"
 
     id: Mapped[int] = mapped_column(primary_key=True)

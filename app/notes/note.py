@@ -10,7 +10,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UTCDateTime, utcnow
+from app.db import UTCDateTime, utcnow
+from app.extensions import db
 
 
 class NoteStatus(StrEnum):
@@ -18,7 +19,7 @@ class NoteStatus(StrEnum):
     SIGNED = "signed"
 
 
-class VisitNote(Base):
+class VisitNote(db.Model):
     __tablename__ = "visit_notes"
     __table_args__ = (
         CheckConstraint("status IN ('draft', 'signed')", name="status_known"),

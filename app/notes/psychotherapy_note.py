@@ -11,10 +11,11 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UTCDateTime, utcnow
+from app.db import UTCDateTime, utcnow
+from app.extensions import db
 
 
-class PsychotherapyNote(Base):
+class PsychotherapyNote(db.Model):
     __tablename__ = "psychotherapy_notes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
