@@ -64,7 +64,7 @@ def test_statements_per_slots_request(client, booking):
     with statements() as warm:
         assert _slots(client, therapist, headers).status_code == 200
     dialect = db.engine.dialect.name
-    assert (len(cold), len(warm)) == (SLOTS_COLD[dialect], SLOTS_WARM[dialect]), "\n".join(cold + ["--"] + warm)
+    assert (len(cold), len(warm)) == (SLOTS_COLD[dialect], SLOTS_WARM[dialect]), "\n".join([*cold, "--", *warm])
 
 
 def test_statements_per_booking_request(client, booking):
