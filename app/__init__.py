@@ -38,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from app import extensions, models, security, web_errors  # noqa: F401 - models: the whole schema
     from app.auth.loaders import install_loaders
+    from app.care_team import on_booking
     from app.cli import register_cli
     from app.routes import register_blueprints
     from app.web import formatting
@@ -53,6 +54,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     install_loaders(app)
     app.url_map.converters["int"] = DatabaseInt  # before any route is added
     register_blueprints(app)
+    on_booking.connect()  # the care team acts on booking's events (app.booking.events), in its transactions
     security.install(app)
     web_errors.install(app)
     formatting.install(app)

@@ -30,7 +30,6 @@ from app.booking.schemas import (
     StatusOut,
 )
 from app.booking.types import TYPES
-from app.care_team import consent as care_consent
 from app.db import utcnow
 from app.errors import Forbidden, NotFound
 from app.reference.roles import Role
@@ -109,10 +108,11 @@ def clinician_slots(clinician_id: int, query: SlotsQuery) -> SlotsOut:
 @endpoint(api_bp, "/appointments", methods=["POST"], access_rule=PATIENT, body=BookRequest, response=AppointmentOut,
           status=201, errors=[402, 403, 409], tags=["booking"])  # fmt: skip
 def book(body: BookRequest) -> AppointmentOut:
-    """Book an open slot; ``care_consent: true`` (optional) records consent to coordinated care first."""
-    if body.care_consent:
-        care_consent.give(current_user, "api")
-    return appointment_out(service.book(current_user, body.clinician_id, body.type, body.start))
+    """Book an open slot; ``care_consent: true`` (optional) records consent to coordinated care with it."""
+    consent = "api" if body.care_consent else None
+    return appointment_out(
+        service.book(current_user, body.clinician_id, body.type, body.start, care_consent_from=consent)
+    )
 
 
 @endpoint(api_bp, "/appointments", access_rule=access.ANY_USER, response=list[AppointmentOut], tags=["booking"])

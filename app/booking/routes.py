@@ -11,11 +11,10 @@ from flask_login import current_user
 
 from app import access
 from app.billing.gate import MembershipRequired, needs_membership
-from app.booking import feeds, openings, service, video
+from app.booking import care_consent, feeds, openings, service, video
 from app.booking.api import ics_response
 from app.booking.types import TYPES, offered_by
 from app.booking.validation import parse_start, parse_tz, parse_week
-from app.care_team import consent as care_consent
 from app.csp import allowing_form_action
 from app.db import utcnow
 from app.errors import DomainError, NotFound
@@ -123,9 +122,8 @@ def confirm():
             appointment = service.reschedule(current_user, reschedule, start)
             flash("Your appointment was moved.", "success")
         else:
-            if needs_consent:  # recorded just before the booking, which opens its own transaction
-                care_consent.give(current_user, "booking")
-            appointment = service.book(current_user, clinician.id, kind.code, start)
+            consent = "booking" if needs_consent else None  # recorded in the booking's transaction
+            appointment = service.book(current_user, clinician.id, kind.code, start, care_consent_from=consent)
             flash("You're booked.", "success")
     except NotFound:
         raise  # someone else's appointment: it does not exist for this caller

@@ -21,12 +21,11 @@ from sqlalchemy.orm import contains_eager, joinedload, lazyload
 from app.accounts.clinician import ClinicianLanguage, ClinicianLicense, ClinicianModality, ClinicianProfile
 from app.accounts.user import User
 from app.audit import service as audit
-from app.booking import slots
+from app.booking import care_consent, events, slots
 from app.booking.appointment import Appointment
 from app.booking.availability import DEFAULTS, ClinicianAvailability
 from app.booking.types import TYPES, AppointmentType
-from app.care_team.member import CareTeamMember
-from app.db import insert_skipping_existing, utcnow
+from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
 from app.notifications import appointments as texts
@@ -260,16 +259,12 @@ def _bookable_clinician(clinician_id: int) -> User:
     return user
 
 
-def _join_care_team(patient_id: int, clinician_id: int, now: datetime) -> None:
-    """Booking puts the clinician on the patient's care team; the pair is unique, so a clinician
-    already there is skipped by the database (no lookup first)."""
-    insert = insert_skipping_existing(CareTeamMember, db.engine.dialect.name, "patient_id", "clinician_id")
-    db.session.execute(insert, {"patient_id": patient_id, "clinician_id": clinician_id, "added_at": now})
-
-
-def book(patient: User, clinician_id: int, type_code: str, start: datetime, now: datetime | None = None) -> Appointment:
+def book(patient: User, clinician_id: int, type_code: str, start: datetime, now: datetime | None = None, *,
+         care_consent_from: str | None = None) -> Appointment:  # fmt: skip
     """Book an offered slot: licensure, type vs clinical role and membership are checked here, and
-    the slot is re-checked inside the transaction. Booking adds the clinician to the care team."""
+    the slot is re-checked inside the transaction. ``care_consent_from`` (a consent source) records
+    the patient's consent to coordinated care with the visit. ``events.visit_booked`` lets the care
+    team act on it (its clinician joins the patient's care team). All of it is one transaction."""
     now = now or utcnow()
     # In UTC, as the database gives it back: the appointment is returned without a reload (below).
     start = start.astimezone(UTC)
@@ -292,9 +287,11 @@ def book(patient: User, clinician_id: int, type_code: str, start: datetime, now:
         status="booked", visit_token=secrets.token_urlsafe(24),
     )  # fmt: skip
     with _race_lost_is_409(already):
+        if care_consent_from is not None:
+            care_consent.record(patient, care_consent_from, now)
         db.session.add(appointment)
         db.session.flush()
-        _join_care_team(patient.id, clinician.id, now)
+        events.visit_booked.send(appointment, now=now)
         texts.booked(patient, appointment, now)
         audit.record("appointment.book", actor=patient, patient_id=patient.id, object_type="appointment",
                      object_id=appointment.id)  # fmt: skip
