@@ -13,5 +13,5 @@ _signals = Namespace()
 
 # sender: the Appointment just booked (flushed: it has its id); keyword ``now``.
 visit_booked = _signals.signal("visit-booked")
-# sender: the Appointment its clinician has just marked a no-show; keywords ``patient`` (User), ``now``.
+# sender: the Appointment its clinician has just marked a no-show; keyword ``now``.
 visit_missed = _signals.signal("visit-missed")

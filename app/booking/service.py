@@ -21,14 +21,13 @@ from sqlalchemy.orm import contains_eager, joinedload, lazyload
 from app.accounts.clinician import ClinicianLanguage, ClinicianLicense, ClinicianModality, ClinicianProfile
 from app.accounts.user import User
 from app.audit import service as audit
-from app.booking import care_consent, events, slots
+from app.booking import care_consent, events, slots, texts
 from app.booking.appointment import Appointment
 from app.booking.availability import DEFAULTS, ClinicianAvailability
 from app.booking.types import TYPES, AppointmentType
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
-from app.notifications import appointments as texts
 from app.reference.roles import Role
 
 LATE_CANCEL = timedelta(hours=24)
@@ -397,10 +396,9 @@ def mark(user: User, appointment_id: int, status: str, now: datetime | None = No
     if now < appointment.start_at - EARLY_ACTION:
         raise TooEarly()
     appointment.status = status
-    if status == "no_show":
-        from app.notifications.followups import missed_visit
-
-        missed_visit(appointment, now)
+    if status == "no_show":  # a text to rebook, and the care team opens its task (one transaction)
+        texts.missed(db.session.get(User, appointment.patient_id), appointment, now)
+        events.visit_missed.send(appointment, now=now)
     audit.record(f"appointment.{status}", actor=user, patient_id=appointment.patient_id, object_type="appointment",
                  object_id=appointment.id)  # fmt: skip
     db.session.commit()

@@ -1,5 +1,6 @@
 """The care team's answers to booking's events (``app.booking.events``), run inside the booking's
-transaction: a booked visit puts its clinician on the patient's care team. ``connect`` is called by
+transaction: a booked visit puts its clinician on the patient's care team, a missed one opens a task
+for the clinician. ``connect`` is called by
 the composition root (``create_app``)."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Any
 
 from app.booking import events
 from app.booking.appointment import Appointment
+from app.care_team import followups
 from app.care_team.member import CareTeamMember
 from app.db import insert_skipping_existing
 from app.extensions import db
@@ -23,5 +25,10 @@ def join_care_team(appointment: Appointment, *, now: datetime, **_: Any) -> None
     )
 
 
+def open_missed_visit_task(appointment: Appointment, *, now: datetime, **_: Any) -> None:
+    followups.missed_visit_task(appointment, now)
+
+
 def connect() -> None:
     events.visit_booked.connect(join_care_team)
+    events.visit_missed.connect(open_missed_visit_task)

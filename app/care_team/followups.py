@@ -1,7 +1,11 @@
-"""Follow-ups the scheduler drives. Each is idempotent (outbox and task dedupe keys), so running it
-twice, or in two scheduler processes, texts and tasks once; each is visible to the care team as a task.
+"""The care team's follow-ups. Each is idempotent (outbox and task dedupe keys), so running it twice,
+or in two scheduler processes, texts and tasks once; each is visible to the care team as a task.
 
-* a missed visit (no-show): a same-day text to rebook and a task for the clinician (at marking time);
+* a missed visit (no-show): a task for the clinician, opened when it is marked (``on_booking``; the
+  text to rebook is booking's own, ``app.booking.texts.missed``);
+
+The scheduler drives the rest (``run``):
+
 * a completed psychiatric evaluation with no medication-management visit booked within 21 days:
   a text to book and a task for the prescriber;
 * no PHQ-9 in the 14 days before a visit: a check-in link 2 days before it;
@@ -58,17 +62,9 @@ def _task(patient_id: int, owner_id: int, title: str, key: str, now: datetime, u
         pass  # another scheduler opened it first
 
 
-def missed_visit(appointment: Appointment, now: datetime) -> None:
-    """Called by the booking service when a clinician marks a no-show (inside its transaction)."""
+def missed_visit_task(appointment: Appointment, now: datetime) -> None:
+    """The clinician's task after a no-show (in the marking's transaction)."""
     patient = db.session.get(User, appointment.patient_id)
-    enqueue(
-        patient,
-        kind="followup_no_show",
-        body=messages.missed_visit(f"{_base()}/clinicians/{appointment.clinician_id}"),
-        due_at=now,
-        dedupe_key=f"appointment:{appointment.id}:followup_no_show",
-        appointment_id=appointment.id,
-    )
     _task(
         appointment.patient_id,
         appointment.clinician_id,

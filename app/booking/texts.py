@@ -1,5 +1,6 @@
 """The texts an appointment's life causes: confirmation, 24 h and 2 h reminders, moved and cancelled
-notices. Called by the booking service inside its transaction."""
+notices, the rebooking text after a missed visit. Called by the booking service inside its
+transaction; the outbox (``app.notifications.outbox``) below keeps and sends them."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from flask import current_app
 from app.accounts.user import User
 from app.booking.appointment import Appointment
 from app.notifications import messages
-from app.notifications.outbox import Text, enqueue_all, suppress_pending
+from app.notifications.outbox import Text, enqueue, enqueue_all, suppress_pending
 
 
 def _link(appointment: Appointment) -> str:
@@ -66,3 +67,15 @@ def cancelled(patient: User, appointment: Appointment, now: datetime) -> None:
     suppress_pending(appointment_id=appointment.id, reason="appointment cancelled")
     book_again = f"{current_app.config['PUBLIC_BASE_URL']}/clinicians"
     enqueue_all(patient, [_text(patient, appointment, "cancel_notice", messages.cancelled, now, link=book_again)])
+
+
+def missed(patient: User, appointment: Appointment, now: datetime) -> None:
+    """A same-day text to rebook after a no-show (the care team's task is its own: ``events.visit_missed``)."""
+    enqueue(
+        patient,
+        kind="followup_no_show",
+        body=messages.missed_visit(f"{current_app.config['PUBLIC_BASE_URL']}/clinicians/{appointment.clinician_id}"),
+        due_at=now,
+        dedupe_key=f"appointment:{appointment.id}:followup_no_show",
+        appointment_id=appointment.id,
+    )
