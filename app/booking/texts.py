@@ -10,8 +10,10 @@ from flask import current_app
 
 from app.accounts.user import User
 from app.booking.appointment import Appointment
-from app.notifications import messages
+from app.extensions import db
+from app.notifications import messages, sender
 from app.notifications.outbox import Text, enqueue, enqueue_all, suppress_pending
+from app.notifications.outbox_message import OutboxMessage
 
 
 def _link(appointment: Appointment) -> str:
@@ -79,3 +81,29 @@ def missed(patient: User, appointment: Appointment, now: datetime) -> None:
         dedupe_key=f"appointment:{appointment.id}:followup_no_show",
         appointment_id=appointment.id,
     )
+
+
+# --- before sending ------------------------------------------------------------------------------
+
+VISIT_KINDS = {"booking_confirmation", "reschedule_notice", "checkin_link"}  # and every reminder_*
+
+
+def about_a_visit(kind: str) -> bool:
+    """Texts that only make sense while their visit is booked."""
+    return kind in VISIT_KINDS or kind.startswith("reminder_")
+
+
+def visit_still_booked(message: OutboxMessage) -> str | None:
+    """The sender's re-check for a visit's text: why it must not go out (the visit is gone or no
+    longer booked), or None."""
+    if message.appointment_id is None:
+        return None
+    appointment = db.session.get(Appointment, message.appointment_id)
+    if appointment is None or appointment.status != "booked":
+        return "appointment no longer booked"
+    return None
+
+
+def connect() -> None:
+    """Called by the composition root: the sender re-checks a visit's texts with booking's rule."""
+    sender.register_check(about_a_visit, visit_still_booked)

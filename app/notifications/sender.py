@@ -7,28 +7,50 @@ the sender that takes it over first asks the provider whether the text was accep
 dead sender may have been killed between the provider's answer and its own commit). A sender
 whose lease ran out mid-batch skips the rows another sender has claimed since. Transient failures
 retry with exponential backoff and jitter, up to five times.
+
+Before a claimed text goes out it is re-checked: may its patient still be texted, and does what it
+is about still hold. The sender knows no domain: the composition root gives it the way to look up
+a recipient (``install``) and the domains' checks per message kind (``register_check``, e.g.
+booking's "is this visit still booked").
 """
 
 from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select, text, update
 
 from app import connections
-from app.booking.appointment import Appointment
 from app.db import utcnow
 from app.extensions import db
 from app.notifications import backends
-from app.notifications.outbox import blocked_reason
+from app.notifications.outbox import Recipient, blocked_reason
 from app.notifications.outbox_message import OutboxMessage, SmsNumber
 
 log = logging.getLogger("app.sms")
 MAX_ATTEMPTS = 6  # the first try plus up to five retries
-APPOINTMENT_KINDS = {"booking_confirmation", "reschedule_notice", "checkin_link"}  # and every reminder_*
+
+# Why a claimed text must not go out after all (None: it may); registered per kind by the domains.
+RelevanceCheck = Callable[[OutboxMessage], str | None]
+_checks: list[tuple[Callable[[str], bool], RelevanceCheck]] = []
+_find_recipient: Callable[[int], Recipient | None] | None = None
+
+
+def install(find_recipient: Callable[[int], Recipient | None]) -> None:
+    """How the sender finds a text's recipient by its ``patient_id`` (the composition root's choice)."""
+    global _find_recipient
+    _find_recipient = find_recipient
+
+
+def register_check(applies_to: Callable[[str], bool], check: RelevanceCheck) -> None:
+    """Re-check claimed texts whose kind ``applies_to`` accepts with ``check`` just before sending.
+    Registering the same pair again changes nothing."""
+    if (applies_to, check) not in _checks:
+        _checks.append((applies_to, check))
 
 
 def backoff(attempt: int, base_seconds: float = 30) -> timedelta:
@@ -97,18 +119,16 @@ def claim(now: datetime, batch: int, lease: timedelta) -> list[int]:
 def _still_relevant(message: OutboxMessage) -> str | None:
     """Why a claimed text must not go out after all (re-checked just before sending)."""
     if message.patient_id is not None:
-        from app.accounts.user import User
-
-        patient = db.session.get(User, message.patient_id)
+        if _find_recipient is None:
+            raise RuntimeError("the sender has no recipient lookup: create_app installs it")
+        patient = _find_recipient(message.patient_id)
         if patient is None:
             return "patient account removed"
         if reason := blocked_reason(patient):
             return reason
-    about_visit = message.kind in APPOINTMENT_KINDS or message.kind.startswith("reminder_")
-    if about_visit and message.appointment_id is not None:
-        appointment = db.session.get(Appointment, message.appointment_id)
-        if appointment is None or appointment.status != "booked":
-            return "appointment no longer booked"
+    for applies_to, check in _checks:
+        if applies_to(message.kind) and (reason := check(message)):
+            return reason
     return None
 
 
