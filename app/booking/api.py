@@ -12,7 +12,7 @@ from app.accounts.user import User
 from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint, render
 from app.booking import calendar, openings, service, video
-from app.booking.appointment import Appointment
+from app.booking.appointment import Appointment, AppointmentStatus
 from app.booking.schemas import (
     AppointmentOut,
     AppointmentTypeOut,
@@ -147,14 +147,14 @@ def reschedule(appointment_id: int, body: RescheduleRequest) -> AppointmentOut:
           response=StatusOut, errors=[403, 404, 409], tags=["booking"])  # fmt: skip
 def complete(appointment_id: int) -> StatusOut:
     """Its clinician marks the visit completed."""
-    return StatusOut(status=service.mark(current_user, appointment_id, "completed").status)
+    return StatusOut(status=service.mark(current_user, appointment_id, AppointmentStatus.COMPLETED).status)
 
 
 @endpoint(api_bp, "/appointments/<int:appointment_id>/no-show", methods=["POST"], access_rule=access.ANY_USER,
           response=StatusOut, errors=[403, 404, 409], tags=["booking"])  # fmt: skip
 def no_show(appointment_id: int) -> StatusOut:
     """Its clinician marks the patient as not attending."""
-    return StatusOut(status=service.mark(current_user, appointment_id, "no_show").status)
+    return StatusOut(status=service.mark(current_user, appointment_id, AppointmentStatus.NO_SHOW).status)
 
 
 def ics_response(appointments: list[Appointment], filename: str) -> Response:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from icalendar import Calendar, Event
 
-from app.booking.appointment import Appointment
+from app.booking.appointment import Appointment, AppointmentStatus
 
 PRODID = "-//Harbor Mind//Telehealth//EN"
 
@@ -23,7 +23,7 @@ def _event(appointment: Appointment, join_url: str, host: str, now: datetime) ->
     event.add("location", join_url)
     event.add("url", join_url)
     event.add("description", f"Join from 15 minutes before the start: {join_url}")
-    event.add("status", "CANCELLED" if appointment.status == "cancelled" else "CONFIRMED")
+    event.add("status", "CANCELLED" if appointment.status == AppointmentStatus.CANCELLED else "CONFIRMED")
     return event
 
 

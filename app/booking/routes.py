@@ -13,6 +13,7 @@ from app import access
 from app.billing.gate import MembershipRequired, needs_membership
 from app.booking import care_consent, feeds, openings, service, video
 from app.booking.api import ics_response
+from app.booking.appointment import AppointmentStatus
 from app.booking.types import TYPES, offered_by
 from app.booking.validation import parse_start, parse_tz, parse_week
 from app.csp import allowing_form_action
@@ -141,7 +142,9 @@ def confirm():
 def my_appointments():
     now = utcnow()
     items = service.list_for(current_user)
-    upcoming = sorted((a for a in items if a.end_at >= now and a.status == "booked"), key=lambda a: a.start_at)
+    upcoming = sorted(
+        (a for a in items if a.end_at >= now and a.status == AppointmentStatus.BOOKED), key=lambda a: a.start_at
+    )
     past = [a for a in items if a not in upcoming]
     zone = ZoneInfo(current_user.timezone)
     by_day: dict[date, list] = {}
@@ -191,7 +194,7 @@ def cancel(appointment_id: int):
 @page(bp, "/appointments/<int:appointment_id>/status", access_rule=access.ANY_USER, methods=["POST"])  # 403 patient
 def mark(appointment_id: int):
     status = request.form.get("status")
-    if status not in ("completed", "no_show"):
+    if status not in (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW):
         abort(400)
     try:
         service.mark(current_user, appointment_id, status)

@@ -22,7 +22,7 @@ from app.accounts.clinician import ClinicianLanguage, ClinicianLicense, Clinicia
 from app.accounts.user import User
 from app.audit import service as audit
 from app.booking import care_consent, events, slots, texts
-from app.booking.appointment import Appointment
+from app.booking.appointment import Appointment, AppointmentStatus
 from app.booking.availability import DEFAULTS, ClinicianAvailability
 from app.booking.types import TYPES, AppointmentType
 from app.db import utcnow
@@ -32,6 +32,7 @@ from app.reference.roles import Role
 
 LATE_CANCEL = timedelta(hours=24)
 EARLY_ACTION = timedelta(minutes=15)
+MARKABLE = (AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)  # and re-markable
 
 
 class SlotUnavailable(Conflict):
@@ -139,7 +140,7 @@ LONGEST_VISIT = timedelta(hours=24)
 
 def booked_spans(clinician_id: int, lo: datetime, hi: datetime, exclude_id: int | None = None) -> list[slots.Busy]:
     query = select(Appointment.start_at, Appointment.end_at).where(
-        Appointment.clinician_id == clinician_id, Appointment.status == "booked",
+        Appointment.clinician_id == clinician_id, Appointment.status == AppointmentStatus.BOOKED,
         Appointment.start_at < hi, Appointment.start_at > lo - LONGEST_VISIT, Appointment.end_at > lo,
     )  # fmt: skip
     if exclude_id is not None:
@@ -188,7 +189,7 @@ def _check_slot(clinician: User, kind: AppointmentType, start: datetime, now: da
 
 def _patient_overlaps(patient_id: int, start: datetime, end: datetime, exclude_id: int | None) -> bool:
     query = select(Appointment.id).where(
-        Appointment.patient_id == patient_id, Appointment.status == "booked",
+        Appointment.patient_id == patient_id, Appointment.status == AppointmentStatus.BOOKED,
         Appointment.start_at < end, Appointment.end_at > start,
     )  # fmt: skip
     if exclude_id is not None:
@@ -283,7 +284,7 @@ def book(patient: User, clinician_id: int, type_code: str, start: datetime, now:
     appointment = Appointment(
         patient_id=patient.id, clinician_id=clinician.id, type=kind.code, start_at=start, end_at=end,
         gap_minutes=avail.gap_minutes, blocked_until=end + timedelta(minutes=avail.gap_minutes),
-        status="booked", visit_token=secrets.token_urlsafe(24),
+        status=AppointmentStatus.BOOKED, visit_token=secrets.token_urlsafe(24),
     )  # fmt: skip
     with _race_lost_is_409(already):
         if care_consent_from is not None:
@@ -342,9 +343,9 @@ def cancel(user: User, appointment_id: int, reason: str | None, now: datetime | 
     """Its patient or clinician cancels; under 24 hours before the start it counts as late."""
     now = now or utcnow()
     appointment = participant_of(user, appointment_id)
-    if appointment.status != "booked":
+    if appointment.status != AppointmentStatus.BOOKED:
         raise NotBooked()
-    appointment.status, appointment.cancelled_at = "cancelled", now
+    appointment.status, appointment.cancelled_at = AppointmentStatus.CANCELLED, now
     appointment.cancelled_late = appointment.start_at - now < LATE_CANCEL
     appointment.cancel_reason = (reason or "").strip() or None
     texts.cancelled(db.session.get(User, appointment.patient_id), appointment, now)
@@ -359,7 +360,7 @@ def reschedule(user: User, appointment_id: int, start: datetime, now: datetime |
     booked; on ``slot_unavailable`` nothing changes."""
     now = now or utcnow()
     appointment = participant_of(user, appointment_id)
-    if appointment.status != "booked":
+    if appointment.status != AppointmentStatus.BOOKED:
         raise NotBooked()
     clinician_id, appointment_pk = appointment.clinician_id, appointment.id
     _locked = _serialise_on(clinician_id)
@@ -391,12 +392,12 @@ def mark(user: User, appointment_id: int, status: str, now: datetime | None = No
         raise Forbidden("Only the clinician records how a visit went.")
     if appointment is None or user.id != appointment.clinician_id:
         raise NotFound()
-    if appointment.status not in ("booked", "completed", "no_show"):
+    if appointment.status not in MARKABLE:
         raise NotBooked()
     if now < appointment.start_at - EARLY_ACTION:
         raise TooEarly()
     appointment.status = status
-    if status == "no_show":  # a text to rebook, and the care team opens its task (one transaction)
+    if status == AppointmentStatus.NO_SHOW:  # a text to rebook, and the care team opens its task (one transaction)
         texts.missed(db.session.get(User, appointment.patient_id), appointment, now)
         events.visit_missed.send(appointment, now=now)
     audit.record(f"appointment.{status}", actor=user, patient_id=appointment.patient_id, object_type="appointment",

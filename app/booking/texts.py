@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from app.accounts.user import User
-from app.booking.appointment import Appointment
+from app.booking.appointment import Appointment, AppointmentStatus
 from app.extensions import db
 from app.notifications import messages, sender
 from app.notifications.outbox import Text, enqueue, enqueue_all, suppress_pending
@@ -99,7 +99,7 @@ def visit_still_booked(message: OutboxMessage) -> str | None:
     if message.appointment_id is None:
         return None
     appointment = db.session.get(Appointment, message.appointment_id)
-    if appointment is None or appointment.status != "booked":
+    if appointment is None or appointment.status != AppointmentStatus.BOOKED:
         return "appointment no longer booked"
     return None
 

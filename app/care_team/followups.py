@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.user import User
-from app.booking.appointment import Appointment
+from app.booking.appointment import Appointment, AppointmentStatus
 from app.care_team.assessment import Assessment
 from app.care_team.member import CareTeamMember
 from app.care_team.plan import CarePlan
@@ -78,7 +78,7 @@ def _evaluations(now: datetime) -> int:
     due = db.session.scalars(
         select(Appointment).where(
             Appointment.type == "psychiatric_evaluation",
-            Appointment.status == "completed",
+            Appointment.status == AppointmentStatus.COMPLETED,
             Appointment.end_at <= now - EVALUATION_FOLLOW_UP,
             Appointment.end_at > now - EVALUATION_FOLLOW_UP * 3,
         )
@@ -90,7 +90,7 @@ def _evaluations(now: datetime) -> int:
             .where(
                 Appointment.patient_id == evaluation.patient_id,
                 Appointment.type == "medication_management",
-                Appointment.status.in_(("booked", "completed")),
+                Appointment.status.in_((AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED)),
                 Appointment.start_at >= evaluation.start_at,
             )
             .limit(1)
@@ -121,7 +121,9 @@ def _evaluations(now: datetime) -> int:
 def _check_ins(now: datetime) -> int:
     upcoming = db.session.scalars(
         select(Appointment).where(
-            Appointment.status == "booked", Appointment.start_at > now, Appointment.start_at <= now + CHECK_IN_BEFORE
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.start_at > now,
+            Appointment.start_at <= now + CHECK_IN_BEFORE,
         )
     ).all()
     count = 0

@@ -16,7 +16,7 @@ from sqlalchemy import String, cast, update
 
 from app.db import insert_skipping_existing
 from app.extensions import db
-from app.notifications.outbox_message import OutboxMessage, SmsNumber
+from app.notifications.outbox_message import OutboxMessage, OutboxStatus, SmsNumber
 
 QUIET_START, QUIET_END = time(21, 0), time(8, 0)
 
@@ -112,7 +112,7 @@ def _row(patient: Recipient, text: Text, send_at: datetime, reason: str | None) 
         "kind": text.kind,
         "dedupe_key": text.dedupe_key,
         "due_at": send_at,
-        "status": "suppressed" if reason else "queued",
+        "status": OutboxStatus.SUPPRESSED if reason else OutboxStatus.QUEUED,
         "status_reason": reason,
         "attempts": 0,
     }
@@ -159,10 +159,10 @@ def suppress_pending(*, appointment_id: int, reason: str, kinds: tuple[str, ...]
     needs that time's reminders back.
     """
     query = update(OutboxMessage).where(
-        OutboxMessage.appointment_id == appointment_id, OutboxMessage.status == "queued"
+        OutboxMessage.appointment_id == appointment_id, OutboxMessage.status == OutboxStatus.QUEUED
     )
     if kinds:
         query = query.where(OutboxMessage.kind.in_(kinds))
     voided = OutboxMessage.dedupe_key + ":void:" + cast(OutboxMessage.id, String)
-    changes = query.values(status="suppressed", status_reason=reason, dedupe_key=voided)
+    changes = query.values(status=OutboxStatus.SUPPRESSED, status_reason=reason, dedupe_key=voided)
     return db.session.execute(changes).rowcount or 0

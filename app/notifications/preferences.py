@@ -10,7 +10,7 @@ from app.audit import service as audit
 from app.care_team.member import CareTeamMember
 from app.db import utcnow
 from app.extensions import db
-from app.notifications.outbox_message import OutboxMessage, SmsNumber
+from app.notifications.outbox_message import OutboxMessage, OutboxStatus, SmsNumber
 from app.reference.roles import Role
 
 STOPPED_NOTICE = (
@@ -42,8 +42,8 @@ def opt_out(patient: User) -> None:
     patient.patient.sms_opt_in = False
     db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.patient_id == patient.id, OutboxMessage.status == "queued")
-        .values(status="suppressed", status_reason="patient opted out")
+        .where(OutboxMessage.patient_id == patient.id, OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.SUPPRESSED, status_reason="patient opted out")
     )
     audit.record("sms.opt_out", actor=patient, patient_id=patient.id, object_type="patient", object_id=patient.id)
     db.session.commit()

@@ -29,7 +29,7 @@ from app.db import utcnow
 from app.extensions import db
 from app.notifications import backends
 from app.notifications.outbox import Recipient, blocked_reason
-from app.notifications.outbox_message import OutboxMessage, SmsNumber
+from app.notifications.outbox_message import OutboxMessage, OutboxStatus, SmsNumber
 
 log = logging.getLogger("app.sms")
 MAX_ATTEMPTS = 6  # the first try plus up to five retries
@@ -81,8 +81,8 @@ class Claimed:
 
 def claim_rows(now: datetime, batch: int, lease: timedelta) -> list[Claimed]:
     due = or_(
-        and_(OutboxMessage.status == "queued", OutboxMessage.due_at <= now),
-        and_(OutboxMessage.status == "sending", OutboxMessage.lease_expires_at < now),
+        and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.due_at <= now),
+        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_expires_at < now),
     )
     if db.engine.dialect.name == "postgresql":
         rows = db.session.execute(text(CLAIM_SQL), {"lease": now + lease, "now": now, "n": batch}).all()
@@ -98,11 +98,16 @@ def claim_rows(now: datetime, batch: int, lease: timedelta) -> list[Claimed]:
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_([r[0] for r in rows]))
                 .values(
-                    status="sending", lease_expires_at=now + lease, attempts=OutboxMessage.attempts + 1, updated_at=now
+                    status=OutboxStatus.SENDING,
+                    lease_expires_at=now + lease,
+                    attempts=OutboxMessage.attempts + 1,
+                    updated_at=now,
                 )
             )
     db.session.commit()
-    return [Claimed(row_id, _aware(claimed_at) if was == "sending" else None) for row_id, was, claimed_at in rows]
+    return [
+        Claimed(row_id, _aware(claimed_at) if was == OutboxStatus.SENDING else None) for row_id, was, claimed_at in rows
+    ]
 
 
 def _aware(value: datetime | str) -> datetime:
@@ -174,17 +179,17 @@ def send_one(
     abandoned_since: datetime | None = None,
 ) -> str:
     message = db.session.get(OutboxMessage, message_id)
-    if message is None or message.status != "sending":
+    if message is None or message.status != OutboxStatus.SENDING:
         return "skipped"
     if lease_until is not None and message.lease_expires_at != lease_until:
         db.session.rollback()
         return "skipped"  # this sender's lease ran out and another sender has claimed the row since
     found = _found_at_provider(sms, message, abandoned_since, now) if abandoned_since is not None else None
     if found is not None:
-        message.status, message.provider_sid, message.sent_at = "sent", found.sid, now
+        message.status, message.provider_sid, message.sent_at = OutboxStatus.SENT, found.sid, now
         message.status_reason = "accepted by the provider before its first sender stopped"
     elif reason := _still_relevant(message):
-        message.status, message.status_reason = "suppressed", reason
+        message.status, message.status_reason = OutboxStatus.SUPPRESSED, reason
     else:
         # The row is ours while the lease lasts: no transaction (on SQLite: no write lock) is held while
         # the provider answers; the outcome is written in a short transaction of its own.
@@ -192,17 +197,17 @@ def send_one(
         connections.release_reads()
         try:
             sent = sms.send(to_number, body, reference=reference)
-            message.status, message.provider_sid, message.sent_at = "sent", sent.sid, now
+            message.status, message.provider_sid, message.sent_at = OutboxStatus.SENT, sent.sid, now
             message.status_reason = None
         except backends.Permanent as exc:
-            message.status, message.status_reason, message.error_code = "failed", exc.reason, exc.code
+            message.status, message.status_reason, message.error_code = OutboxStatus.FAILED, exc.reason, exc.code
             _mark_number(message.to_number, exc.code, now)
         except backends.Transient as exc:
             message.error_code, message.status_reason = exc.code, exc.reason
             if message.attempts >= MAX_ATTEMPTS:
-                message.status = "failed"
+                message.status = OutboxStatus.FAILED
             else:
-                message.status, message.due_at = "queued", now + backoff(message.attempts, backoff_seconds)
+                message.status, message.due_at = OutboxStatus.QUEUED, now + backoff(message.attempts, backoff_seconds)
     message.lease_expires_at = None
     db.session.commit()
     return message.status
