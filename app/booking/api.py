@@ -11,6 +11,7 @@ from app import access
 from app.accounts.user import User
 from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint, render
+from app.booking import access as booking_access
 from app.booking import calendar, openings, service, video
 from app.booking.appointment import Appointment, AppointmentStatus
 from app.booking.schemas import (
@@ -31,7 +32,6 @@ from app.booking.schemas import (
 )
 from app.booking.types import TYPES
 from app.db import utcnow
-from app.errors import Forbidden, NotFound
 from app.reference.roles import Role
 
 PATIENT = access.roles(Role.PATIENT)
@@ -61,8 +61,7 @@ def list_clinicians(query: ClinicianQuery) -> list[ClinicianOut]:
 
 def _own_availability(clinician_id: int) -> User:
     clinician = service.get_clinician(clinician_id)
-    if current_user.role != Role.ADMIN.value and current_user.id != clinician.id:
-        raise Forbidden("Only that clinician or an admin manages this availability.")
+    booking_access.manages_availability(current_user, clinician.id)
     return clinician
 
 
@@ -168,7 +167,5 @@ def ics_response(appointments: list[Appointment], filename: str) -> Response:
           tags=["booking"])  # fmt: skip
 def appointment_ics(appointment_id: int) -> Response:
     """The appointment as an iCalendar file (its patient or clinician)."""
-    appointment = service.visible_to(current_user, appointment_id)
-    if current_user.id not in (appointment.patient_id, appointment.clinician_id):
-        raise NotFound()
+    appointment = booking_access.participating(current_user, service.visible_to(current_user, appointment_id))
     return ics_response([appointment], f"appointment-{appointment.id}.ics")

@@ -21,7 +21,7 @@ from sqlalchemy.orm import contains_eager, joinedload, lazyload
 from app.accounts.clinician import ClinicianLanguage, ClinicianLicense, ClinicianModality, ClinicianProfile
 from app.accounts.user import User
 from app.audit import service as audit
-from app.booking import care_consent, events, slots, texts
+from app.booking import access, care_consent, events, slots, texts
 from app.booking.appointment import Appointment, AppointmentStatus
 from app.booking.availability import DEFAULTS, ClinicianAvailability
 from app.booking.types import TYPES, AppointmentType
@@ -300,14 +300,9 @@ def book(patient: User, clinician_id: int, type_code: str, start: datetime, now:
 
 
 def visible_to(user: User, appointment_id: int) -> Appointment:
-    """The appointment if ``user`` is its patient, its clinician or an admin; 404 for anyone else.
-    Staff reads are written to the audit trail."""
-    appointment = db.session.get(Appointment, appointment_id)
-    allowed = appointment is not None and (
-        user.role == Role.ADMIN.value or user.id in (appointment.patient_id, appointment.clinician_id)
-    )
-    if not allowed:
-        raise NotFound()
+    """The appointment if ``user`` may read it (``access.readable``); 404 for anyone else. Staff
+    reads are written to the audit trail."""
+    appointment = access.readable(user, appointment_id)
     if user.id != appointment.patient_id:
         audit.record("appointment.read", actor=user, patient_id=appointment.patient_id, object_type="appointment",
                      object_id=appointment.id)  # fmt: skip
@@ -316,15 +311,11 @@ def visible_to(user: User, appointment_id: int) -> Appointment:
 
 
 def list_for(user: User, limit: int = 500) -> list[Appointment]:
-    query = select(Appointment).order_by(Appointment.start_at.desc()).limit(limit)
-    if user.role == Role.PATIENT.value:
-        query = query.where(Appointment.patient_id == user.id)
-    elif user.role == Role.CLINICIAN.value:
-        query = query.where(Appointment.clinician_id == user.id)
-    elif user.role != Role.ADMIN.value:
+    query = access.listable(user, select(Appointment).order_by(Appointment.start_at.desc()).limit(limit))
+    if query is None:
         return []
     items = list(db.session.scalars(query))
-    if user.role != Role.PATIENT.value:  # every patient on the list had their visits read
+    if user.role != Role.PATIENT:  # every patient on the list had their visits read
         audit.record_patients("appointment.list", actor=user, patient_ids=[a.patient_id for a in items],
                               object_type="appointment")  # fmt: skip
         audit.commit_keeping_loaded()
@@ -333,10 +324,7 @@ def list_for(user: User, limit: int = 500) -> list[Appointment]:
 
 def participant_of(user: User, appointment_id: int) -> Appointment:
     """The appointment if ``user`` is its patient or clinician; 404 for anyone else."""
-    appointment = db.session.get(Appointment, appointment_id)
-    if appointment is None or user.id not in (appointment.patient_id, appointment.clinician_id):
-        raise NotFound()
-    return appointment
+    return access.participant(user, appointment_id)
 
 
 def cancel(user: User, appointment_id: int, reason: str | None, now: datetime | None = None) -> Appointment:
@@ -387,11 +375,7 @@ def reschedule(user: User, appointment_id: int, start: datetime, now: datetime |
 def mark(user: User, appointment_id: int, status: str, now: datetime | None = None) -> Appointment:
     """Its clinician marks the visit completed or a no-show, from 15 minutes before the start."""
     now = now or utcnow()
-    appointment = db.session.get(Appointment, appointment_id)
-    if appointment is not None and user.id == appointment.patient_id:
-        raise Forbidden("Only the clinician records how a visit went.")
-    if appointment is None or user.id != appointment.clinician_id:
-        raise NotFound()
+    appointment = access.its_clinician(user, appointment_id)
     if appointment.status not in MARKABLE:
         raise NotBooked()
     if now < appointment.start_at - EARLY_ACTION:
@@ -411,10 +395,9 @@ def by_visit_token(user: User, visit_token: str) -> Appointment:
     included: the link is in calendars and listings, so knowing it proves nothing)."""
     if not VISIT_TOKEN.fullmatch(visit_token or ""):
         raise NotFound()
-    appointment = db.session.scalar(select(Appointment).where(Appointment.visit_token == visit_token))
-    if appointment is None or user.id not in (appointment.patient_id, appointment.clinician_id):
-        raise NotFound()
-    return appointment
+    return access.participating(
+        user, db.session.scalar(select(Appointment).where(Appointment.visit_token == visit_token))
+    )
 
 
 class NotJoinable(Conflict):
