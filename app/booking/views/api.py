@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import Response, current_app
+from flask import Response
 from flask_login import current_user
 
 from app import access
@@ -12,8 +10,9 @@ from app.accounts.user import User
 from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint, render
 from app.booking import access as booking_access
-from app.booking import calendar, openings, service, video
+from app.booking import openings, service, video
 from app.booking.appointment import Appointment, AppointmentStatus
+from app.booking.calendar import ics_response
 from app.booking.schemas import (
     AppointmentOut,
     AppointmentTypeOut,
@@ -31,7 +30,6 @@ from app.booking.schemas import (
     StatusOut,
 )
 from app.booking.types import TYPES
-from app.db import utcnow
 from app.reference.roles import Role
 
 PATIENT = access.roles(Role.PATIENT)
@@ -154,13 +152,6 @@ def complete(appointment_id: int) -> StatusOut:
 def no_show(appointment_id: int) -> StatusOut:
     """Its clinician marks the patient as not attending."""
     return StatusOut(status=service.mark(current_user, appointment_id, AppointmentStatus.NO_SHOW).status)
-
-
-def ics_response(appointments: list[Appointment], filename: str) -> Response:
-    host = urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "localhost"
-    body = calendar.calendar_for(((a, video.visit_url(a)) for a in appointments), host, utcnow())
-    return Response(body, mimetype="text/calendar",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
 
 
 @endpoint(api_bp, "/appointments/<int:appointment_id>/calendar.ics", access_rule=access.ANY_USER, errors=[404],
