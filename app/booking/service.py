@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import contains_eager, joinedload, lazyload
 
@@ -178,23 +178,41 @@ def _serialise_on(clinician_id: int) -> ClinicianAvailability | None:
     return row
 
 
-def _check_slot(clinician: User, kind: AppointmentType, start: datetime, now: datetime,
-                exclude_id: int | None = None) -> slots.Availability:  # fmt: skip
+def _check_slot(clinician: User, kind: AppointmentType, start: datetime, now: datetime, patient_id: int,
+                already: str, exclude_id: int | None = None) -> slots.Availability:  # fmt: skip
+    """The slot is still offered by the clinician (else ``slot_unavailable``) and the patient has no
+    other visit then (else ``slot_unavailable`` saying ``already``); both read in one query."""
     avail = slots.Availability.from_document(availability_of(clinician).document())
+    end = start + timedelta(minutes=kind.duration_minutes)
     lo, hi = slots.busy_window(avail, kind.duration_minutes, start, start + timedelta(minutes=1))
-    if not slots.is_offered(avail, kind.duration_minutes, booked_spans(clinician.id, lo, hi, exclude_id), now, start):
+    busy, patient_busy = _booked_around(clinician.id, lo, hi, patient_id, start, end, exclude_id)
+    if not slots.is_offered(avail, kind.duration_minutes, busy, now, start):
         raise SlotUnavailable()
+    if patient_busy:
+        raise SlotUnavailable(already)
     return avail
 
 
-def _patient_overlaps(patient_id: int, start: datetime, end: datetime, exclude_id: int | None) -> bool:
-    query = select(Appointment.id).where(
-        Appointment.patient_id == patient_id, Appointment.status == AppointmentStatus.BOOKED,
-        Appointment.start_at < end, Appointment.end_at > start,
-    )  # fmt: skip
+def _booked_around(clinician_id: int, lo: datetime, hi: datetime, patient_id: int, start: datetime, end: datetime,
+                   exclude_id: int | None) -> tuple[list[slots.Busy], bool]:  # fmt: skip
+    """``booked_spans`` of the clinician in [lo, hi) and whether the patient has a visit overlapping
+    [start, end), in one round trip: the booked visits that are either are read together, then told
+    apart here (one visit can be both: the patient's own with this clinician)."""
+    clinicians = and_(Appointment.clinician_id == clinician_id, Appointment.start_at < hi,
+                      Appointment.start_at > lo - LONGEST_VISIT, Appointment.end_at > lo)  # fmt: skip
+    patients = and_(Appointment.patient_id == patient_id, Appointment.start_at < end, Appointment.end_at > start)
+    query = select(Appointment.clinician_id, Appointment.patient_id, Appointment.start_at, Appointment.end_at).where(
+        Appointment.status == AppointmentStatus.BOOKED, or_(clinicians, patients)
+    )
     if exclude_id is not None:
         query = query.where(Appointment.id != exclude_id)
-    return db.session.scalar(query.limit(1)) is not None
+    busy, patient_busy = [], False
+    for row in db.session.execute(query):
+        if row.clinician_id == clinician_id and row.start_at < hi and row.end_at > lo:
+            busy.append(slots.Busy(row.start_at, row.end_at))
+        if row.patient_id == patient_id and row.start_at < end and row.end_at > start:
+            patient_busy = True
+    return busy, patient_busy
 
 
 def _membership_gate(patient: User, kind: AppointmentType, now: datetime) -> None:
@@ -244,16 +262,19 @@ def _commit(*, keep_loaded: bool = False) -> None:
         session.expire_on_commit = expire_on_commit
 
 
-def _bookable_clinician(clinician_id: int) -> User:
-    """``get_clinician`` with the licences booking checks joined into the same query (one round trip,
-    not two); modalities and languages are not read here."""
+def _bookable_clinician(clinician_id: int, patient_id: int) -> User:
+    """``get_clinician`` with the licences booking checks joined into the same query, which also
+    loads the booking patient's profile (their state): one round trip, not three. Modalities and
+    languages are not read here."""
     profile_and_licences = (
         joinedload(User.clinician).options(
             joinedload(ClinicianProfile.license_rows), lazyload(ClinicianProfile.modality_rows),
             lazyload(ClinicianProfile.language_rows),
         )
     )  # fmt: skip
-    user = db.session.get(User, clinician_id, options=[profile_and_licences])
+    both = select(User).where(User.id.in_((clinician_id, patient_id)))
+    found = db.session.scalars(both.options(profile_and_licences, joinedload(User.patient))).unique()
+    user = next((u for u in found if u.id == clinician_id), None)
     if user is None or user.clinician is None or not user.is_enabled:
         raise Invalid({"clinician_id": "no such clinician"})
     return user
@@ -268,7 +289,7 @@ def book(patient: User, clinician_id: int, type_code: str, start: datetime, now:
     now = now or utcnow()
     # In UTC, as the database gives it back: the appointment is returned without a reload (below).
     start = start.astimezone(UTC)
-    clinician = _bookable_clinician(clinician_id)
+    clinician = _bookable_clinician(clinician_id, patient.id)
     kind = _type_for(clinician, type_code)
     if patient.patient.state not in clinician.clinician.licensed_states:
         raise NotLicensedInState()
@@ -276,11 +297,9 @@ def book(patient: User, clinician_id: int, type_code: str, start: datetime, now:
     patient_id, clinician_pk = patient.id, clinician.id
     _locked = _serialise_on(clinician_pk)
     clinician, patient = db.session.get(User, clinician_pk), db.session.get(User, patient_id)
-    avail = _check_slot(clinician, kind, start, now)
-    end = start + timedelta(minutes=kind.duration_minutes)
     already = "You already have an appointment at that time."
-    if _patient_overlaps(patient.id, start, end, None):
-        raise SlotUnavailable(already)
+    avail = _check_slot(clinician, kind, start, now, patient.id, already)
+    end = start + timedelta(minutes=kind.duration_minutes)
     appointment = Appointment(
         patient_id=patient.id, clinician_id=clinician.id, type=kind.code, start_at=start, end_at=end,
         gap_minutes=avail.gap_minutes, blocked_until=end + timedelta(minutes=avail.gap_minutes),
@@ -355,11 +374,9 @@ def reschedule(user: User, appointment_id: int, start: datetime, now: datetime |
     appointment = db.session.get(Appointment, appointment_pk)
     clinician = db.session.get(User, clinician_id)
     kind = TYPES[appointment.type]
-    avail = _check_slot(clinician, kind, start, now, exclude_id=appointment.id)
-    end = start + timedelta(minutes=kind.duration_minutes)
     already = "The patient already has an appointment at that time."
-    if _patient_overlaps(appointment.patient_id, start, end, appointment.id):
-        raise SlotUnavailable(already)
+    avail = _check_slot(clinician, kind, start, now, appointment.patient_id, already, exclude_id=appointment.id)
+    end = start + timedelta(minutes=kind.duration_minutes)
     with _race_lost_is_409(already):
         appointment.start_at, appointment.end_at = start, end
         appointment.gap_minutes = avail.gap_minutes

@@ -21,7 +21,8 @@ from app.extensions import db
 WEEKDAYS_9_TO_17 = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(7)]
 
 # dialect -> statements per request
-BOOK = {"sqlite": 14, "postgresql": 14}
+BOOK = {"sqlite": 12, "postgresql": 12}  # was 14
+BOOK_WITH_CONSENT = {"sqlite": 15, "postgresql": 15}  # care_consent: true, the first consent (was 21, two transactions)
 SLOTS_COLD = {"sqlite": 6, "postgresql": 6}  # the clinician's schedule is read (the cache is empty)
 SLOTS_WARM = {"sqlite": 4, "postgresql": 4}  # the same question again: the schedule stamp only
 
@@ -67,11 +68,15 @@ def test_statements_per_slots_request(client, booking):
     assert (len(cold), len(warm)) == (SLOTS_COLD[dialect], SLOTS_WARM[dialect]), "\n".join([*cold, "--", *warm])
 
 
-def test_statements_per_booking_request(client, booking):
+@pytest.mark.parametrize("consent", [False, True])
+def test_statements_per_booking_request(client, booking, consent):
     therapist, headers = booking
     start = _slots(client, therapist, headers).get_json()["slots"][0]["start"]
+    body = {"clinician_id": therapist, "type": "therapy_session", "start": start}
     with statements() as seen:
-        response = client.post("/api/v1/appointments", headers=headers,
-                               json={"clinician_id": therapist, "type": "therapy_session", "start": start})  # fmt: skip
+        response = client.post(
+            "/api/v1/appointments", headers=headers, json=body | {"care_consent": True} if consent else body
+        )
     assert response.status_code == 201, response.get_json()
-    assert len(seen) == BOOK[db.engine.dialect.name], "\n".join(seen)
+    expected = (BOOK_WITH_CONSENT if consent else BOOK)[db.engine.dialect.name]
+    assert len(seen) == expected, "\n".join(seen)
