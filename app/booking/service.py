@@ -21,6 +21,7 @@ from sqlalchemy.orm import contains_eager, joinedload, lazyload
 from app.accounts.clinician import ClinicianLanguage, ClinicianLicense, ClinicianModality, ClinicianProfile
 from app.accounts.user import User
 from app.audit import service as audit
+from app.billing.gate import is_member, require_member
 from app.booking import access, care_consent, events, slots, texts
 from app.booking.appointment import Appointment, AppointmentStatus
 from app.booking.availability import DEFAULTS, ClinicianAvailability
@@ -215,12 +216,16 @@ def _booked_around(clinician_id: int, lo: datetime, hi: datetime, patient_id: in
     return busy, patient_busy
 
 
-def _membership_gate(patient: User, kind: AppointmentType, now: datetime) -> None:
-    try:
-        from app.billing.gate import require_membership  # billing may not be installed yet
-    except ImportError:
-        return
-    require_membership(patient, kind.code, now)
+def needs_membership(patient: User, type_code: str) -> bool:
+    """Whether booking ``type_code`` would be refused for want of a membership. Booking decides which
+    visit types need one; billing says who is a member."""
+    kind = TYPES.get(type_code)
+    return kind is not None and kind.requires_membership and not is_member(patient.id)
+
+
+def _membership_gate(patient: User, kind: AppointmentType) -> None:
+    if kind.requires_membership:
+        require_member(patient.id)  # MembershipRequired (402) says why not
 
 
 PATIENT_OVERLAP = "ex_appointments_patient_overlap"  # migration 0002
@@ -293,7 +298,7 @@ def book(patient: User, clinician_id: int, type_code: str, start: datetime, now:
     kind = _type_for(clinician, type_code)
     if patient.patient.state not in clinician.clinician.licensed_states:
         raise NotLicensedInState()
-    _membership_gate(patient, kind, now)
+    _membership_gate(patient, kind)
     patient_id, clinician_pk = patient.id, clinician.id
     _locked = _serialise_on(clinician_pk)
     clinician, patient = db.session.get(User, clinician_pk), db.session.get(User, patient_id)

@@ -10,10 +10,11 @@ from flask import Blueprint, Response, abort, flash, make_response, redirect, re
 from flask_login import current_user
 
 from app import access
-from app.billing.gate import MembershipRequired, needs_membership
+from app.billing.gate import MembershipRequired
 from app.booking import care_consent, feeds, openings, service, video
 from app.booking.appointment import AppointmentStatus
 from app.booking.calendar import ics_response
+from app.booking.service import needs_membership
 from app.booking.types import TYPES, offered_by
 from app.booking.validation import parse_start, parse_tz, parse_week
 from app.csp import allowing_form_action
