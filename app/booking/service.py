@@ -26,6 +26,7 @@ from app.booking import access, care_consent, events, slots, texts
 from app.booking.appointment import Appointment, AppointmentStatus
 from app.booking.availability import DEFAULTS, ClinicianAvailability
 from app.booking.types import TYPES, AppointmentType
+from app.booking.video import can_join
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
@@ -430,8 +431,6 @@ class NotJoinable(Conflict):
 def join_visit(user: User, visit_token: str, now: datetime | None = None) -> Appointment:
     """A participant joins inside the join window: recorded, and only then may the caller hand out the
     provider's room (app.booking.video)."""
-    from app.booking.video import can_join
-
     now = now or utcnow()
     appointment = by_visit_token(user, visit_token)
     if not can_join(appointment, now):

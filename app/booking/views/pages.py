@@ -20,7 +20,7 @@ from app.booking.validation import parse_start, parse_tz, parse_week
 from app.csp import allowing_form_action
 from app.db import utcnow
 from app.errors import DomainError, NotFound
-from app.reference.roles import CREDENTIAL_TITLES, MODALITY_LABELS, US_STATES, Role
+from app.reference.roles import COMMON_US_TIMEZONES, CREDENTIAL_TITLES, MODALITY_LABELS, US_STATES, Role
 from app.validation import parse_db_id
 from app.web.pages import page
 
@@ -85,8 +85,6 @@ def profile(clinician_id: int):
 
 
 def _zones(current: str) -> list[str]:
-    from app.reference.roles import COMMON_US_TIMEZONES
-
     return list(dict.fromkeys([current, *COMMON_US_TIMEZONES]))
 
 
