@@ -14,10 +14,10 @@ from app.billing.membership import Membership
 from app.billing.stripe_event import StripeEvent
 from app.booking.appointment import Appointment
 from app.booking.availability import ClinicianAvailability
+from app.booking.care_consent import CareConsent
 from app.booking.feed import CalendarFeed
 from app.booking.stamp import ScheduleStamp
 from app.care_team.assessment import Assessment
-from app.care_team.consent import CareConsent
 from app.care_team.emergency import EmergencyAccess
 from app.care_team.medication import Medication
 from app.care_team.member import CareTeamMember

@@ -14,7 +14,7 @@ from app.accounts.user import User
 from app.auth.service import authenticate
 from app.billing.gate import is_member
 from app.booking.appointment import Appointment
-from app.care_team import consent, handoff, minutes
+from app.care_team import consent, followups, handoff, minutes
 from app.care_team import service as care
 from app.care_team.assessment import Assessment
 from app.care_team.measures import DEFAULT_BANDS
@@ -25,7 +25,6 @@ from app.db import utcnow
 from app.demo.seed import DEMO_PASSWORD, PATIENTS, seed_demo
 from app.demo.stories import STORIES
 from app.extensions import db
-from app.notifications import followups
 from app.notifications.outbox_message import OutboxMessage
 from tests.integration.conftest import csrf_token_from
 
