@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from app.accounts.clinician import ClinicianProfile
 from app.accounts.user import User
 from app.audit import service as audit
-from app.booking.appointment import Appointment
+from app.booking.appointment import Appointment, AppointmentStatus
 from app.care_team import handoff, service
 from app.care_team.assessment import Assessment
 from app.care_team.task import Task
@@ -42,7 +42,7 @@ def last_contacts(patient_ids: Iterable[int]) -> dict[int, datetime]:
         return {}
     found: dict[int, datetime] = {}
     visits = select(Appointment.patient_id, func.max(Appointment.end_at)).where(
-        Appointment.patient_id.in_(ids), Appointment.status == "completed"
+        Appointment.patient_id.in_(ids), Appointment.status == AppointmentStatus.COMPLETED
     ).group_by(Appointment.patient_id)  # fmt: skip
     checkins = select(Assessment.patient_id, func.max(Assessment.created_at)).where(
         Assessment.patient_id.in_(ids)
