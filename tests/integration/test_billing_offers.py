@@ -87,9 +87,9 @@ MEMBERSHIP_PAGE = {
     "had_trial": (["No membership yet", "already had your free trial", "billed from today", "See memberships"],
                   ["start with a free trial", UPDATE_CARD]),
     "trialing": (["Free trial", "Change plan, card or cancel"], [UPDATE_CARD, "billed from today"]),
-    "active": (["Active", "Change plan, card or cancel"], [UPDATE_CARD, "billed from today"]),
+    "active": (["Active", "Next charge", "Change plan, card or cancel"], [UPDATE_CARD, "billed from today"]),
     "past_due": (["Payment overdue", "Your last payment did not go through", UPDATE_CARD, "we retry the charge",
-                  "booking new paid visits waits", "visits already booked stay"], ["billed from today"]),
+                  "booking new paid visits waits", "visits already booked stay"], ["billed from today", "Next charge"]),
     "canceled": (["Re-join", "Your membership has ended (February 3, 2030)", "billed from today"],
                  [UPDATE_CARD, "start with a free trial"]),
 }  # fmt: skip
