@@ -294,3 +294,20 @@ def test_stripe_manage_billing_still_opens_the_whole_portal(client, stripe_mode,
     go = client.post("/billing/portal", data={"csrf_token": csrf_token_from(page)})
     (_, _, form, _) = [r for r in stripe_mode.requests if r[1] == "/v1/billing_portal/sessions"][-1]
     assert go.status_code == 302 and "flow_data" not in form and form["customer"] == f"cus_test_{patient.id}"
+
+
+@pytest.mark.parametrize(
+    ("status", "trial_used", "offer"),
+    [
+        ("unpaid", True, Offer.UPDATE_CARD),  # owed as past due is: the card, not a second membership
+        ("paused", True, Offer.MANAGE),
+        ("incomplete", False, Offer.JOIN),  # a subscription was made once: no trial after it
+        ("incomplete_expired", False, Offer.JOIN),
+    ],
+)
+def test_the_other_statuses_get_an_offer_too(make_patient, status, trial_used, offer):
+    patient = make_patient(member=False)
+    row = give_membership(patient, status=status)
+    row.trial_used = trial_used
+    db.session.commit()
+    assert standing(patient.id).offer == offer
