@@ -55,7 +55,9 @@ class Change:
 
 
 def _field_changes(section: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[FieldChange, ...]:
-    keys = list(FIELDS[section]) + sorted((set(old) | set(new)) - set(FIELDS[section]) - {"id"})
+    keys = list(FIELDS[section]) + sorted(
+        (set(old) | set(new)) - set(FIELDS[section]) - {"id", "history", "discontinued_by"}
+    )
     return tuple(FieldChange(k, old.get(k), new.get(k)) for k in keys if old.get(k) != new.get(k))
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
@@ -46,10 +46,31 @@ class MedicationIn(_Strict):
     dose: Short
     frequency: Short
     instructions: Annotated[str, StringConstraints(max_length=2000)] = ""
+    route: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    started_on: date | None = None  # the day the patient started it; today when not given
+    confirm_duplicate: bool = False  # a second active medication of the same name needs this
+
+
+class MedicationChangeIn(_Strict):
+    dose: Short
+    frequency: Short | None = None  # kept as it is when not given
+    reason: Text
 
 
 class DiscontinueIn(_Strict):
     reason: Text
+
+
+class DoseOut(BaseModel):
+    """An earlier dose: what it was, since when and who set it, until when and who changed it, why."""
+
+    dose: str
+    frequency: str
+    since: datetime
+    set_by: int | None
+    until: datetime
+    changed_by: int | None
+    reason: str
 
 
 class MedicationOut(BaseModel):
@@ -63,6 +84,27 @@ class MedicationOut(BaseModel):
     started_at: datetime
     discontinued_at: datetime | None
     reason: str | None
+    route: str | None = None
+    discontinued_by: int | None = None
+    history: list[DoseOut] = Field(default_factory=list)  # earlier doses, oldest first
+
+
+class TaskIn(_Strict):
+    title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+    owner_id: DbId
+    due: date | None = None  # due at the end of that day in the creator's time zone
+    priority: Literal["normal", "urgent"] = "normal"
+
+
+class TaskOut(BaseModel):
+    id: int
+    patient_id: int
+    owner_id: int
+    title: str
+    priority: Literal["normal", "urgent"]
+    status: str
+    due_at: datetime | None
+    created_at: datetime
 
 
 class PlanOut(BaseModel):

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.user import User
 from app.audit import service as audit
-from app.care_team import access, handoff
+from app.care_team import access, handoff, medication_history
 from app.care_team.assessment import Assessment
 from app.care_team.emergency import EmergencyAccess
 from app.care_team.measures import Instrument, InvalidAnswers, Measurement, score_assessment, summarize
@@ -30,6 +30,11 @@ CRISIS_RESOURCES = {
     "lifeline": {"name": "988 Suicide & Crisis Lifeline", "call": "988", "text": "988"},
     "emergency": "911",
 }
+
+
+class DuplicateActive(Conflict):
+    code = "duplicate_active"
+    message = "This patient already has an active medication with that name. Confirm to add a second one."
 
 
 class VersionConflict(Conflict):
@@ -109,14 +114,37 @@ def _med_dict(m: Medication) -> dict[str, Any]:
 
 
 def get_plan(user: User, patient_id: int) -> tuple[CarePlan, list[Medication]]:
+    plan, meds, _ = plan_with_history(user, patient_id)
+    return plan, meds
+
+
+def plan_with_history(user: User, patient_id: int) -> tuple[CarePlan, list[Medication], dict[int, dict[str, Any]]]:
+    """The plan, its medications and each medication's extras (route, history), in one transaction."""
     access.patient_or_team(user, patient_id)
-    found = plan_of(patient_id), medications(patient_id)
+    plan, meds = plan_of(patient_id), medications(patient_id)
+    extras = medication_extras(patient_id, meds)
     audit.record("care_plan.read", actor=user, patient_id=patient_id, object_type="care_plan")
     audit.commit_keeping_loaded()  # one transaction: the reads, then the audit row
-    return found
+    return plan, meds, extras
 
 
-def _new_version(plan: CarePlan, actor: User, summary: str, now: datetime) -> None:
+def medication_extras(patient_id: int, meds: list[Medication]) -> dict[int, dict[str, Any]]:
+    """Route, who discontinued and earlier doses per medication; no query when there is none."""
+    return medication_history.latest(patient_id) if meds else {}
+
+
+def _new_version(
+    plan: CarePlan,
+    actor: User,
+    summary: str,
+    now: datetime,
+    med_extras: dict[int, dict[str, Any]] | None = None,
+) -> None:
+    """The next version of the plan; each medication keeps the extras the version before gave it
+    (``medication_history``), with ``med_extras`` laid over them."""
+    extras = medication_history.latest(plan.patient_id)
+    for med_id, more in (med_extras or {}).items():
+        extras[med_id] = extras.get(med_id, {}) | more
     plan.version += 1
     plan.updated_at, plan.updated_by = now, actor.id
     db.session.add(plan)
@@ -125,7 +153,7 @@ def _new_version(plan: CarePlan, actor: User, summary: str, now: datetime) -> No
         "problems": plan.problems,
         "goals": plan.goals,
         "interventions": plan.interventions,
-        "medications": [_med_dict(m) for m in medications(plan.patient_id)],
+        "medications": [_med_dict(m) | extras.get(m.id, {}) for m in medications(plan.patient_id)],
     }
     db.session.add(
         CarePlanVersion(
@@ -199,19 +227,97 @@ def history(user: User, patient_id: int) -> tuple[access.Grant, list[CarePlanVer
     return found, rows
 
 
-def add_medication(user: User, patient_id: int, data: dict[str, str], now: datetime | None = None) -> Medication:
+def add_medication(
+    user: User,
+    patient_id: int,
+    data: dict[str, Any],
+    now: datetime | None = None,
+    *,
+    confirm_duplicate: bool = False,
+) -> Medication:
+    """A prescriber on the team starts a medication (``data``: name, dose, frequency, instructions and
+    optionally route and started_on, a date). A second active medication of the same name
+    (case-insensitive) is 409 ``duplicate_active`` unless ``confirm_duplicate``."""
     now = now or utcnow()
     access.prescriber_on_team(user, patient_id)
     plan = _locked_plan(patient_id)  # first: concurrent changes of one patient's plan take turns
+    fields = dict(data)
+    route = fields.pop("route", None) or None
+    started_on = fields.pop("started_on", None)
+    fields.pop("confirm_duplicate", None)
+    if not confirm_duplicate and _active_named(patient_id, fields["name"]):
+        raise DuplicateActive()
+    started_at = now if started_on is None else datetime.combine(started_on, now.timetz())
     med = Medication(
-        patient_id=patient_id, status=MedicationStatus.ACTIVE.value, prescribed_by=user.id, started_at=now, **data
+        patient_id=patient_id,
+        status=MedicationStatus.ACTIVE.value,
+        prescribed_by=user.id,
+        started_at=started_at,
+        **fields,
     )
     db.session.add(med)
     db.session.flush()
-    _new_version(plan, user, f"medication added: {med.name}", now)
+    _new_version(plan, user, f"medication added: {med.name}", now, {med.id: {"route": route, "history": []}})
     audit.record("medication.add", actor=user, patient_id=patient_id, object_type="medication", object_id=med.id)
     db.session.commit()
     return med
+
+
+def _active_named(patient_id: int, name: str) -> bool:
+    wanted = name.strip().casefold()
+    return any(
+        m.name.strip().casefold() == wanted
+        for m in db.session.scalars(
+            select(Medication).where(Medication.patient_id == patient_id, Medication.status == MedicationStatus.ACTIVE)
+        )
+    )
+
+
+def _active_medication(patient_id: int, med_id: int) -> Medication:
+    med = db.session.get(Medication, med_id, populate_existing=True)
+    if med is None or med.patient_id != patient_id:
+        raise NotFound()
+    if med.status != MedicationStatus.ACTIVE:
+        raise Conflict("This medication is already discontinued.")
+    return med
+
+
+def change_medication(
+    user: User,
+    patient_id: int,
+    med_id: int,
+    change: dict[str, Any],
+    now: datetime | None = None,
+) -> tuple[Medication, dict[str, Any]]:
+    """A prescriber on the team changes an active medication's dose (``change``: dose, frequency or
+    None to keep it, reason). The dose before is kept in the medication's history with who set it,
+    since when, who changed it and why; returns the medication and its extras (route, history)."""
+    now = now or utcnow()
+    access.prescriber_on_team(user, patient_id)
+    plan = _locked_plan(patient_id)  # first: two changes of one medication take turns, none is lost
+    med = _active_medication(patient_id, med_id)
+    extras = medication_history.latest(patient_id).get(med.id, {})
+    history = list(extras.get("history") or [])
+    since = history[-1]["until"] if history else med.started_at.isoformat()
+    set_by = history[-1]["changed_by"] if history else med.prescribed_by
+    history.append(
+        {
+            "dose": med.dose,
+            "frequency": med.frequency,
+            "since": since,
+            "set_by": set_by,
+            "until": now.isoformat(),
+            "changed_by": user.id,
+            "reason": change["reason"],
+        }
+    )
+    med.dose = change["dose"]
+    med.frequency = change.get("frequency") or med.frequency
+    extras = extras | {"history": history}
+    _new_version(plan, user, f"medication changed: {med.name} {med.dose}", now, {med.id: extras})
+    audit.record("medication.change", actor=user, patient_id=patient_id, object_type="medication", object_id=med.id)
+    db.session.commit()
+    return med, extras
 
 
 def discontinue_medication(
@@ -220,13 +326,9 @@ def discontinue_medication(
     now = now or utcnow()
     access.prescriber_on_team(user, patient_id)
     plan = _locked_plan(patient_id)  # first: a second discontinue of the same medication waits, then sees it
-    med = db.session.get(Medication, med_id, populate_existing=True)
-    if med is None or med.patient_id != patient_id:
-        raise NotFound()
-    if med.status != MedicationStatus.ACTIVE:
-        raise Conflict("This medication is already discontinued.")
+    med = _active_medication(patient_id, med_id)
     med.status, med.discontinued_at, med.reason = MedicationStatus.DISCONTINUED.value, now, reason
-    _new_version(plan, user, f"medication discontinued: {med.name}", now)
+    _new_version(plan, user, f"medication discontinued: {med.name}", now, {med.id: {"discontinued_by": user.id}})
     audit.record(
         "medication.discontinue", actor=user, patient_id=patient_id, object_type="medication", object_id=med.id
     )

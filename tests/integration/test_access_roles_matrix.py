@@ -163,6 +163,9 @@ ROUTES: dict[str, Route] = {
     "POST /api/v1/patients/<int:patient_id>/care-plan/medications/<int:med_id>/discontinue": Route(
         "prescriber", _const({"reason": "side effects"})
     ),
+    "POST /api/v1/patients/<int:patient_id>/care-plan/medications/<int:med_id>/change": Route(
+        "prescriber", _const({"dose": "600 mg", "reason": "level low"})
+    ),
     "POST /api/v1/patients/<int:patient_id>/notes": Route("team", NOTE),
     "POST /api/v1/patients/<int:patient_id>/assessments": Route(
         "patient_or_team", _const({"instrument": "GAD-7", "answers": [0] * 7})

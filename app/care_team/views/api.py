@@ -22,8 +22,10 @@ from app.care_team.schemas import (
     AssessmentQuery,
     CaseloadRow,
     DiscontinueIn,
+    DoseOut,
     EmergencyIn,
     EmergencyOut,
+    MedicationChangeIn,
     MedicationIn,
     MedicationOut,
     NoteIn,
@@ -40,18 +42,27 @@ P = "/patients/<int:patient_id>"
 TAGS = ["care team"]
 
 
-def _med(m: Medication) -> MedicationOut:
-    return MedicationOut.model_validate(m, from_attributes=True)
+def _med(m: Medication, extras: dict[str, Any] | None = None) -> MedicationOut:
+    out = MedicationOut.model_validate(m, from_attributes=True)
+    return out.model_copy(update=_extras_out(extras or {}))
 
 
-def _plan_out(plan: CarePlan, meds: list[Medication]) -> PlanOut:
+def _extras_out(extras: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "route": extras.get("route"),
+        "discontinued_by": extras.get("discontinued_by"),
+        "history": [DoseOut.model_validate(h) for h in extras.get("history") or []],
+    }
+
+
+def _plan_out(plan: CarePlan, meds: list[Medication], extras: dict[int, dict[str, Any]] | None = None) -> PlanOut:
     return PlanOut(
         patient_id=plan.patient_id,
         version=plan.version,
         problems=plan.problems,
         goals=plan.goals,
         interventions=plan.interventions,
-        medications=[_med(m) for m in meds],
+        medications=[_med(m, (extras or {}).get(m.id)) for m in meds],
         updated_at=plan.updated_at,
         updated_by=plan.updated_by,
     )
@@ -83,7 +94,7 @@ def remove_team_member(patient_id: int, clinician_id: int) -> None:
 @endpoint(api_bp, P + "/care-plan", access_rule=access.ANY_USER, response=PlanOut, errors=[404], tags=TAGS)
 def get_care_plan(patient_id: int) -> PlanOut:
     """The shared care plan."""
-    return _plan_out(*service.get_plan(current_user, patient_id))
+    return _plan_out(*service.plan_with_history(current_user, patient_id))
 
 
 @endpoint(
@@ -136,12 +147,30 @@ def care_plan_versions(patient_id: int) -> list[VersionOut]:
     body=MedicationIn,
     response=MedicationOut,
     status=201,
-    errors=[403, 404],
+    errors=[403, 404, 409],
     tags=TAGS,
 )
 def add_medication(patient_id: int, body: MedicationIn) -> MedicationOut:
-    """A prescriber on the team adds a medication."""
-    return _med(service.add_medication(current_user, patient_id, body.model_dump()))
+    """A prescriber on the team starts a medication (409 duplicate_active for a second active one of
+    the same name, unless confirm_duplicate is true)."""
+    data = body.model_dump(exclude={"confirm_duplicate"})
+    med = service.add_medication(current_user, patient_id, data, confirm_duplicate=body.confirm_duplicate)
+    return _med(med, {"route": body.route or None})
+
+
+@endpoint(
+    api_bp,
+    P + "/care-plan/medications/<int:med_id>/change",
+    methods=["POST"],
+    access_rule=access.ANY_USER,
+    body=MedicationChangeIn,
+    response=MedicationOut,
+    errors=[403, 404, 409],
+    tags=TAGS,
+)
+def change_medication(patient_id: int, med_id: int, body: MedicationChangeIn) -> MedicationOut:
+    """A prescriber on the team changes the dose (and frequency) with a reason; earlier doses are kept in history."""
+    return _med(*service.change_medication(current_user, patient_id, med_id, body.model_dump()))
 
 
 @endpoint(
@@ -156,7 +185,8 @@ def add_medication(patient_id: int, body: MedicationIn) -> MedicationOut:
 )
 def discontinue_medication(patient_id: int, med_id: int, body: DiscontinueIn) -> MedicationOut:
     """A prescriber on the team discontinues a medication, with the reason."""
-    return _med(service.discontinue_medication(current_user, patient_id, med_id, body.reason))
+    med = service.discontinue_medication(current_user, patient_id, med_id, body.reason)
+    return _med(med, service.medication_extras(patient_id, [med]).get(med.id))
 
 
 @endpoint(

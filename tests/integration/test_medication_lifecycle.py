@@ -1,0 +1,130 @@
+"""Issue 16, medications: start, change (earlier doses kept), discontinue with a reason, the
+duplicate-active guard; prescribers on the team only, therapists read-only. API and pages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from app.booking import openings
+from app.booking import service as booking
+from app.care_team.medication import Medication
+from app.db import utcnow
+from app.extensions import db
+
+EVERY_DAY = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "min_notice_minutes": 0}
+
+
+@pytest.fixture
+def team(make_patient, make_clinician, auth_headers):
+    """A patient who booked with a prescriber and a therapist: both are on the care team."""
+    patient = make_patient()
+    prescriber = make_clinician("MD", licensed_states=["NY"], timezone="America/New_York")
+    therapist = make_clinician("LCSW", licensed_states=["NY"], timezone="America/New_York")
+    day = (utcnow() + timedelta(days=3)).date()
+    for clinician, kind, n in ((prescriber, "initial_consultation", 0), (therapist, "therapy_session", 3)):
+        booking.update_availability(clinician, EVERY_DAY, actor=clinician)
+        start = openings.open_slots(clinician, kind, day, day, "America/New_York")[n][0]
+        booking.book(patient, clinician.id, kind, start)
+    return {
+        "patient": patient,
+        "prescriber": prescriber,
+        "therapist": therapist,
+        "h": {
+            k: auth_headers(v) for k, v in (("patient", patient), ("prescriber", prescriber), ("therapist", therapist))
+        },
+    }
+
+
+def _start(client, team, name="Sertraline", **more):
+    body = {"name": name, "dose": "50 mg", "frequency": "once daily"} | more
+    return client.post(
+        f"/api/v1/patients/{team['patient'].id}/care-plan/medications", headers=team["h"]["prescriber"], json=body
+    )
+
+
+def test_a_dose_change_keeps_the_earlier_dose_with_who_when_and_why(client, team):
+    pid, h = team["patient"].id, team["h"]
+    started = _start(client, team, route="oral", started_on="2026-11-02")
+    assert started.status_code == 201, started.get_json()
+    med = started.get_json()
+    assert med["route"] == "oral" and med["started_at"].startswith("2026-11-02") and med["history"] == []
+    url = f"/api/v1/patients/{pid}/care-plan/medications/{med['id']}/change"
+    first = client.post(url, headers=h["prescriber"], json={"dose": "100 mg", "reason": "partial response"})
+    assert first.status_code == 200, first.get_json()
+    second = client.post(
+        url, headers=h["prescriber"], json={"dose": "150 mg", "frequency": "every morning", "reason": "still low"}
+    )
+    out = second.get_json()
+    assert (out["dose"], out["frequency"], out["route"]) == ("150 mg", "every morning", "oral")
+    assert [(d["dose"], d["frequency"], d["reason"]) for d in out["history"]] == [
+        ("50 mg", "once daily", "partial response"),
+        ("100 mg", "once daily", "still low"),
+    ]
+    assert {d["changed_by"] for d in out["history"]} == {team["prescriber"].id}
+    assert out["history"][0]["set_by"] == team["prescriber"].id
+    assert out["history"][1]["since"] == out["history"][0]["until"]
+    # The plan read by anyone on the team (and the patient) shows the same history.
+    for who in ("patient", "therapist"):
+        plan = client.get(f"/api/v1/patients/{pid}/care-plan", headers=h[who]).get_json()
+        assert [d["dose"] for d in plan["medications"][0]["history"]] == ["50 mg", "100 mg"]
+    # A later plan change (a goal) carries the history forward.
+    version = client.get(f"/api/v1/patients/{pid}/care-plan", headers=h["therapist"]).get_json()["version"]
+    client.patch(
+        f"/api/v1/patients/{pid}/care-plan", headers=h["therapist"], json={"base_version": version, "goals": []}
+    )
+    plan = client.get(f"/api/v1/patients/{pid}/care-plan", headers=h["prescriber"]).get_json()
+    assert len(plan["medications"][0]["history"]) == 2 and plan["medications"][0]["route"] == "oral"
+    versions = client.get(f"/api/v1/patients/{pid}/care-plan/versions", headers=h["prescriber"])
+    assert versions.status_code == 200
+
+
+def test_change_is_for_prescribers_on_the_team_and_needs_a_reason(client, team):
+    pid, h = team["patient"].id, team["h"]
+    med_id = _start(client, team).get_json()["id"]
+    url = f"/api/v1/patients/{pid}/care-plan/medications/{med_id}/change"
+    denied = client.post(url, headers=h["therapist"], json={"dose": "100 mg", "reason": "x"})
+    assert denied.status_code == 403 and denied.get_json()["error"] == "prescriber_only"
+    assert client.post(url, headers=h["prescriber"], json={"dose": "100 mg"}).status_code == 422
+    assert client.post(url, headers=h["patient"], json={"dose": "1 mg", "reason": "x"}).status_code in (403, 404)
+    missing = f"/api/v1/patients/{pid}/care-plan/medications/{med_id + 999}/change"
+    assert client.post(missing, headers=h["prescriber"], json={"dose": "1 mg", "reason": "x"}).status_code == 404
+    assert db.session.get(Medication, med_id, populate_existing=True).dose == "50 mg"
+
+
+def test_discontinue_with_a_reason_then_no_more_changes(client, team):
+    pid, h = team["patient"].id, team["h"]
+    med_id = _start(client, team).get_json()["id"]
+    base = f"/api/v1/patients/{pid}/care-plan/medications/{med_id}"
+    assert client.post(base + "/discontinue", headers=h["prescriber"], json={}).status_code == 422
+    done = client.post(base + "/discontinue", headers=h["prescriber"], json={"reason": "nausea"})
+    out = done.get_json()
+    assert done.status_code == 200 and (out["status"], out["reason"]) == ("discontinued", "nausea")
+    assert out["discontinued_by"] == team["prescriber"].id and out["discontinued_at"]
+    late = client.post(base + "/change", headers=h["prescriber"], json={"dose": "1 mg", "reason": "x"})
+    assert late.status_code == 409
+
+
+def test_a_second_active_medication_of_the_same_name_needs_confirmation(client, team):
+    pid, h = team["patient"].id, team["h"]
+    first = _start(client, team, name="Sertraline")
+    assert first.status_code == 201
+    again = _start(client, team, name="  sERTRALINE ")
+    assert again.status_code == 409 and again.get_json()["error"] == "duplicate_active"
+    assert _start(client, team, name="sertraline", confirm_duplicate=True).status_code == 201
+    # Once the first is discontinued (and the second too), the name is free again.
+    for med in client.get(f"/api/v1/patients/{pid}/care-plan", headers=h["prescriber"]).get_json()["medications"]:
+        client.post(
+            f"/api/v1/patients/{pid}/care-plan/medications/{med['id']}/discontinue",
+            headers=h["prescriber"],
+            json={"reason": "switching"},
+        )
+    assert _start(client, team, name="Sertraline").status_code == 201
+
+
+def test_openapi_declares_the_new_endpoints(client):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    change = doc["paths"]["/api/v1/patients/{patient_id}/care-plan/medications/{med_id}/change"]["post"]
+    assert {"200", "403", "404", "409", "422"} <= set(change["responses"])
+    assert "409" in doc["paths"]["/api/v1/patients/{patient_id}/care-plan/medications"]["post"]["responses"]
