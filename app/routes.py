@@ -23,7 +23,9 @@ def register_blueprints(app: Flask) -> None:
     from app.care_team.views import api as _care_team_api  # noqa: F401
     from app.care_team.views import fhir_api as _fhir_api  # noqa: F401
     from app.care_team.views import goal_pages as _goal_pages  # noqa: F401 - attaches pages to the care blueprint
+    from app.care_team.views import medication_pages as _medication_pages  # noqa: F401 - attaches to the care blueprint
     from app.care_team.views import minutes_pages as _minutes_pages  # noqa: F401 - attaches pages to the care blueprint
+    from app.care_team.views import task_pages as _task_pages  # noqa: F401 - attaches pages to the care blueprint
     from app.care_team.views.pages import bp as care_bp
     from app.intake.routes import bp as intake_bp
     from app.notes.views import api as _notes_api  # noqa: F401

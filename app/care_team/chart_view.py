@@ -39,6 +39,8 @@ class Chart:
     team: list[User]
     author_names: dict[int, str]
     patient_tasks: list[tuple[Task, None, User]]
+    med_extras: dict[int, dict[str, Any]]  # route, who discontinued, earlier doses (``medication_history``)
+    med_names: dict[int, str]  # who prescribed, changed or discontinued
 
     def context(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -54,10 +56,12 @@ def chart(user: User, patient_id: int) -> Chart:
         notes = service.note_rows(patient_id)
         team = handoff.team_members(patient_id)
         tasks = handoff.open_tasks_about(patient_id)
+    meds = service.medications(patient_id)
+    extras = service.medication_extras(patient_id, meds)
     view = Chart(
         patient=found.patient,
         plan=service.plan_of(patient_id),
-        meds=service.medications(patient_id),
+        meds=meds,
         measures=service.assessment_rows(patient_id, None),
         care_consent=consent.current(patient_id),
         is_team=found.is_team,
@@ -67,6 +71,8 @@ def chart(user: User, patient_id: int) -> Chart:
         team=team,
         author_names=_author_names(notes, team),
         patient_tasks=tasks,
+        med_extras=extras,
+        med_names=_med_names(meds, extras, team),
     )
     audit.record("care_plan.read", actor=user, patient_id=patient_id, object_type="chart")
     audit.commit_keeping_loaded()
@@ -77,3 +83,14 @@ def _author_names(notes: list[HandoffNote], team: list[User]) -> dict[int, str]:
     """Names of the notes' authors: the teammates are loaded already; only former members are asked for."""
     known = {m.id: m.name for m in team}
     return known | names_by_id({n.author_id for n in notes} - known.keys())
+
+
+def _med_names(meds: list[Medication], extras: dict[int, dict[str, Any]], team: list[User]) -> dict[int, str]:
+    """Names of whoever prescribed, changed or discontinued a medication (one query, none without any)."""
+    ids: set[int | None] = {m.prescribed_by for m in meds}
+    for more in extras.values():
+        ids.add(more.get("discontinued_by"))
+        ids |= {h.get("changed_by") for h in more.get("history") or []}
+        ids |= {h.get("set_by") for h in more.get("history") or []}
+    known = {m.id: m.name for m in team}
+    return known | names_by_id({i for i in ids if isinstance(i, int)} - known.keys())

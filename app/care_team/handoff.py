@@ -9,6 +9,8 @@
   escaped; mentions are resolved against the patient's current team.
 * A task is closed by its owner or by any clinician on that patient's team; anyone else is told it
   does not exist (404).
+* A teammate creates a task by hand for a teammate (``create_task``): the owner is on the patient's
+  care team, never a stranger or another patient (422).
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -29,7 +32,7 @@ from app.care_team.member import CareTeamMember
 from app.care_team.note import HandoffNote
 from app.care_team.task import Task, TaskStatus
 from app.db import utcnow
-from app.errors import Conflict
+from app.errors import Conflict, Invalid
 from app.extensions import db
 from app.validation import parse_db_id
 
@@ -152,6 +155,33 @@ def add_note(
     audit.record("note.create", actor=user, patient_id=patient_id, object_type="note", object_id=note.id)
     db.session.commit()
     return note, told
+
+
+def create_task(
+    user: User,
+    patient_id: int,
+    title: str,
+    owner_id: int,
+    due: date | None = None,
+    urgent: bool = False,
+    now: datetime | None = None,
+) -> Task:
+    """A team member opens a task about the patient for a teammate (themselves included). The owner
+    is on the patient's care team (422 otherwise); ``due`` is a day, due at its end in the creator's
+    time zone."""
+    now = now or utcnow()
+    access.team_only(user, patient_id)  # 403 for the patient, 404 for strangers
+    if not access.on_team(owner_id, patient_id):
+        raise Invalid({"owner_id": "must be a clinician on this patient's care team"})
+    due_at = None
+    if due is not None:
+        due_at = datetime.combine(due, time(23, 59), ZoneInfo(user.timezone or "UTC"))
+    task = Task(patient_id=patient_id, owner_id=owner_id, title=title, urgent=urgent, due_at=due_at, created_at=now)
+    db.session.add(task)
+    db.session.flush()
+    audit.record("task.create", actor=user, patient_id=patient_id, object_type="task", object_id=task.id)
+    db.session.commit()
+    return task
 
 
 def complete_task(user: User, task_id: int) -> Task:

@@ -20,7 +20,7 @@ from app.care_team.medication import Medication, MedicationStatus
 from app.care_team.member import CareTeamMember
 from app.care_team.note import HandoffNote
 from app.care_team.plan import CarePlan, CarePlanVersion
-from app.care_team.task import Task
+from app.care_team.task import Task, TaskStatus
 from app.db import utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
@@ -340,7 +340,8 @@ def add_assessment(
     user: User, patient_id: int, instrument: str, answers: list[int], now: datetime | None = None
 ) -> Assessment:
     """Score and keep a PHQ-9/GAD-7. A PHQ-9 with item 9 above 0 opens an urgent task for every team
-    member (same-day follow-up) — the caller shows the patient the crisis lines at once."""
+    member (same-day follow-up), or adds to the one still open — the caller shows the patient the
+    crisis lines at once."""
     now = now or utcnow()
     access.patient_or_team(user, patient_id)
     try:
@@ -360,13 +361,59 @@ def add_assessment(
     db.session.add(row)
     db.session.flush()
     if score.item9_positive:
-        _urgent_task_for_each_member(
-            patient_id, f"Same-day safety follow-up: {Instrument.PHQ9} item 9 was answered above 0",
-            due_at=now + timedelta(hours=4),
-        )  # fmt: skip
+        _safety_task_for_each_member(user, patient_id, now)
     audit.record("assessment.create", actor=user, patient_id=patient_id, object_type="assessment", object_id=row.id)
     db.session.commit()
     return row
+
+
+SAFETY_TASK = f"Same-day safety follow-up: {Instrument.PHQ9} item 9 was answered above 0"
+_AGAIN = " · again "
+
+
+def _safety_task_for_each_member(user: User, patient_id: int, now: datetime) -> None:
+    """The same-day safety task, once per patient and owner while it is open: a new positive item 9
+    adds its time to the open task's history (the title lists when it was answered above 0 again,
+    newest last, and an audit row ``task.safety_repeat``) instead of a second task."""
+    open_tasks = {
+        t.owner_id: t
+        for t in db.session.scalars(
+            select(Task).where(
+                Task.patient_id == patient_id,
+                Task.status == TaskStatus.OPEN,
+                Task.urgent.is_(True),
+                Task.title.startswith(SAFETY_TASK, autoescape=True),
+            )
+        )
+    }
+    for member_id in db.session.scalars(
+        select(CareTeamMember.clinician_id).where(CareTeamMember.patient_id == patient_id)
+    ):
+        task = open_tasks.get(member_id)
+        if task is None:
+            db.session.add(
+                Task(
+                    patient_id=patient_id,
+                    owner_id=member_id,
+                    urgent=True,
+                    due_at=now + timedelta(hours=4),
+                    title=SAFETY_TASK,
+                    created_at=now,
+                )
+            )
+            continue
+        task.title = _with_repeat(task.title, now)
+        db.session.flush()
+        audit.record("task.safety_repeat", actor=user, patient_id=patient_id, object_type="task", object_id=task.id)
+
+
+def _with_repeat(title: str, now: datetime) -> str:
+    """``title`` with ``now`` added to its "again" list; the oldest repeats give way when it would not fit."""
+    _, _, again = title.partition(_AGAIN)
+    stamps = [*(a for a in again.split(", ") if a), f"{now:%Y-%m-%d %H:%M} UTC"]
+    while len(SAFETY_TASK + _AGAIN + ", ".join(stamps)) > 300:
+        stamps = stamps[1:]
+    return SAFETY_TASK + _AGAIN + ", ".join(stamps)
 
 
 def _urgent_task_for_each_member(

@@ -128,6 +128,11 @@ NOTE = _const({"body": "Handoff from the matrix"})
 REASON = _const({"reason": "Patient called the crisis line, team unreachable overnight"})
 
 
+def _owner(world: World) -> int:
+    """A clinician on patient A's care team (the owner of a task about A)."""
+    return world.users[THERAPIST_ON].id
+
+
 def _plan_patch(world: World) -> dict[str, Any]:
     return {"base_version": _plan_version(world), "goals": [{"text": "Matrix goal"}]}
 
@@ -167,6 +172,9 @@ ROUTES: dict[str, Route] = {
         "prescriber", _const({"dose": "600 mg", "reason": "level low"})
     ),
     "POST /api/v1/patients/<int:patient_id>/notes": Route("team", NOTE),
+    "POST /api/v1/patients/<int:patient_id>/tasks": Route(
+        "team", lambda w: {"title": "Matrix task", "owner_id": _owner(w)}
+    ),
     "POST /api/v1/patients/<int:patient_id>/assessments": Route(
         "patient_or_team", _const({"instrument": "GAD-7", "answers": [0] * 7})
     ),
@@ -201,6 +209,15 @@ ROUTES: dict[str, Route] = {
     ),
     "POST /patients/<int:patient_id>/chart/notes": Route("team", NOTE),
     "POST /patients/<int:patient_id>/chart/medications": Route("prescriber", MED),
+    "POST /patients/<int:patient_id>/chart/medications/<int:med_id>/change": Route(
+        "prescriber", _const({"dose": "600 mg", "reason": "level low"})
+    ),
+    "POST /patients/<int:patient_id>/chart/medications/<int:med_id>/discontinue": Route(
+        "prescriber", _const({"reason": "side effects"})
+    ),
+    "POST /patients/<int:patient_id>/chart/tasks": Route(
+        "team", lambda w: {"title": "Matrix task", "owner_id": str(_owner(w))}
+    ),
     "GET /patients/<int:patient_id>/chart/scores": Route("team"),
     "POST /patients/<int:patient_id>/chart/scores": Route("team", _scores_form),
     "GET /patients/<int:patient_id>/minutes": Route("team"),

@@ -6,12 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from app.booking import openings
 from app.booking import service as booking
 from app.care_team.medication import Medication
 from app.db import utcnow
 from app.extensions import db
+
+from .conftest import csrf_token_from
 
 EVERY_DAY = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "min_notice_minutes": 0}
 
@@ -128,3 +131,82 @@ def test_openapi_declares_the_new_endpoints(client):
     change = doc["paths"]["/api/v1/patients/{patient_id}/care-plan/medications/{med_id}/change"]["post"]
     assert {"200", "403", "404", "409", "422"} <= set(change["responses"])
     assert "409" in doc["paths"]["/api/v1/patients/{patient_id}/care-plan/medications"]["post"]["responses"]
+
+
+def _meds(patient_id: int) -> list[Medication]:
+    return list(
+        db.session.scalars(select(Medication).where(Medication.patient_id == patient_id).order_by(Medication.id))
+    )
+
+
+def test_the_whole_lifecycle_in_the_pages(client, team, browser_login):
+    pid = team["patient"].id
+    browser = browser_login(team["prescriber"])
+    chart = browser.get(f"/patients/{pid}/chart").get_data(as_text=True)
+    for key in ("name", "dose", "route", "frequency", "instructions", "started_on"):
+        assert f'for="med-{key}"' in chart
+    token = csrf_token_from(chart)
+    start = {"csrf_token": token, "name": "Sertraline", "dose": "50 mg", "route": "by mouth", "frequency": "daily"}
+    saved = browser.post(f"/patients/{pid}/chart/medications", data=start | {"started_on": "2026-11-02"})
+    assert saved.status_code == 302
+    (med,) = _meds(pid)
+    assert med.started_at.date().isoformat() == "2026-11-02"
+    base = f"/patients/{pid}/chart/medications/{med.id}"
+    no_reason = browser.post(base + "/change", data={"csrf_token": token, "dose": "100 mg", "reason": ""})
+    assert no_reason.status_code == 422 and f'id="med-{med.id}-reason-error"' in no_reason.get_data(as_text=True)
+    assert "Say why, in a few words." in no_reason.get_data(as_text=True)
+    changed = browser.post(
+        base + "/change",
+        data={"csrf_token": token, "dose": "100 mg", "frequency": "daily", "reason": "partial response"},
+    )
+    assert changed.status_code == 302
+    page = browser.get(f"/patients/{pid}/chart").get_data(as_text=True)
+    assert "Sertraline</strong> 100 mg, by mouth, daily" in page
+    assert "Earlier doses (1)" in page and "50 mg, daily" in page and "partial response" in page
+    stopped = browser.post(base + "/discontinue", data={"csrf_token": token, "reason": "nausea at 100 mg"})
+    assert stopped.status_code == 302
+    page = browser.get(f"/patients/{pid}/chart").get_data(as_text=True)
+    past = page[page.index("<h3>Past</h3>") :]
+    assert "Sertraline" in past and "nausea at 100 mg" in past and f"by {team['prescriber'].name}" in past
+    assert "No current medications." in page
+
+
+def test_a_duplicate_in_the_pages_asks_for_confirmation_and_keeps_the_values(client, team, browser_login):
+    pid = team["patient"].id
+    browser = browser_login(team["prescriber"])
+    token = csrf_token_from(browser.get(f"/patients/{pid}/chart").get_data(as_text=True))
+    form = {"csrf_token": token, "name": "Bupropion", "dose": "150 mg", "frequency": "every morning"}
+    assert browser.post(f"/patients/{pid}/chart/medications", data=form).status_code == 302
+    again = browser.post(f"/patients/{pid}/chart/medications", data=form | {"name": "bupropion", "dose": "300 mg"})
+    page = again.get_data(as_text=True)
+    assert again.status_code == 409
+    assert 'name="confirm_duplicate"' in page and 'for="med-confirm"' in page
+    assert 'value="bupropion"' in page and 'value="300 mg"' in page
+    assert len(_meds(pid)) == 1
+    confirmed = browser.post(
+        f"/patients/{pid}/chart/medications", data=form | {"name": "bupropion", "confirm_duplicate": "yes"}
+    )
+    assert confirmed.status_code == 302 and len(_meds(pid)) == 2
+    missing = browser.post(f"/patients/{pid}/chart/medications", data=form | {"name": "Lithium", "dose": ""})
+    assert missing.status_code == 422 and "Enter the dose, for example 50 mg." in missing.get_data(as_text=True)
+
+
+def test_therapists_see_the_list_read_only(client, team, browser_login):
+    pid = team["patient"].id
+    med_id = _start(client, team).get_json()["id"]
+    browser = browser_login(team["therapist"])
+    page = browser.get(f"/patients/{pid}/chart").get_data(as_text=True)
+    assert "Sertraline" in page and "read-only" in page
+    assert "/chart/medications" not in page  # no start, change or discontinue form
+    token = csrf_token_from(page)
+    for path, data in (
+        ("", {"name": "Lithium", "dose": "300 mg", "frequency": "daily"}),
+        (f"/{med_id}/change", {"dose": "1 mg", "reason": "x"}),
+        (f"/{med_id}/discontinue", {"reason": "x"}),
+    ):
+        refused = browser.post(f"/patients/{pid}/chart/medications{path}", data=data | {"csrf_token": token})
+        assert refused.status_code == 302  # back to the chart, told only a prescriber changes medications
+    (med,) = _meds(pid)
+    assert (med.dose, med.status) == ("50 mg", "active")
+    told = browser.get(f"/patients/{pid}/chart").get_data(as_text=True)
+    assert "Only a prescriber on the care team changes medications." in told

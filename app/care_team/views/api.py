@@ -33,6 +33,8 @@ from app.care_team.schemas import (
     PlanChangeOut,
     PlanOut,
     PlanPatch,
+    TaskIn,
+    TaskOut,
     TeamMemberOut,
     VersionOut,
 )
@@ -204,6 +206,34 @@ def add_note(patient_id: int, body: NoteIn) -> NoteOut:
     """A handoff note for the team (not shown to the patient); each teammate it @mentions gets a task."""
     note, _ = handoff.add_note(current_user, patient_id, body.body)
     return NoteOut.model_validate(note, from_attributes=True)
+
+
+@endpoint(
+    api_bp,
+    P + "/tasks",
+    methods=["POST"],
+    access_rule=access.ANY_USER,
+    body=TaskIn,
+    response=TaskOut,
+    status=201,
+    errors=[403, 404],
+    tags=TAGS,
+)
+def create_task(patient_id: int, body: TaskIn) -> TaskOut:
+    """A team member opens a task about the patient for a teammate (422 when the owner is not on the team)."""
+    task = handoff.create_task(
+        current_user, patient_id, body.title, body.owner_id, body.due, urgent=body.priority == "urgent"
+    )
+    return TaskOut(
+        id=task.id,
+        patient_id=task.patient_id,
+        owner_id=task.owner_id,
+        title=task.title,
+        priority="urgent" if task.urgent else "normal",
+        status=task.status,
+        due_at=task.due_at,
+        created_at=task.created_at,
+    )
 
 
 def _assessment_out(a: Assessment) -> AssessmentOut:

@@ -2,7 +2,8 @@
 from it (goals, notes, medications, scores from a visit), the plan history with readable diffs, the
 patient's check-in, breaking the glass and the weekly review list for the psychiatric consultant; also
 the template filters for the trend picture and for notes' mentions. Goal editing and the
-care-management minutes are further page modules on this blueprint (``goal_pages``, ``minutes_pages``)."""
+care-management minutes, the medication lifecycle and new tasks are further page modules on this
+blueprint (``goal_pages``, ``minutes_pages``, ``medication_pages``, ``task_pages``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
-from pydantic import ValidationError
 
 from app import access
 from app.accounts.queries import names_by_id
@@ -24,12 +24,11 @@ from app.care_team import caseload_view, chart_view, handoff, review, service
 from app.care_team.assessment import Assessment
 from app.care_team.measures import ANSWER_LABELS
 from app.care_team.plan_diff import describe, version_changes
-from app.care_team.schemas import MedicationIn
 from app.care_team.trend_chart import trend_svg
 from app.care_team.views import forms
-from app.errors import Conflict, DomainError, NotFound
+from app.errors import Conflict, DomainError
 from app.reference.roles import Role
-from app.validation import MAX_DB_ID, parse_int, validation_fields
+from app.validation import MAX_DB_ID, parse_int
 from app.web.pages import page
 
 bp = Blueprint("care", __name__)
@@ -46,7 +45,14 @@ def caseload() -> ResponseReturnValue:
 # is neither the patient nor on the team (billing admins and admins included), as the contract says.
 @page(bp, "/patients/<int:patient_id>/chart", access_rule=access.ANY_USER)
 def chart(patient_id: int) -> ResponseReturnValue:
-    return render_template("care/chart.html", **chart_view.chart(current_user, patient_id).context())
+    return render_chart(patient_id)
+
+
+def render_chart(patient_id: int, status: int = 200, **forms: object) -> ResponseReturnValue:
+    """The chart, with a form sent back (its values kept, its errors next to its fields) when ``forms``
+    names one: ``med_form``, ``med_change`` or ``task_form``."""
+    context = chart_view.chart(current_user, patient_id).context()
+    return render_template("care/chart.html", **context, **forms), status
 
 
 @page(bp, "/patients/<int:patient_id>/chart/goals", access_rule=access.ANY_USER, methods=["POST"])
@@ -80,24 +86,6 @@ def add_note(patient_id: int) -> ResponseReturnValue:
     if body:
         _, told = handoff.add_note(current_user, patient_id, body, handoff.ids(request.form.getlist("notify")))
         flash("Handoff note saved for the team." + handoff.told_text(told), "success")
-    return redirect(url_for("care.chart", patient_id=patient_id))
-
-
-@page(bp, "/patients/<int:patient_id>/chart/medications", access_rule=access.ANY_USER, methods=["POST"])
-def add_medication(patient_id: int) -> ResponseReturnValue:
-    care_access.team_only(current_user, patient_id)  # who may, before what: 403 for the patient, 404 for strangers
-    try:
-        data = MedicationIn.model_validate(
-            {k: request.form.get(k, "") for k in ("name", "dose", "frequency", "instructions")}
-        )
-        service.add_medication(current_user, patient_id, data.model_dump())
-        flash(f"{data.name} added.", "success")
-    except ValidationError as exc:
-        flash("Medication not added: " + "; ".join(f"{k}: {v}" for k, v in validation_fields(exc).items()), "error")
-    except NotFound:
-        raise
-    except DomainError as exc:
-        flash(exc.message, "error")
     return redirect(url_for("care.chart", patient_id=patient_id))
 
 
