@@ -113,6 +113,20 @@ def score_assessment(instrument: str, answers: Sequence[int]) -> Score:
     return Score(str(instrument), total, severity(instrument, total), item9)
 
 
+def describe_change(change_percent: float | None) -> str:
+    """The caseload's change column in words whose sign cannot be misread: the PHQ-9 score's own change
+    (``change_percent`` is improvement, positive = better, so the score moved by its negative) and
+    whether that is better or worse, e.g. "−50 % (better)", "+25 % (worse)"; "—" without a baseline."""
+    if change_percent is None:
+        return "—"
+    moved = -change_percent
+    if moved == 0:
+        return "0 % (no change)"
+    sign = "+" if moved > 0 else "\u2212"
+    words = "worse" if moved > 0 else "better"
+    return f"{sign}{abs(moved):g} % ({words})"
+
+
 def change_percent(baseline: int | None, latest: int | None) -> float | None:
     """(baseline - latest) / baseline * 100 to 1 decimal, positive = better; None without a baseline
     above 0 or without a latest score."""

@@ -48,3 +48,21 @@ def test_last_contact_and_sorting_keep_safety_first(client, make_patient, make_c
     assert oldest_contact.index("Bo Safety") < oldest_contact.index("Ada Quiet") < oldest_contact.index("Cy Visit")
     assert "Last contact" in page and "stay on top" in page
     assert client.get("/caseload?sort=bogus&flag=nonsense").status_code == 200
+
+
+def test_the_change_column_says_which_way_is_better(client, make_patient, make_clinician, browser_login):
+    therapist = make_clinician("LCSW")
+    up, down = make_patient(name="Uri Worse"), make_patient(name="Dee Better")
+    _team(therapist, up, down)
+    now = datetime.now(UTC)
+    _phq9(up, therapist, [1] * 8 + [0], now - timedelta(days=20))  # 8
+    _phq9(up, therapist, [1] * 8 + [0] + [], now - timedelta(days=19))
+    _phq9(up, therapist, [2] * 6 + [0, 0, 0], now - timedelta(days=1))  # 12: 50 % worse
+    _phq9(down, therapist, [2] * 8 + [0], now - timedelta(days=20))  # 16
+    _phq9(down, therapist, [1] * 8 + [0], now - timedelta(days=1))  # 8: 50 % better
+    browser_login(therapist)
+    table = client.get("/caseload?sort=name").get_data(as_text=True).split("<table")[1]
+    assert "PHQ-9 change since baseline" in table and "−50 % = better" in table
+    assert "−50 % (better)" in table.split("Dee Better")[1].split("</tr>")[0]
+    worse = table.split("Uri Worse")[1].split("</tr>")[0]
+    assert "+50 % (worse)" in worse and 'class="worse"' in worse

@@ -304,3 +304,13 @@ def test_invalid_answers_carry_their_reason_as_the_message():
     with pytest.raises(InvalidAnswers, match=r"^PHQ-9 needs exactly 9 answers$") as caught:
         score_assessment("PHQ-9", [0, 1])
     assert caught.value.reason == "PHQ-9 needs exactly 9 answers"
+
+
+def test_the_caseload_change_words_cannot_be_misread():
+    from app.care_team.measures import describe_change
+
+    assert describe_change(50.0) == "\u221250 % (better)"
+    assert describe_change(-25.0) == "+25 % (worse)"
+    assert describe_change(12.5) == "\u221212.5 % (better)"
+    assert describe_change(0.0) == "0 % (no change)"
+    assert describe_change(None) == "—"

@@ -22,7 +22,7 @@ from app.accounts.user import User
 from app.care_team import access as care_access
 from app.care_team import caseload_view, chart_view, handoff, review, service
 from app.care_team.assessment import Assessment
-from app.care_team.measures import ANSWER_LABELS
+from app.care_team.measures import ANSWER_LABELS, describe_change
 from app.care_team.plan_diff import describe, version_changes
 from app.care_team.trend_chart import trend_svg
 from app.care_team.views import forms
@@ -131,6 +131,12 @@ def care_trend(measures: Sequence[Assessment], instrument: str, tz: str) -> Mark
     return trend_svg(
         [(a.created_at.astimezone(zone), a.score) for a in measures if a.instrument == instrument], instrument
     )
+
+
+@bp.app_template_filter("phq9_change")
+def phq9_change(change_percent: float | None) -> str:
+    """``{{ s.change_percent|phq9_change }}``: "−50 % (better)", "+25 % (worse)"."""
+    return describe_change(change_percent)
 
 
 @bp.app_template_filter("with_mentions")
