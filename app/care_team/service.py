@@ -323,17 +323,26 @@ def change_medication(
 def discontinue_medication(
     user: User, patient_id: int, med_id: int, reason: str, now: datetime | None = None
 ) -> Medication:
+    return discontinue_with_history(user, patient_id, med_id, reason, now)[0]
+
+
+def discontinue_with_history(
+    user: User, patient_id: int, med_id: int, reason: str, now: datetime | None = None
+) -> tuple[Medication, dict[str, Any]]:
+    """A prescriber on the team discontinues an active medication with a reason; returns it with its
+    extras (route, who discontinued, earlier doses)."""
     now = now or utcnow()
     access.prescriber_on_team(user, patient_id)
     plan = _locked_plan(patient_id)  # first: a second discontinue of the same medication waits, then sees it
     med = _active_medication(patient_id, med_id)
     med.status, med.discontinued_at, med.reason = MedicationStatus.DISCONTINUED.value, now, reason
-    _new_version(plan, user, f"medication discontinued: {med.name}", now, {med.id: {"discontinued_by": user.id}})
+    extras = medication_history.latest(patient_id).get(med.id, {}) | {"discontinued_by": user.id}
+    _new_version(plan, user, f"medication discontinued: {med.name}", now, {med.id: extras})
     audit.record(
         "medication.discontinue", actor=user, patient_id=patient_id, object_type="medication", object_id=med.id
     )
     db.session.commit()
-    return med
+    return med, extras
 
 
 def add_assessment(

@@ -101,10 +101,12 @@ def test_discontinue_with_a_reason_then_no_more_changes(client, team):
     med_id = _start(client, team).get_json()["id"]
     base = f"/api/v1/patients/{pid}/care-plan/medications/{med_id}"
     assert client.post(base + "/discontinue", headers=h["prescriber"], json={}).status_code == 422
+    client.post(base + "/change", headers=h["prescriber"], json={"dose": "75 mg", "reason": "tolerating"})
     done = client.post(base + "/discontinue", headers=h["prescriber"], json={"reason": "nausea"})
     out = done.get_json()
     assert done.status_code == 200 and (out["status"], out["reason"]) == ("discontinued", "nausea")
     assert out["discontinued_by"] == team["prescriber"].id and out["discontinued_at"]
+    assert [d["dose"] for d in out["history"]] == ["50 mg"] and out["dose"] == "75 mg"
     late = client.post(base + "/change", headers=h["prescriber"], json={"dose": "1 mg", "reason": "x"})
     assert late.status_code == 409
 

@@ -187,8 +187,7 @@ def change_medication(patient_id: int, med_id: int, body: MedicationChangeIn) ->
 )
 def discontinue_medication(patient_id: int, med_id: int, body: DiscontinueIn) -> MedicationOut:
     """A prescriber on the team discontinues a medication, with the reason."""
-    med = service.discontinue_medication(current_user, patient_id, med_id, body.reason)
-    return _med(med, service.medication_extras(patient_id, [med]).get(med.id))
+    return _med(*service.discontinue_with_history(current_user, patient_id, med_id, body.reason))
 
 
 @endpoint(
