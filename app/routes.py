@@ -9,6 +9,7 @@ def register_blueprints(app: Flask) -> None:
     from app.accounts import api as _accounts_api  # noqa: F401 - attaches endpoints to api_bp
     from app.accounts.routes import bp as accounts_bp
     from app.api import meta as _meta  # noqa: F401
+    from app.api import reference as _reference_api  # noqa: F401
     from app.api.blueprint import api_bp
     from app.audit.routes import bp as audit_bp
     from app.auth import api as _auth_api  # noqa: F401
