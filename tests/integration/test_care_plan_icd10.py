@@ -11,7 +11,9 @@ from app.booking import openings
 from app.booking import service as booking
 from app.care_team.plan import CarePlan
 from app.db import utcnow
+from app.demo.stories import STORIES
 from app.extensions import db
+from app.reference import icd10
 
 EVERY_DAY = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "min_notice_minutes": 0}
 MDD = "Major depressive disorder, recurrent, moderate"
@@ -90,3 +92,13 @@ def test_the_versions_do_not_count_the_description_as_a_change(client, plan):
     versions = client.get(plan.path + "/versions", headers=plan.headers["prescriber"]).get_json()
     last = versions[-1]["changes"]
     assert [(c["section"], c["kind"], c["item"]) for c in last] == [("problem", "added", "Worry")]
+
+
+def test_every_demo_problem_carries_a_billable_code():
+    """The demo clinic codes its problems as a clinic would (F33.1, F41.1, ...); each is in the code set, so
+    the seed (which sends its plans through the API's schema) stores each with its description."""
+    problems = [p for story in STORIES for change in story.plan for p in change.problems or []]
+    assert len(problems) >= 5
+    for problem in problems:
+        assert icd10.lookup(problem["code"]) is not None, problem
+        assert icd10.normalise(problem["code"]) == problem["code"]
