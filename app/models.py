@@ -9,7 +9,7 @@ from app.auth.login_session import LoginSession
 from app.auth.mfa import MfaRecoveryCode, MfaSecret
 from app.auth.password_reset import PasswordResetToken
 from app.auth.throttle_counter import ThrottleCounter
-from app.billing.demo_store import DemoSubscription
+from app.billing.demo.store import DemoSubscription
 from app.billing.membership import Membership
 from app.billing.stripe_event import StripeEvent
 from app.booking.appointment import Appointment

@@ -15,9 +15,9 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import api as _auth_api  # noqa: F401
     from app.auth import mfa_routes as _mfa_routes  # noqa: F401 - attaches pages to the auth blueprint
     from app.auth.routes import bp as auth_bp
-    from app.billing import api as _billing_api  # noqa: F401
-    from app.billing.routes import bp as billing_bp
-    from app.billing.webhooks import bp as stripe_webhook_bp
+    from app.billing.views import api as _billing_api  # noqa: F401
+    from app.billing.views.pages import bp as billing_bp
+    from app.billing.views.webhooks import bp as stripe_webhook_bp
     from app.booking import api as _booking_api  # noqa: F401
     from app.booking import editor as _booking_editor  # noqa: F401 - attaches pages to the booking blueprint
     from app.booking.routes import bp as booking_bp
