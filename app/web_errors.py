@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, g, jsonify, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -51,10 +50,8 @@ def install(app: Flask) -> None:
     def _domain(exc: DomainError):
         if wants_json():
             return _json(exc.status, exc.code, exc.message, **exc.extra)
-        if exc.code == "mfa_required":
-            owing = g.get("mfa_owed_by") or current_user  # set when the half-signed-in session is hidden
-            step = "auth.mfa_verify" if owing.mfa_enabled else "auth.mfa_setup"
-            return redirect(url_for(step, next=request.full_path.rstrip("?")))
+        if exc.page_endpoint is not None:  # e.g. the second factor still owed: on to its page
+            return redirect(url_for(exc.page_endpoint, next=request.full_path.rstrip("?")))
         if exc.status == 401:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return _page(exc.status, exc.message)

@@ -15,17 +15,12 @@ from app.accounts.user import User
 from app.audit import service as audit
 from app.auth.mfa import MfaRecoveryCode, MfaSecret
 from app.db import utcnow
-from app.errors import DomainError, Unauthorized
+from app.errors import DomainError
 from app.extensions import db
 
 ISSUER = "Harbor Mind"
 RECOVERY_CODES = 10
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read off paper
-
-
-class MfaRequired(Unauthorized):
-    code = "mfa_required"
-    message = "Enter the code from your authenticator app to continue."
 
 
 class MfaEnrollmentRequired(DomainError):

@@ -27,7 +27,7 @@ from werkzeug.exceptions import HTTPException, TooManyRequests
 from app.accounts.service import find_by_email
 from app.auth.throttle_store import CounterStore, DatabaseCounters, RedisCounters
 from app.db import utcnow
-from app.errors import DomainError
+from app.errors import DomainError, MfaRequired
 from app.extensions import client_ip
 
 
@@ -124,7 +124,7 @@ def _status_of(result: Any) -> int:
 
 def _login_failed(status: int, code: str | None) -> bool:
     # "mfa_required" without a code is the token API asking for the second factor after a right password.
-    return status == 401 and not (code == "mfa_required" and not _posted_otp())
+    return status == 401 and not (code == MfaRequired.code and not _posted_otp())
 
 
 def _posted_otp() -> bool:
