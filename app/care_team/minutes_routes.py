@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from app import access
 from app.care_team import consent, minutes
+from app.care_team.measures import CocmBands
 from app.care_team.routes import bp
 from app.errors import Invalid
 from app.reference.roles import Role
@@ -30,7 +31,7 @@ def _minutes_context() -> dict:
 
 
 def _bands():
-    return current_app.config["SETTINGS"].cocm_bands()
+    return CocmBands(**current_app.config["SETTINGS"].cocm_band_minutes())
 
 
 def _month() -> date:
