@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
     from app.auth import api as _auth_api  # noqa: F401
     from app.auth import mfa_routes as _mfa_routes  # noqa: F401 - attaches pages to the auth blueprint
     from app.auth.routes import bp as auth_bp
+    from app.auth.views import signup_pages as _signup_pages  # noqa: F401 - attaches /signup to the accounts blueprint
     from app.billing import api as _billing_api  # noqa: F401
     from app.billing.routes import bp as billing_bp
     from app.billing.webhooks import bp as stripe_webhook_bp

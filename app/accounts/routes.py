@@ -1,5 +1,6 @@
-"""Patient onboarding: the account itself (step 1), then a mobile number (step 2) and consent to
-texts (step 3) as separate optional steps, then the "Which care fits me?" intake."""
+"""Patient onboarding: the account itself (step 1, ``/signup``: auth's page, as it signs the new patient in,
+in ``app/auth/views/signup_pages.py``), then a mobile number (step 2) and consent to texts (step 3) as
+separate optional steps, then the "Which care fits me?" intake."""
 
 from __future__ import annotations
 
@@ -9,58 +10,16 @@ from pydantic import TypeAdapter, ValidationError
 
 from app import access
 from app.accounts import service
-from app.accounts.schemas import PatientSignup
-from app.auth.browser import sign_in
-from app.auth.throttle import signup_throttled
 from app.notifications import preferences
-from app.reference.roles import COMMON_US_TIMEZONES, US_STATES, Role
-from app.validation import PhoneNumber, format_phone, validation_fields
-from app.web.pages import form_errors, page
+from app.reference.roles import Role
+from app.validation import PhoneNumber, format_phone
+from app.web.pages import page
 
 bp = Blueprint("accounts", __name__)
 PATIENT = access.roles(Role.PATIENT)
 
-# Only what is needed to match a patient with a clinician licensed where they are.
-FIELDS = ("name", "email", "password", "state", "timezone")
 STEPS = ("Your account", "Mobile number", "Text reminders")
 CONSENT_SOURCE = "web_onboarding"
-
-
-def _render(values: dict, errors: dict[str, str], status: int = 200):
-    return (
-        render_template(
-            "accounts/signup.html",
-            values=values,
-            errors=errors,
-            states=US_STATES,
-            timezones=COMMON_US_TIMEZONES,
-            steps=STEPS,
-            step=1,
-        ),
-        status,
-    )
-
-
-@page(bp, "/signup", access_rule=access.PUBLIC, methods=["GET", "POST"])
-@signup_throttled
-def signup():
-    if request.method == "GET":
-        return _render({"timezone": "America/New_York"}, {})
-    values = {name: request.form.get(name, "").strip() for name in FIELDS}
-    values["password"] = request.form.get("password", "")
-    data = {k: v for k, v in values.items() if v}
-    try:
-        signup_data = PatientSignup.model_validate(data)
-        user = service.register_patient(signup_data, source="web_signup")
-    except ValidationError as exc:
-        values.pop("password")
-        return _render(values, form_errors(validation_fields(exc)), 422)
-    except service.EmailTaken as exc:
-        values.pop("password")
-        return _render(values, {"email": exc.message}, 409)
-    sign_in(user)
-    flash(f"Welcome, {user.name}. Your account is ready.", "success")
-    return redirect(url_for("accounts.onboarding_mobile"))
 
 
 def _to_intake():

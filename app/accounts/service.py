@@ -13,10 +13,10 @@ from app.accounts.patient import PatientProfile
 from app.accounts.schemas import ClinicianCreate, PatientSignup, StaffCreate
 from app.accounts.user import User
 from app.audit import service as audit
-from app.auth.passwords import hash_password
 from app.db import utcnow
 from app.errors import Conflict
 from app.extensions import db
+from app.passwords import hash_password
 from app.reference.roles import CLINICAL_ROLE_BY_CREDENTIAL, Credential, Role
 
 SMS_CONSENT_TEXT = (

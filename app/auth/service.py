@@ -18,10 +18,10 @@ from app.accounts.user import User
 from app.audit import service as audit
 from app.auth.api_token import ApiToken
 from app.auth.login_session import LoginSession
-from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.db import utcnow
 from app.errors import Unauthorized
 from app.extensions import db
+from app.passwords import hash_password, needs_rehash, verify_password
 
 # Writing last_seen_at on every request would turn each page view into a write; a minute of slack
 # against a 15-minute idle limit is harmless.

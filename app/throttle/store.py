@@ -16,9 +16,9 @@ from sqlalchemy import case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.auth.throttle_counter import ThrottleCounter
 from app.db import utcnow
 from app.extensions import db
+from app.throttle.counter import ThrottleCounter
 
 
 class CounterStore(Protocol):
