@@ -28,6 +28,7 @@ def register_blueprints(app: Flask) -> None:
     from app.care_team import pages as _care_pages  # noqa: F401 - attaches pages to the care blueprint
     from app.care_team.routes import bp as care_bp
     from app.intake.routes import bp as intake_bp
+    from app.notifications import settings_pages as _settings_pages  # noqa: F401 - attaches pages to the notifications blueprint
     from app.notifications.pages import bp as notifications_bp
     from app.notifications.webhooks import bp as sms_bp
     from app.web.routes import bp as web_bp

@@ -1,16 +1,17 @@
 """Patient onboarding: the account itself (step 1, ``/signup``: auth's page, as it signs the new patient in,
 in ``app/auth/views/signup_pages.py``), then a mobile number (step 2) and consent to texts (step 3) as
-separate optional steps, then the "Which care fits me?" intake."""
+separate optional steps (step 3 is notifications' page, ``app/notifications/settings_pages.py``), then the
+"Which care fits me?" intake."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from pydantic import TypeAdapter, ValidationError
+from werkzeug.wrappers import Response
 
 from app import access
 from app.accounts import service
-from app.notifications import preferences
 from app.reference.roles import Role
 from app.validation import PhoneNumber, format_phone
 from app.web.pages import page
@@ -19,10 +20,9 @@ bp = Blueprint("accounts", __name__)
 PATIENT = access.roles(Role.PATIENT)
 
 STEPS = ("Your account", "Mobile number", "Text reminders")
-CONSENT_SOURCE = "web_onboarding"
 
 
-def _to_intake():
+def to_intake() -> Response:
     flash(
         "Next: a few questions to see which care fits you. You can skip them and go to your dashboard at any time.",
         "info",
@@ -47,40 +47,13 @@ def onboarding_mobile():
             except service.ConsentedNumber as exc:
                 errors["phone"] = exc.message
             else:
-                return redirect(url_for("accounts.onboarding_texts"))
+                return redirect(url_for("notifications.onboarding_texts"))
     return render_template(
         "accounts/onboarding_mobile.html", steps=STEPS, step=2, errors=errors, value=value or "", profile=profile
-    ), (422 if errors else 200)
-
-
-@page(bp, "/welcome/texts", access_rule=PATIENT, methods=["GET", "POST"])
-def onboarding_texts():
-    profile = current_user.patient
-    if not profile.phone:  # consent belongs to a number: ask for one first
-        return redirect(url_for("accounts.onboarding_mobile"))
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        if request.form.get("consent") != "yes":
-            errors["consent"] = "Tick the box to agree to texts, or choose “Skip, no texts”."
-        else:
-            preferences.opt_in(current_user, profile.phone, source=CONSENT_SOURCE)
-            if preferences.number_replied_stop(profile.phone):
-                flash(preferences.STOPPED_NOTICE, "info")
-            else:
-                flash("Text reminders are on. Reply STOP to any text to end them.", "success")
-            return _to_intake()
-    return render_template(
-        "accounts/onboarding_texts.html",
-        steps=STEPS,
-        step=3,
-        errors=errors,
-        profile=profile,
-        phone=format_phone(profile.phone),
-        consent_text=service.SMS_CONSENT_TEXT,
     ), (422 if errors else 200)
 
 
 @page(bp, "/welcome/done", access_rule=PATIENT)
 def onboarding_done():
     """Where "Skip" leads from either optional step: on to the intake."""
-    return _to_intake()
+    return to_intake()
