@@ -10,7 +10,7 @@ def register_blueprints(app: Flask) -> None:
     from app.accounts.routes import bp as accounts_bp
     from app.api import meta as _meta  # noqa: F401
     from app.api.blueprint import api_bp
-    from app.audit.routes import bp as audit_bp
+    from app.audit.views.pages import bp as audit_bp
     from app.auth import api as _auth_api  # noqa: F401
     from app.auth import mfa_routes as _mfa_routes  # noqa: F401 - attaches pages to the auth blueprint
     from app.auth.routes import bp as auth_bp

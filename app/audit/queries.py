@@ -7,7 +7,6 @@ from datetime import datetime
 
 from sqlalchemy import Select, select
 
-from app.accounts.user import User
 from app.audit.event import AuditEvent
 from app.csv_safe import to_csv
 from app.extensions import db
@@ -34,9 +33,9 @@ ACTION_LABELS = {
 
 
 @dataclass(frozen=True)
-class AccessRow:
+class AccessEntry:
     occurred_at: datetime
-    who: str
+    actor_id: int | None  # the trail keeps ids; the page looks the names up (app.audit.views)
     role: str | None
     what: str
     outcome: str
@@ -46,16 +45,15 @@ def _label(action: str) -> str:
     return ACTION_LABELS.get(action, action.replace("_", " ").replace(".", ": "))
 
 
-def record_access(patient_id: int, limit: int = 200) -> list[AccessRow]:
+def record_access(patient_id: int, limit: int = 200) -> list[AccessEntry]:
     """Everyone other than the patient who touched the patient's record, newest first."""
-    rows = db.session.execute(
-        select(AuditEvent, User.name)
-        .outerjoin(User, User.id == AuditEvent.actor_id)
+    events = db.session.scalars(
+        select(AuditEvent)
         .where(AuditEvent.patient_id == patient_id, AuditEvent.actor_id != patient_id)
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
         .limit(limit)
-    ).all()
-    return [AccessRow(e.occurred_at, name or "System", e.actor_role, _label(e.action), e.outcome) for e, name in rows]
+    )
+    return [AccessEntry(e.occurred_at, e.actor_id, e.actor_role, _label(e.action), e.outcome) for e in events]
 
 
 @dataclass(frozen=True)

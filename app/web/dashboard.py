@@ -15,7 +15,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from app.accounts.user import User
-from app.audit import queries as audit_queries
+from app.audit.views import record_access as access_log
 from app.booking import video
 from app.booking.appointment import Appointment
 from app.booking.types import TYPES
@@ -72,7 +72,7 @@ class PatientDashboard:
     team: list[TeamMember]
     charts: dict[str, Markup]
     latest_scores: dict[str, Assessment]
-    record_access: list[audit_queries.AccessRow]
+    record_access: list[access_log.AccessRow]
     intake: IntakeResult | None
     names: dict[int, str] = field(default_factory=dict)
 
@@ -159,7 +159,7 @@ def patient_dashboard(patient: User, now: datetime) -> PatientDashboard:
         team=_team(patient),
         charts=charts,
         latest_scores=latest,
-        record_access=audit_queries.record_access(patient.id, limit=ACCESS_SHOWN),
+        record_access=access_log.record_access(patient.id, limit=ACCESS_SHOWN),
         intake=intake.latest(patient.id),
         names=names,
     )
