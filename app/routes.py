@@ -6,15 +6,15 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.accounts import api as _accounts_api  # noqa: F401 - attaches endpoints to api_bp
-    from app.accounts.routes import bp as accounts_bp
+    from app.accounts.views import api as _accounts_api  # noqa: F401 - attaches endpoints to api_bp
+    from app.accounts.views.pages import bp as accounts_bp
     from app.api import meta as _meta  # noqa: F401
     from app.api.blueprint import api_bp
     from app.audit.views.pages import bp as audit_bp
-    from app.auth import api as _auth_api  # noqa: F401
-    from app.auth import mfa_routes as _mfa_routes  # noqa: F401 - attaches pages to the auth blueprint
-    from app.auth.routes import bp as auth_bp
+    from app.auth.views import api as _auth_api  # noqa: F401
+    from app.auth.views import mfa_pages as _mfa_pages  # noqa: F401 - attaches pages to the auth blueprint
     from app.auth.views import signup_pages as _signup_pages  # noqa: F401 - attaches /signup to the accounts blueprint
+    from app.auth.views.pages import bp as auth_bp
     from app.billing import api as _billing_api  # noqa: F401
     from app.billing.routes import bp as billing_bp
     from app.billing.webhooks import bp as stripe_webhook_bp
@@ -27,7 +27,7 @@ def register_blueprints(app: Flask) -> None:
     from app.care_team import minutes_routes as _minutes_routes  # noqa: F401 - attaches pages to the care blueprint
     from app.care_team import pages as _care_pages  # noqa: F401 - attaches pages to the care blueprint
     from app.care_team.routes import bp as care_bp
-    from app.intake.routes import bp as intake_bp
+    from app.intake.views.pages import bp as intake_bp
     from app.notifications import settings_pages as _settings_pages  # noqa: F401 - attaches pages to the notifications blueprint
     from app.notifications.pages import bp as notifications_bp
     from app.notifications.webhooks import bp as sms_bp

@@ -9,8 +9,8 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app import access
-from app.accounts.routes import STEPS, to_intake
 from app.accounts.service import SMS_CONSENT_TEXT
+from app.accounts.views.pages import STEPS, to_intake
 from app.notifications import preferences
 from app.notifications.pages import bp
 from app.reference.roles import Role

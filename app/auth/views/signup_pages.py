@@ -11,9 +11,9 @@ from werkzeug.wrappers import Response
 
 from app import access
 from app.accounts import service
-from app.accounts.routes import STEPS, bp
 from app.accounts.schemas import PatientSignup
 from app.accounts.throttle import signup_throttled
+from app.accounts.views.pages import STEPS, bp
 from app.auth.browser import sign_in
 from app.reference.roles import COMMON_US_TIMEZONES, US_STATES
 from app.validation import validation_fields

@@ -10,8 +10,8 @@ from app import access
 from app.accounts.user import User
 from app.auth import mfa_service, service
 from app.auth.browser import complete_mfa
-from app.auth.routes import bp, safe_next
 from app.auth.throttle import second_factor_throttled
+from app.auth.views.pages import bp, safe_next
 from app.errors import NotFound
 from app.extensions import db
 from app.reference.roles import Role
