@@ -44,7 +44,7 @@ def check(rule: Access) -> None:
     if rule == ANY_USER:
         return
     assert isinstance(rule, frozenset)
-    if current_user.role not in {r.value for r in rule}:
+    if current_user.role not in rule:
         raise Forbidden("Your role may not do this.", required_roles=sorted(r.value for r in rule))
 
 

@@ -64,7 +64,7 @@ class User(db.Model):
     @property
     def must_use_mfa(self) -> bool:
         """Staff always need a second factor; patients only once they chose one."""
-        return self.role != Role.PATIENT.value or self.mfa_enabled
+        return self.role != Role.PATIENT or self.mfa_enabled
 
     def has_role(self, *roles: Role | str) -> bool:
         return self.role in {str(r) for r in roles}

@@ -35,7 +35,7 @@ INSTRUMENTS = ("PHQ-9", "GAD-7")
 CHECK_IN_DUE_AFTER = timedelta(days=14)
 PAST_SHOWN = 5
 ACCESS_SHOWN = 5
-ROLE_LABELS = {ClinicalRole.PRESCRIBER.value: "Medication care", ClinicalRole.THERAPIST.value: "Therapy"}
+ROLE_LABELS: dict[str, str] = {ClinicalRole.PRESCRIBER: "Medication care", ClinicalRole.THERAPIST: "Therapy"}
 
 
 @dataclass(frozen=True)

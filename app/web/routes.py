@@ -34,7 +34,7 @@ def dashboard():
     title = None
     if current_user.clinician is not None:
         title = CREDENTIAL_TITLES[Credential(current_user.clinician.credential)]
-    mine = patient_dashboard(current_user, utcnow()) if current_user.role == Role.PATIENT.value else None
+    mine = patient_dashboard(current_user, utcnow()) if current_user.role == Role.PATIENT else None
     return render_template(
         "web/dashboard.html",
         clinician_title=title,

@@ -58,9 +58,7 @@ def _setup_page(secret: str, *, error: str | None, status: int = 200):
 
 @page(bp, "/admin/users", access_rule=access.roles(Role.ADMIN))
 def admin_users():
-    staff = db.session.scalars(
-        db.select(User).where(User.role != Role.PATIENT.value).order_by(User.role, User.name)
-    ).all()
+    staff = db.session.scalars(db.select(User).where(User.role != Role.PATIENT).order_by(User.role, User.name)).all()
     return render_template("auth/admin_users.html", staff=staff)
 
 

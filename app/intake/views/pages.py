@@ -9,6 +9,7 @@ from app import access
 from app.care_team.measures import ANSWER_LABELS, GAD7_ITEMS, PHQ9_ITEMS, InvalidAnswers
 from app.intake import service
 from app.intake.recommend import CRISIS_SIGN, CRISIS_TEXT, PSYCHIATRY_SIGNS, THERAPY_SIGNS
+from app.reference.roles import Role
 from app.web.pages import page
 
 bp = Blueprint("intake", __name__)
@@ -45,7 +46,7 @@ def care_finder():
     except InvalidAnswers:
         return _form(values=request.form, missing={}), 422
     saved = False
-    if current_user.is_authenticated and current_user.role == "patient":
+    if current_user.is_authenticated and current_user.role == Role.PATIENT:
         service.save(current_user, signs, phq9, gad7, outcome)
         saved = True
     return render_template("intake/result.html", outcome=outcome, saved=saved)
