@@ -38,6 +38,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     from app import extensions, models, security, web_errors  # noqa: F401 - models: the whole schema
     from app.auth.loaders import install_loaders
+    from app.billing import providers as billing_providers
     from app.cli import register_cli
     from app.routes import register_blueprints
     from app.web import formatting
@@ -51,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     extensions.limiter.init_app(app)
     _tune_engine(app)
     install_loaders(app)
+    billing_providers.install()
     app.url_map.converters["int"] = DatabaseInt  # before any route is added
     register_blueprints(app)
     security.install(app)

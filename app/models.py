@@ -8,7 +8,7 @@ from app.auth.api_token import ApiToken
 from app.auth.login_session import LoginSession
 from app.auth.mfa import MfaRecoveryCode, MfaSecret
 from app.auth.password_reset import PasswordResetToken
-from app.billing.demo_store import DemoSubscription
+from app.billing.demo.store import DemoSubscription
 from app.billing.membership import Membership
 from app.billing.stripe_event import StripeEvent
 from app.booking.appointment import Appointment

@@ -15,9 +15,9 @@ def register_blueprints(app: Flask) -> None:
     from app.auth.views import mfa_pages as _mfa_pages  # noqa: F401 - attaches pages to the auth blueprint
     from app.auth.views import signup_pages as _signup_pages  # noqa: F401 - attaches /signup to the accounts blueprint
     from app.auth.views.pages import bp as auth_bp
-    from app.billing import api as _billing_api  # noqa: F401
-    from app.billing.routes import bp as billing_bp
-    from app.billing.webhooks import bp as stripe_webhook_bp
+    from app.billing.views import api as _billing_api  # noqa: F401
+    from app.billing.views.pages import bp as billing_bp
+    from app.billing.views.webhooks import bp as stripe_webhook_bp
     from app.booking import api as _booking_api  # noqa: F401
     from app.booking import editor as _booking_editor  # noqa: F401 - attaches pages to the booking blueprint
     from app.booking.routes import bp as booking_bp

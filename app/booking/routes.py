@@ -10,9 +10,10 @@ from flask import Blueprint, Response, abort, flash, make_response, redirect, re
 from flask_login import current_user
 
 from app import access
-from app.billing.gate import MembershipRequired, needs_membership
+from app.billing.gate import MembershipRequired
 from app.booking import feeds, openings, service, video
 from app.booking.api import ics_response
+from app.booking.service import needs_membership
 from app.booking.types import TYPES, offered_by
 from app.booking.validation import parse_start, parse_tz, parse_week
 from app.care_team import consent as care_consent

@@ -21,6 +21,7 @@ from sqlalchemy.orm import contains_eager, joinedload, lazyload
 from app.accounts.clinician import ClinicianLanguage, ClinicianLicense, ClinicianModality, ClinicianProfile
 from app.accounts.user import User
 from app.audit import service as audit
+from app.billing.gate import is_member, require_member
 from app.booking import slots
 from app.booking.appointment import Appointment
 from app.booking.availability import DEFAULTS, ClinicianAvailability
@@ -198,12 +199,16 @@ def _patient_overlaps(patient_id: int, start: datetime, end: datetime, exclude_i
     return db.session.scalar(query.limit(1)) is not None
 
 
-def _membership_gate(patient: User, kind: AppointmentType, now: datetime) -> None:
-    try:
-        from app.billing.gate import require_membership  # billing may not be installed yet
-    except ImportError:
-        return
-    require_membership(patient, kind.code, now)
+def needs_membership(patient: User, type_code: str) -> bool:
+    """Whether booking ``type_code`` would be refused for want of a membership. Booking decides which
+    visit types need one; billing says who is a member."""
+    kind = TYPES.get(type_code)
+    return kind is not None and kind.requires_membership and not is_member(patient.id)
+
+
+def _membership_gate(patient: User, kind: AppointmentType) -> None:
+    if kind.requires_membership:
+        require_member(patient.id)  # MembershipRequired (402) says why not
 
 
 PATIENT_OVERLAP = "ex_appointments_patient_overlap"  # migration 0002
@@ -277,7 +282,7 @@ def book(patient: User, clinician_id: int, type_code: str, start: datetime, now:
     kind = _type_for(clinician, type_code)
     if patient.patient.state not in clinician.clinician.licensed_states:
         raise NotLicensedInState()
-    _membership_gate(patient, kind, now)
+    _membership_gate(patient, kind)
     patient_id, clinician_pk = patient.id, clinician.id
     _locked = _serialise_on(clinician_pk)
     clinician, patient = db.session.get(User, clinician_pk), db.session.get(User, patient_id)

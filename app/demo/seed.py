@@ -139,7 +139,7 @@ def seed_demo(now: datetime | None = None) -> tuple[bool, list[DemoLogin]]:
             )  # fmt: skip
             patient = accounts.register_patient(data, source="demo_seed")
             if handle == "patient" and current_app.config["BILLING_BACKEND"] == "dummy":
-                from app.billing import demo as demo_billing
+                from app.billing.demo import simulate as demo_billing
 
                 demo_billing.seed_trial(patient.id, "monthly", now)  # Sam (patient2) has none: the gate shows
             created = True

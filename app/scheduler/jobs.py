@@ -62,10 +62,12 @@ def _followups() -> dict[str, int]:
 
 
 def _trials_ending() -> int:
+    from flask import current_app
+
     from app.billing.notices import trials_ending_soon
     from app.db import utcnow
 
-    return trials_ending_soon(utcnow())
+    return trials_ending_soon(utcnow(), current_app.config["PUBLIC_BASE_URL"])
 
 
 JOBS: tuple[Job, ...] = (

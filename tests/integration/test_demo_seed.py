@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.accounts.service import find_by_email
 from app.accounts.user import User
 from app.auth.service import authenticate
-from app.billing.service import is_member
+from app.billing.gate import is_member
 from app.booking.appointment import Appointment
 from app.care_team import consent, handoff, minutes
 from app.care_team import service as care
@@ -140,9 +140,9 @@ def test_plans_medications_notes_tasks_minutes_memberships_and_texts(seeded):
 
 
 def _memberships_texts_and_logins(seeded) -> None:
-    assert {s.handle for s in STORIES if is_member(seeded[s.handle])} == {"patient", "patient3", "patient4",
-                                                                           "patient6"}  # fmt: skip
-    assert not is_member(seeded["patient5"]) and not is_member(seeded["patient2"])
+    assert {s.handle for s in STORIES if is_member(seeded[s.handle].id)} == {"patient", "patient3", "patient4",
+                                                                              "patient6"}  # fmt: skip
+    assert not is_member(seeded["patient5"].id) and not is_member(seeded["patient2"].id)
     assert len(PATIENTS) == 2, "the printed logins stay short"
     # Texts about past visits are either for patients without a number or will not go out (visit not booked).
     past = select(Appointment.id).where(Appointment.status != "booked")
