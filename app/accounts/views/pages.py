@@ -6,6 +6,7 @@ separate optional steps (step 3 is notifications' page, ``app/notifications/sett
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from pydantic import TypeAdapter, ValidationError
 from werkzeug.wrappers import Response
@@ -31,7 +32,7 @@ def to_intake() -> Response:
 
 
 @page(bp, "/welcome/mobile", access_rule=PATIENT, methods=["GET", "POST"])
-def onboarding_mobile():
+def onboarding_mobile() -> ResponseReturnValue:
     profile = current_user.patient
     errors: dict[str, str] = {}
     value = profile.phone and format_phone(profile.phone)
@@ -54,6 +55,6 @@ def onboarding_mobile():
 
 
 @page(bp, "/welcome/done", access_rule=PATIENT)
-def onboarding_done():
+def onboarding_done() -> ResponseReturnValue:
     """Where "Skip" leads from either optional step: on to the intake."""
     return to_intake()

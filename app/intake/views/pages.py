@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app import access
@@ -24,7 +27,7 @@ def _answers(prefix: str, count: int) -> tuple[list[int] | None, list[int]]:
     return ([int(v) for v in raw] if not missing else None), missing
 
 
-def _form(**extra):
+def _form(**extra: Any) -> str:
     return render_template(
         "intake/form.html", psychiatry=PSYCHIATRY_SIGNS, therapy=THERAPY_SIGNS, crisis_key=CRISIS_SIGN,
         crisis_text=CRISIS_TEXT, phq9=PHQ9_ITEMS, gad7=GAD7_ITEMS, labels=ANSWER_LABELS, **extra,
@@ -32,7 +35,7 @@ def _form(**extra):
 
 
 @page(bp, "/care-finder", access_rule=access.PUBLIC, methods=["GET", "POST"])
-def care_finder():
+def care_finder() -> ResponseReturnValue:
     if request.method == "GET":
         return _form(values=request.form, missing={})
     signs = set(request.form.getlist("signs"))
