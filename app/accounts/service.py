@@ -78,6 +78,7 @@ def save_mobile(patient: User, phone: str) -> None:
     is a separate step (``notifications.preferences.opt_in``) that records time, source and wording.
     A number the patient already agreed to texts at is changed only with a new consent."""
     profile = patient.patient
+    assert profile is not None, "only a patient has a mobile number"
     if profile.sms_opt_in and profile.phone != phone:
         raise ConsentedNumber()
     profile.phone = phone

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -65,7 +66,7 @@ class AuditFilter:
     until: datetime | None = None
 
 
-def search_query(f: AuditFilter) -> Select:
+def search_query(f: AuditFilter) -> Select[AuditEvent]:
     query = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     if f.patient_id is not None:
         query = query.where(AuditEvent.patient_id == f.patient_id)
@@ -92,7 +93,7 @@ def export_csv(f: AuditFilter) -> str:
     """An accounting of disclosures: every matching row, oldest first, with its chain hash."""
     query = search_query(f).order_by(None).order_by(AuditEvent.occurred_at, AuditEvent.id)
 
-    def rows():
+    def rows() -> Iterator[Sequence[object]]:
         yield EXPORT_COLUMNS
         for event in db.session.scalars(query.execution_options(yield_per=1000)):
             row = [getattr(event, c) for c in EXPORT_COLUMNS]
