@@ -3,9 +3,8 @@ after accounts' steps 1 and 2 (the account, the mobile number)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app import access
@@ -21,7 +20,7 @@ CONSENT_SOURCE = "web_onboarding"
 
 
 @page(bp, "/welcome/texts", access_rule=access.roles(Role.PATIENT), methods=["GET", "POST"])
-def onboarding_texts() -> Any:
+def onboarding_texts() -> ResponseReturnValue:
     profile = current_user.patient
     if not profile.phone:  # consent belongs to a number: ask for one first
         return redirect(url_for("accounts.onboarding_mobile"))

@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from pydantic import ValidationError
-from werkzeug.wrappers import Response
 
 from app import access
 from app.accounts import service
@@ -40,7 +38,7 @@ def _render(values: dict[str, str], errors: dict[str, str], status: int = 200) -
 
 @page(bp, "/signup", access_rule=access.PUBLIC, methods=["GET", "POST"])
 @signup_throttled
-def signup() -> Any:
+def signup() -> ResponseReturnValue:
     if request.method == "GET":
         return _render({"timezone": "America/New_York"}, {})
     values = {name: request.form.get(name, "").strip() for name in FIELDS}
@@ -57,5 +55,4 @@ def signup() -> Any:
         return _render(values, {"email": exc.message}, 409)
     sign_in(user)
     flash(f"Welcome, {user.name}. Your account is ready.", "success")
-    redirect_to: Response = redirect(url_for("accounts.onboarding_mobile"))
-    return redirect_to
+    return redirect(url_for("accounts.onboarding_mobile"))
