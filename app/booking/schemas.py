@@ -133,7 +133,8 @@ class BookRequest(_Strict):
     clinician_id: DbId
     type: str = Field(max_length=40)
     start: Instant
-    # Optional: true records the patient's consent to coordinated care (app/care_team/consent.py).
+    # Optional: true records the patient's consent to coordinated care (app/booking/care_consent.py) in
+    # the booking's transaction.
     care_consent: StrictBool | None = None
 
 

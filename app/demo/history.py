@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from app.accounts.user import User
 from app.booking import service as booking
-from app.booking.appointment import Appointment
+from app.booking.appointment import Appointment, AppointmentStatus
 from app.booking.service import needs_membership
 from app.care_team import consent, handoff, minutes
 from app.care_team import service as care
@@ -102,7 +102,7 @@ def _visits(story: stories.Story, patient: User, team: dict[str, User], now: dat
     mine = select(Appointment.id).where(Appointment.patient_id == patient.id)
     if _exists(mine.where(Appointment.start_at < now)):
         past = []
-    if _exists(mine.where(Appointment.start_at >= now, Appointment.status == "booked")):
+    if _exists(mine.where(Appointment.start_at >= now, Appointment.status == AppointmentStatus.BOOKED)):
         ahead = []
     if not (past or ahead):
         return False

@@ -18,7 +18,7 @@ from app.accounts.schemas import ClinicianCreate, PatientSignup, StaffCreate
 from app.booking import service as booking
 from app.booking.availability import ClinicianAvailability
 from app.db import utcnow
-from app.demo import history
+from app.demo import history, visit_notes
 from app.demo.stories import STORIES
 from app.extensions import db
 from app.reference.roles import CLINICAL_ROLE_BY_CREDENTIAL, Credential
@@ -146,4 +146,5 @@ def seed_demo(now: datetime | None = None) -> tuple[bool, list[DemoLogin]]:
     team = {c[0]: accounts.find_by_email(email_for(c[0])) for c in CLINICIANS}
     for story in STORIES:
         created |= history.play(story, accounts.find_by_email(email_for(story.handle)), team, now)
+    created |= visit_notes.seed_notes(now)
     return created, demo_logins()

@@ -56,7 +56,7 @@ def _dispatch_texts() -> dict[str, int]:
 
 
 def _followups() -> dict[str, int]:
-    from app.notifications.followups import run
+    from app.care_team.followups import run
 
     return run()
 

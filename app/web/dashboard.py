@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from app.accounts.user import User
 from app.audit.views import record_access as access_log
 from app.booking import video
-from app.booking.appointment import Appointment
+from app.booking.appointment import Appointment, AppointmentStatus
 from app.booking.types import TYPES
 from app.care_team.assessment import Assessment
 from app.care_team.medication import Medication
@@ -91,8 +91,10 @@ def _visits(patient: User, now: datetime) -> tuple[list[Visit], list[Visit], dic
         return Visit(a, TYPES[a.type].name, names.get(a.clinician_id, ""), a.start_at - video.JOIN_EARLY,
                      video.can_join(a, now))  # fmt: skip
 
-    upcoming = [visit(a) for a in rows if a.status == "booked" and a.end_at >= now]
-    past = [visit(a) for a in reversed(rows) if not (a.status == "booked" and a.end_at >= now)][:PAST_SHOWN]
+    upcoming = [visit(a) for a in rows if a.status == AppointmentStatus.BOOKED and a.end_at >= now]
+    past = [visit(a) for a in reversed(rows) if not (a.status == AppointmentStatus.BOOKED and a.end_at >= now)][
+        :PAST_SHOWN
+    ]
     return upcoming, past, names
 
 

@@ -12,11 +12,11 @@ import time_machine
 
 from app.booking import service as booking
 from app.booking.appointment import Appointment
+from app.care_team import followups
 from app.care_team import service as care
 from app.care_team.task import Task
 from app.errors import Conflict
 from app.extensions import db
-from app.notifications import followups
 from app.notifications.outbox_message import OutboxMessage
 from tests.integration.conftest import csrf_token_from, sent_to_login
 

@@ -1,6 +1,6 @@
 """Patient onboarding: the account itself (step 1, ``/signup``: auth's page, as it signs the new patient in,
 in ``app/auth/views/signup_pages.py``), then a mobile number (step 2) and consent to texts (step 3) as
-separate optional steps (step 3 is notifications' page, ``app/notifications/settings_pages.py``), then the
+separate optional steps (step 3 is notifications' page, ``app/notifications/views/settings_pages.py``), then the
 "Which care fits me?" intake."""
 
 from __future__ import annotations

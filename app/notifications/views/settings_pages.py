@@ -11,7 +11,7 @@ from app import access
 from app.accounts.service import SMS_CONSENT_TEXT
 from app.accounts.views.pages import STEPS, to_intake
 from app.notifications import preferences
-from app.notifications.pages import bp
+from app.notifications.views.pages import bp
 from app.reference.roles import Role
 from app.validation import format_phone
 from app.web.pages import page

@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from app import access
 from app.booking import feeds, service
-from app.booking.routes import bp
 from app.booking.schemas import AvailabilityPatch
+from app.booking.views.pages import bp
 from app.errors import Invalid
 from app.reference.roles import Role
 from app.validation import parse_int, validation_fields
