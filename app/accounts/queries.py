@@ -1,4 +1,4 @@
-"""Reads over accounts that other parts of the app need by id."""
+"""Small reads of accounts that other domains share."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from app.accounts.user import User
 from app.extensions import db
 
 
-def names_by_id(ids: Iterable[int]) -> dict[int, str]:
-    """Each account's name by its id, in one query (none when there is no id)."""
-    wanted = sorted(set(ids))
+def names_by_id(ids: Iterable[int | None]) -> dict[int, str]:
+    """Display names of the users with these ids, in one query (none for an empty set)."""
+    wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
     return {uid: name for uid, name in db.session.execute(select(User.id, User.name).where(User.id.in_(wanted)))}
