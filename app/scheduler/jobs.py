@@ -24,7 +24,7 @@ class Job:
 def _purge_auth() -> int:
     from app.auth.loaders import session_policy
     from app.auth.service import purge_expired
-    from app.auth.throttle_store import purge_expired as purge_counters
+    from app.throttle.store import purge_expired as purge_counters
 
     return purge_expired(session_policy()) + purge_counters()
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from app.audit.event import AuditEvent
-from app.audit.queries import record_access
+from app.audit.views.record_access import record_access
 from app.booking import feeds, openings, service
 from app.care_team.member import CareTeamMember
 from app.db import utcnow

@@ -116,7 +116,10 @@ def _no_crisis_answers_and_no_urgent_tasks() -> None:
 def test_plans_medications_notes_tasks_minutes_memberships_and_texts(seeded):
     maya, marcus, riley = seeded["psychiatrist"], seeded["lmhc"], seeded["patient4"]
     plan, meds = care.get_plan(maya, riley.id)
-    assert {p["code"] for p in plan.problems} == {"F33.1", "F41.1"}
+    assert {p["code"]: p["description"] for p in plan.problems} == {
+        "F33.1": "Major depressive disorder, recurrent, moderate",
+        "F41.1": "Generalized anxiety disorder",
+    }
     assert all(g["target"] for g in plan.goals)
     team_ids = {maya.id, marcus.id}
     assert plan.interventions and {i["owner_id"] for i in plan.interventions} <= team_ids

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
 from app.audit.event import AuditEvent
-from app.audit.queries import record_access
+from app.audit.views.record_access import record_access
 from app.booking import openings
 from app.booking import service as booking
 from app.care_team import service as care

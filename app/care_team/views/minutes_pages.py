@@ -34,7 +34,7 @@ def _minutes_context() -> dict[str, object]:
 
 def _bands() -> CocmBands:
     settings: Settings = current_app.config["SETTINGS"]
-    return settings.cocm_bands()
+    return CocmBands(**settings.cocm_band_minutes())
 
 
 def _month() -> date:
