@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from pydantic import ValidationError
 
@@ -19,6 +19,7 @@ from app.reference.roles import Role
 from app.validation import parse_int, validation_fields
 
 CLINICIAN = access.roles(Role.CLINICIAN)
+NEW_FEED = "new_calendar_feed"  # session key: the feed token made by the last POST, until shown
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _RANGE = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})\s*$")
 
@@ -105,8 +106,14 @@ def _render(values: dict, errors: dict[str, str], status: int = 200):
         errors=errors,
         weekdays=WEEKDAYS,
         has_feed=feeds.has_calendar_feed(current_user),
-        feed_url=None,
+        feed_url=_new_feed_url(),
     ), status
+
+
+def _new_feed_url() -> str | None:
+    """The address made by the feed form just before, once."""
+    token = session.pop(NEW_FEED, None)
+    return url_for("booking.calendar_feed", token=token, _external=True) if token else None
 
 
 @page(bp, "/schedule/calendar-feed", access_rule=CLINICIAN, methods=["POST"])
@@ -115,9 +122,7 @@ def calendar_feed_action():
         feeds.revoke_calendar_feed(current_user)
         flash("The calendar feed was turned off; subscribed calendars stop updating.", "info")
         return redirect(url_for("booking.availability"))
-    token = feeds.new_calendar_feed(current_user)
-    url = url_for("booking.calendar_feed", token=token, _external=True)
-    values = _form_values(service.availability_of(current_user).document())
-    return render_template(
-        "booking/availability.html", values=values, errors={}, weekdays=WEEKDAYS, has_feed=True, feed_url=url
-    )
+    # Redirect after the POST, so a reload never makes (and silently rotates to) another address: the
+    # new address rides in the session to the next page and is shown there once.
+    session[NEW_FEED] = feeds.new_calendar_feed(current_user)
+    return redirect(url_for("booking.availability"), code=303)
