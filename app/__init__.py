@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from app.booking import texts as booking_texts
     from app.care_team import on_booking
     from app.cli import register_cli
+    from app.notes import on_booking as notes_on_booking
     from app.notifications import sender
     from app.routes import register_blueprints
     from app.web import formatting
@@ -63,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # The outbox's sender knows no domain: it finds a text's patient and re-checks a visit's texts through these.
     sender.install(find_recipient=lambda patient_id: extensions.db.session.get(User, patient_id))
     booking_texts.connect()
+    notes_on_booking.connect()  # the notes domain tells booking's pages which visits have a note
     security.install(app)
     web_errors.install(app)
     formatting.install(app)
