@@ -294,6 +294,7 @@ ROUTES: dict[str, Route] = {
     "GET /schedule": Route("role"),  # a clinician's own visits only: test_schedule_grid
     "GET /schedule/availability": Route("role"),
     "POST /schedule/availability": Route("role"),
+    "GET /schedule/availability/text": Route("role"),
     "POST /schedule/calendar-feed": Route("role"),
     "GET /settings/sms": Route("role"),
     "POST /settings/sms": Route("role"),
