@@ -86,6 +86,11 @@ class BillingBackend(Protocol):
 
     def portal_url(self, customer: str, return_url: str) -> str: ...
 
+    def update_card_url(self, customer: str, return_url: str) -> str:
+        """The provider's page where the customer replaces their card (and nothing else); after it,
+        back to ``return_url``."""
+        ...
+
 
 def _field(obj: Any, name: str, default: Any = None) -> Any:
     """StripeObject is not a dict since stripe-python 15: no ``.get``."""

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from app import connections
 from app.accounts.user import User
 from app.billing.backends import CheckoutStatus, SubscriptionState, backend
+from app.billing.gate import standing
 from app.billing.membership import MEMBER_STATUSES, PAYMENT_DUE_STATUSES, Membership, MembershipStatus
 from app.billing.plans import PLANS, Plan, plan_for_price, price_id
 from app.errors import Conflict, Invalid
@@ -58,8 +59,7 @@ def _locked_membership(patient_id: int, now: datetime) -> Membership:
 
 
 def trial_available(patient: User) -> bool:
-    row = membership_of(patient.id)
-    return row is None or not (row.trial_used or row.subscription_id)
+    return standing(patient.id).trial_available
 
 
 def get_plan(code: str) -> Plan:
@@ -160,6 +160,24 @@ def portal_url(patient: User, return_url: str, settings: Settings) -> str:
     customer_id = row.customer_id
     connections.release_reads()  # no transaction held while the provider answers
     return backend(settings).portal_url(customer_id, return_url)
+
+
+class NothingOwed(Conflict):
+    code = "nothing_owed"
+    message = "No payment is owed on your membership, so there is no card to update just now."
+
+
+def update_card_url(patient: User, return_url: str, settings: Settings) -> str:
+    """The provider's card-update page for a patient whose payment is owed (past due or unpaid): only
+    they have a charge to retry. Paying it makes the membership active again through the webhooks."""
+    row = membership_of(patient.id)
+    if row is None or not row.customer_id or not row.subscription_id:
+        raise NoMembership()
+    if row.status not in PAYMENT_DUE_STATUSES:
+        raise NothingOwed()
+    customer_id = row.customer_id
+    connections.release_reads()  # no transaction held while the provider answers
+    return backend(settings).update_card_url(customer_id, return_url)
 
 
 def summary(patient: User) -> dict[str, Any]:

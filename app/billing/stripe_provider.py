@@ -83,6 +83,20 @@ class StripeBilling:
         )
         return str(portal["url"])
 
+    def update_card_url(self, customer: str, return_url: str) -> str:
+        # The portal's payment-method flow opens straight on "update your card"; Stripe itself then
+        # retries the open invoice and tells us through invoice.paid / customer.subscription.updated.
+        params = {
+            "customer": customer,
+            "return_url": return_url,
+            "flow_data": {
+                "type": "payment_method_update",
+                "after_completion": {"type": "redirect", "redirect": {"return_url": return_url}},
+            },
+        }
+        portal = self._call(self.client.v1.billing_portal.sessions.create, params=params)
+        return str(portal["url"])
+
 
 def from_settings(settings: Settings) -> StripeBilling:
     if not settings.STRIPE_SECRET_KEY:

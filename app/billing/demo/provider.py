@@ -16,6 +16,9 @@ from app.billing.demo.store import DemoSubscription, as_stripe, subscription_for
 from app.extensions import db
 from app.settings import Settings
 
+# Stripe's name for the portal flow that only replaces the card; the demo portal page uses it too.
+UPDATE_CARD_FLOW = "payment_method_update"
+
 
 def _signer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="demo-checkout")
@@ -70,6 +73,11 @@ class DummyBilling:
 
     def portal_url(self, customer: str, return_url: str) -> str:
         return url_for("billing.demo_portal")
+
+    def update_card_url(self, customer: str, return_url: str) -> str:
+        base = self.public_base_url
+        back = return_url.removeprefix(base) if return_url.startswith(base + "/") else None
+        return url_for("billing.demo_portal", flow=UPDATE_CARD_FLOW, next=back)
 
 
 def from_settings(settings: Settings) -> DummyBilling:

@@ -16,7 +16,7 @@ from app.billing import events
 from app.billing.backends import CheckoutStatus
 from app.billing.demo import provider
 from app.billing.demo.store import DemoSubscription, as_stripe, subscription_for_session
-from app.billing.membership import MembershipStatus
+from app.billing.membership import PAYMENT_DUE_STATUSES, MembershipStatus
 from app.billing.plans import PLANS, plan_for_price, price_id
 from app.errors import Conflict, NotFound
 from app.extensions import db
@@ -141,6 +141,25 @@ def act(patient_id: int, action: str, now: datetime) -> str:
         extra.append((kind, as_stripe(sub)))
     _emit(extra, now)
     return ACTIONS[action]
+
+
+def update_card(patient_id: int, now: datetime) -> bool:
+    """The patient saved a test card on the demo portal. As Stripe does after a card update, the open
+    invoice of a past-due (or unpaid) subscription is charged again, here at once and successfully:
+    ``invoice.paid`` and ``customer.subscription.updated`` reach the webhook handlers and the
+    membership is active again. Returns whether a payment was settled."""
+    sub = current_for(patient_id)
+    if sub is None:
+        raise NotFound("No demo subscription to change.")
+    if sub.status not in PAYMENT_DUE_STATUSES:
+        return False  # nothing owed: the card is saved for the next charge
+    stamp = int(now.timestamp())
+    plan = plan_for_price(sub.price, _settings()) or PLANS["monthly"]
+    sub.status = MembershipStatus.ACTIVE
+    sub.current_period_end = int((now + period(plan.code)).timestamp())
+    db.session.commit()
+    _emit([("invoice.paid", _invoice(sub, stamp)), ("customer.subscription.updated", as_stripe(sub))], now)
+    return True
 
 
 def _invoice(sub: DemoSubscription, stamp: int) -> dict[str, Any]:

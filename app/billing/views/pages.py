@@ -10,9 +10,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app import access
-from app.billing import events, report, service
+from app.billing import events, gate, report, service
 from app.billing.demo import simulate as demo
-from app.billing.demo.provider import read_token
+from app.billing.demo.provider import UPDATE_CARD_FLOW, read_token
 from app.billing.membership import MEMBER_STATUSES, Membership, MembershipStatus
 from app.billing.plans import PLANS, plan_for_price
 from app.billing.stripe_event import STORED_OUTCOMES
@@ -31,7 +31,8 @@ BILLING_STAFF = access.roles(Role.BILLING_ADMIN, Role.ADMIN)
 @bp.app_context_processor
 def _membership_globals() -> dict[str, object]:
     """The membership card anywhere a patient page wants it (the dashboard includes it)."""
-    return {"billing_plans": PLANS, "membership_summary": lambda: service.summary(current_user)}
+    return {"billing_plans": PLANS, "membership_summary": lambda: service.summary(current_user),
+            "membership_standing": lambda: gate.standing(current_user.id)}  # fmt: skip
 
 
 def safe_next(value: str | None) -> str | None:
@@ -50,11 +51,11 @@ def _demo_only() -> None:
 @page(bp, "/pricing", access_rule=access.PUBLIC)
 def pricing() -> ResponseReturnValue:
     is_patient = current_user.is_authenticated and current_user.role == Role.PATIENT.value
-    summary = service.summary(current_user) if is_patient else None
-    return render_template("billing/pricing.html", plans=list(PLANS.values()), summary=summary,
-                           trial=summary["trial_available"] if summary else True, now=utcnow(),
-                           next=safe_next(request.args.get("next")), is_patient=is_patient,
-                           timedelta=timedelta)  # fmt: skip
+    found = gate.standing(current_user.id) if is_patient else None
+    offer = found.offer if found else gate.Offer.TRIAL  # what anyone signing up gets
+    return render_template("billing/pricing.html", plans=list(PLANS.values()), standing=found, offer=offer,
+                           trial=offer == gate.Offer.TRIAL, now=utcnow(), next=safe_next(request.args.get("next")),
+                           is_patient=is_patient, timedelta=timedelta)  # fmt: skip
 
 
 @page(bp, "/billing/checkout", access_rule=PATIENT, methods=["POST"])
@@ -96,19 +97,25 @@ def success() -> ResponseReturnValue:
 @page(bp, "/membership", access_rule=PATIENT)
 def membership() -> ResponseReturnValue:
     return render_template("billing/membership.html", summary=service.summary(current_user),
+                           standing=gate.standing(current_user.id),
                            plans=PLANS, demo_actions=[(a, demo.ACTIONS[a]) for a in demo.PATIENT_ACTIONS])  # fmt: skip
 
 
 @page(bp, "/billing/portal", access_rule=PATIENT, methods=["POST"])
 def portal() -> ResponseReturnValue:
+    """The provider's customer portal; ``flow=update_card`` opens it on the card update alone (past due),
+    and brings the patient back to ``next`` (e.g. the booking they were making) afterwards."""
     settings: Settings = current_app.config["SETTINGS"]
+    back = safe_next(request.form.get("next")) or url_for("billing.membership")
     try:
+        if request.form.get("flow") == "update_card":
+            return redirect(service.update_card_url(current_user, settings.PUBLIC_BASE_URL + back, settings))
         return redirect(
             service.portal_url(current_user, settings.PUBLIC_BASE_URL + url_for("billing.membership"), settings)
         )
     except DomainError as exc:
         flash(exc.message, "error")
-        return redirect(url_for("billing.membership"))
+        return redirect(back)
 
 
 # --- demo payment pages (BILLING_BACKEND=dummy) ---------------------------------------------------
@@ -136,8 +143,18 @@ def demo_checkout(token: str) -> ResponseReturnValue:
 @page(bp, "/billing/demo/portal", access_rule=PATIENT, methods=["GET", "POST"])
 def demo_portal() -> ResponseReturnValue:
     _demo_only()
+    back = safe_next(request.values.get("next")) or url_for("billing.membership")
     if request.method == "POST":
         action = request.form.get("action", "")
+        if action == "update_card":
+            try:
+                paid = demo.update_card(current_user.id, utcnow())
+            except DomainError as exc:
+                flash(exc.message, "error")
+                return redirect(back)
+            flash("Your card was updated." + (" The overdue payment went through: your membership is active again."
+                                              if paid else ""), "success")  # fmt: skip
+            return redirect(back)
         if action not in demo.PATIENT_ACTIONS:
             abort(400, description="Unknown action.")
         try:
@@ -145,6 +162,9 @@ def demo_portal() -> ResponseReturnValue:
         except DomainError as exc:
             flash(exc.message, "error")
         return redirect(url_for("billing.membership"))
+    if request.args.get("flow") == UPDATE_CARD_FLOW:  # Stripe's portal opened on the card update alone
+        return render_template("billing/demo_portal.html", summary=service.summary(current_user), plans=PLANS,
+                               back=back)  # fmt: skip
     return redirect(url_for("billing.membership"))
 
 

@@ -10,7 +10,7 @@ from flask import Blueprint, Response, abort, flash, make_response, redirect, re
 from flask_login import current_user
 
 from app import access
-from app.billing.gate import MembershipRequired
+from app.billing.gate import MembershipRequired, standing
 from app.booking import care_consent, events, feeds, openings, service, video
 from app.booking.appointment import AppointmentStatus
 from app.booking.calendar import ics_response
@@ -115,6 +115,8 @@ def confirm():
             consent_refused=refused,
             consent_text=care_consent.CONSENT_TEXT,
             needs_membership=not reschedule and needs_membership(current_user, kind.code),
+            membership=standing(current_user.id),  # what the gate offers: a trial, a plan billed today, a card update
+            here=request.full_path if request.method == "GET" else None,
             pricing=url_for("billing.pricing", next=request.full_path if request.method == "GET" else None),
         ), (422 if refused else 200)
     try:
@@ -128,7 +130,7 @@ def confirm():
     except NotFound:
         raise  # someone else's appointment: it does not exist for this caller
     except MembershipRequired as exc:
-        flash(exc.message, "info")
+        flash(exc.page_message, "info")
         again = url_for("booking.confirm", clinician=clinician.id, type=kind.code, start=start.isoformat())
         return redirect(url_for("billing.pricing", next=again))
     except DomainError as exc:
