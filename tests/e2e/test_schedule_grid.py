@@ -58,3 +58,19 @@ def test_week_grid_fits_a_phone(page: Page, live_server: str) -> None:
     page.get_by_role("link", name="Day", exact=True).click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     shot(page, "schedule-day-375")
+
+
+def test_availability_grid_on_a_phone(page: Page, live_server: str) -> None:
+    page.set_viewport_size({"width": 375, "height": 800})
+    sign_in(page, live_server, email_for("psychiatrist"), DEMO_PASSWORD)
+    page.goto(f"{live_server}/schedule/availability")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.get_by_role("button", name="Add a date override").click()
+    expect(page.get_by_text("Not saved yet")).to_be_visible()
+    page.locator("#o0-date").fill("2030-01-02")
+    page.locator("#o0-start").fill("14:00")
+    page.locator("#o0-end").fill("12:00")
+    page.get_by_role("button", name="Save availability").first.click()
+    expect(page.locator("#o0-end-error")).to_have_text(re.compile("ends \\(12:00\\) before it starts \\(14:00\\)"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    shot(page, "availability-grid-375-error")
