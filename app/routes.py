@@ -21,12 +21,11 @@ def register_blueprints(app: Flask) -> None:
     from app.booking.views import availability_pages as _availability  # noqa: F401 - attaches to the booking blueprint
     from app.booking.views import schedule_pages as _schedule  # noqa: F401 - attaches to the booking blueprint
     from app.booking.views.pages import bp as booking_bp
-    from app.care_team import api as _care_team_api  # noqa: F401
-    from app.care_team import fhir_api as _fhir_api  # noqa: F401
-    from app.care_team import goal_pages as _goal_pages  # noqa: F401 - attaches pages to the care blueprint
-    from app.care_team import minutes_routes as _minutes_routes  # noqa: F401 - attaches pages to the care blueprint
-    from app.care_team import pages as _care_pages  # noqa: F401 - attaches pages to the care blueprint
-    from app.care_team.routes import bp as care_bp
+    from app.care_team.views import api as _care_team_api  # noqa: F401
+    from app.care_team.views import fhir_api as _fhir_api  # noqa: F401
+    from app.care_team.views import goal_pages as _goal_pages  # noqa: F401 - attaches pages to the care blueprint
+    from app.care_team.views import minutes_pages as _minutes_pages  # noqa: F401 - attaches pages to the care blueprint
+    from app.care_team.views.pages import bp as care_bp
     from app.intake.routes import bp as intake_bp
     from app.notes.views import api as _notes_api  # noqa: F401
     from app.notes.views.pages import bp as notes_bp

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import contains_eager, joinedload, lazyload
 
 from app.accounts.clinician import ClinicianLanguage, ClinicianLicense, ClinicianModality, ClinicianProfile
+from app.accounts.queries import names_by_id
 from app.accounts.user import User
 from app.audit import service as audit
 from app.billing.gate import is_member, require_member
@@ -443,6 +444,4 @@ def join_visit(user: User, visit_token: str, now: datetime | None = None) -> App
 
 def names_for(appointments: list[Appointment]) -> dict[int, str]:
     """Display names of everyone in these appointments, in one query."""
-    ids = {a.patient_id for a in appointments} | {a.clinician_id for a in appointments}
-    rows = db.session.execute(select(User.id, User.name).where(User.id.in_(ids))) if ids else []
-    return {user_id: name for user_id, name in rows}
+    return names_by_id({a.patient_id for a in appointments} | {a.clinician_id for a in appointments})

@@ -1,37 +1,79 @@
-"""What the chart page shows a team member besides the plan itself: the teammates to notify, the
-names of the notes' authors and the patient's open tasks. Template filters for the trend picture
-and the notes' mentions live in ``care_team.pages``."""
+"""The chart page as one read use case: ``chart(user, patient_id)`` decides access once, loads what
+the page shows (the plan and medications, the check-ins, the consent in force and, for the team, the
+notes with their authors' names, the teammates to notify and the patient's open tasks), records one
+audit row for the patient shown and commits once. The template then runs no query.
+
+Template filters for the trend picture and the notes' mentions live with the pages
+(``care_team.views.pages``)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 from typing import Any
 
-from sqlalchemy import select
-
+from app.accounts.queries import names_by_id
 from app.accounts.user import User
-from app.care_team import handoff
+from app.audit import service as audit
+from app.care_team import access, consent, handoff, service
+from app.care_team.assessment import Assessment
+from app.care_team.consent import CareConsent
+from app.care_team.medication import Medication
 from app.care_team.note import HandoffNote
-from app.extensions import db
+from app.care_team.plan import CarePlan
+from app.care_team.task import Task
 
 
-def extras(user: User, patient_id: int, is_team: bool) -> dict[str, Any]:
-    """Extra context for the chart: ``team``, ``author_names`` and ``patient_tasks`` (team only)."""
-    if not is_team:
-        return {"team": [], "author_names": {}, "patient_tasks": []}
-    authors = db.session.execute(
-        select(User.id, User.name)
-        .join(HandoffNote, HandoffNote.author_id == User.id)
-        .where(HandoffNote.patient_id == patient_id)
+@dataclass(frozen=True)
+class Chart:
+    """What the chart template reads, by the names it reads them."""
+
+    patient: User
+    plan: CarePlan
+    meds: list[Medication]
+    measures: list[Assessment]
+    care_consent: CareConsent | None
+    is_team: bool  # anyone but the patient: a team member or a clinician with emergency access
+    is_prescriber: bool
+    on_team: bool  # a current team member (logs minutes, exports the record)
+    notes: list[HandoffNote]
+    team: list[User]
+    author_names: dict[int, str]
+    patient_tasks: list[tuple[Task, None, User]]
+
+    def context(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def chart(user: User, patient_id: int) -> Chart:
+    """The chart as ``user`` may see it; 404 for anyone who may not read the record."""
+    found = access.grant(user, patient_id)
+    notes: list[HandoffNote] = []
+    team: list[User] = []
+    tasks: list[tuple[Task, None, User]] = []
+    if found.is_team:
+        notes = service.note_rows(patient_id)
+        team = handoff.team_members(patient_id)
+        tasks = handoff.open_tasks_about(patient_id)
+    view = Chart(
+        patient=found.patient,
+        plan=service.plan_of(patient_id),
+        meds=service.medications(patient_id),
+        measures=service.assessment_rows(patient_id, None),
+        care_consent=consent.current(patient_id),
+        is_team=found.is_team,
+        is_prescriber=found.is_prescriber,
+        on_team=found.on_team,
+        notes=notes,
+        team=team,
+        author_names=_author_names(notes, team),
+        patient_tasks=tasks,
     )
-    return {
-        "team": handoff.team_members(patient_id),
-        "author_names": {uid: name for uid, name in authors},
-        "patient_tasks": handoff.patient_open_tasks(user, patient_id),
-    }
+    audit.record("care_plan.read", actor=user, patient_id=patient_id, object_type="chart")
+    audit.commit_keeping_loaded()
+    return view
 
 
-def user_names(ids: set[int]) -> dict[int, str]:
-    """Names of users by id (for "who changed it" and intervention owners)."""
-    if not ids:
-        return {}
-    return {uid: name for uid, name in db.session.execute(select(User.id, User.name).where(User.id.in_(ids)))}
+def _author_names(notes: list[HandoffNote], team: list[User]) -> dict[int, str]:
+    """Names of the notes' authors: the teammates are loaded already; only former members are asked for."""
+    known = {m.id: m.name for m in team}
+    return known | names_by_id({n.author_id for n in notes} - known.keys())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,23 +27,23 @@ from fhir.resources.R4B.medicationstatement import MedicationStatement as FhirMe
 from fhir.resources.R4B.patient import Patient as FhirPatient
 from fhir.resources.R4B.practitioner import Practitioner as FhirPractitioner
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse as FhirQuestionnaireResponse
+from pydantic import BaseModel
 from sqlalchemy import select
 
 from app.accounts.user import User
 from app.audit import service as audit
 from app.care_team import access, consent
 from app.care_team.assessment import Assessment
-from app.care_team.measures import GAD7_ITEMS, ITEM_COUNT, LOINC, PHQ9_ITEMS
-from app.care_team.medication import Medication
+from app.care_team.measures import GAD7_ITEMS, ITEM_COUNT, LOINC, PHQ9_ITEMS, Instrument
+from app.care_team.medication import Medication, MedicationStatus
 from app.care_team.member import CareTeamMember
 from app.care_team.plan import CarePlan
 from app.db import utcnow
-from app.errors import NotFound
 from app.extensions import db
 
 LOINC_SYSTEM = "http://loinc.org"
 ICD10_SYSTEM = "http://hl7.org/fhir/sid/icd-10-cm"
-MODELS = {
+MODELS: dict[str, type[BaseModel]] = {
     "Patient": FhirPatient,
     "Practitioner": FhirPractitioner,
     "CareTeam": FhirCareTeam,
@@ -95,15 +96,15 @@ VALUE_SETS = {
 }
 
 # Our statuses → FHIR. A status we do not know becomes "unknown" (never a made-up code).
-MEDICATION_STATUS = {"active": "active", "discontinued": "stopped"}
+MEDICATION_STATUS: dict[str, str] = {MedicationStatus.ACTIVE: "active", MedicationStatus.DISCONTINUED: "stopped"}
 GOAL_STATUS = {  # ours → (lifecycleStatus, achievementStatus code)
     "active": ("active", "in-progress"),
     "met": ("completed", "achieved"),
     "not_met": ("cancelled", "not-achieved"),
     "on_hold": ("on-hold", None),
 }
-ITEM_TEXT = {"PHQ-9": PHQ9_ITEMS, "GAD-7": GAD7_ITEMS}
-TOTAL_TEXT = {"PHQ-9": "PHQ-9 total score", "GAD-7": "GAD-7 total score"}
+ITEM_TEXT: dict[str, tuple[str, ...]] = {Instrument.PHQ9: PHQ9_ITEMS, Instrument.GAD7: GAD7_ITEMS}
+TOTAL_TEXT: dict[str, str] = {i: f"{i} total score" for i in Instrument}
 
 
 class InvalidStatus(ValueError):
@@ -153,77 +154,144 @@ class _Bundle:
         )
 
 
-def _viewer_may_export(user: User, patient_id: int) -> User:
-    """The patient and current team members; everyone else (emergency access included) gets 404."""
-    patient = access.patient_or_team(user, patient_id)
-    if user.id != patient_id and not access.on_team(user.id, patient_id):
-        raise NotFound()
-    return patient
+@dataclass(frozen=True)
+class Record:
+    """What the export reads from the database, loaded by ``load`` (the builders run no query)."""
+
+    patient: User
+    members: list[tuple[User, datetime | None]]  # (clinician, added to the team at), by name
+    plan: CarePlan | None
+    medications: list[Medication]
+    assessments: list[Assessment]
+    consents: list[consent.CareConsent]
+
+    @property
+    def team_ids(self) -> set[int]:
+        return {m.id for m, _ in self.members}
 
 
 def export(user: User, patient_id: int, server: str, now: datetime | None = None) -> dict[str, Any]:
     """The patient's record as a validated FHIR R4 Bundle (a JSON-ready dict); the read is audited."""
-    patient = _viewer_may_export(user, patient_id)
-    now = now or utcnow()
-    b = _Bundle(server)
-    pid = str(patient.id)
-    patient_ref = b.ref("Patient", pid, patient.name)
+    patient = access.patient_or_member(user, patient_id)
+    record = load(patient)
+    bundle = build(record, server, now or utcnow())
+    audit.record("fhir_export.read", actor=user, patient_id=patient.id, object_type="fhir_bundle")
+    db.session.commit()
+    return bundle
 
-    b.add(
-        {
-            "resourceType": "Patient",
-            "id": pid,
-            "active": patient.is_enabled,
-            "name": [{"text": patient.name}],
-            "telecom": [{"system": "email", "value": patient.email}],
-            "address": [{"state": patient.patient.state, "country": "US"}] if patient.patient else None,
-        }
-    )
 
+def load(patient: User) -> Record:
+    """Every row the export shows, one query per kind."""
     members = db.session.execute(
         select(User, CareTeamMember.added_at)
         .join(CareTeamMember, CareTeamMember.clinician_id == User.id)
         .where(CareTeamMember.patient_id == patient.id)
         .order_by(User.name, User.id)
     ).all()
-    team_ids = {m.id for m, _ in members}
-    for member, _ in members:
-        b.add(
-            {
-                "resourceType": "Practitioner",
-                "id": str(member.id),
-                "active": member.is_enabled,
-                "name": [{"text": member.name}],
-                "qualification": [{"code": {"text": member.clinician.credential}}],
-            }
-        )
-    b.add(
-        {
-            "resourceType": "CareTeam",
-            "id": f"team-{pid}",
-            "status": check_status("CareTeam", "status", "active" if members else "inactive"),
-            "name": f"Care team of {patient.name}",
-            "subject": patient_ref,
-            "participant": [{"role": [{"text": "patient"}], "member": patient_ref}]
-            + [
-                {
-                    "role": [{"text": m.clinician.clinical_role}],
-                    "member": b.ref("Practitioner", str(m.id), m.name),
-                    "period": {"start": _instant(added)},
-                }
-                for m, added in members
-            ],
-        }
+    return Record(
+        patient=patient,
+        members=[(m, added) for m, added in members],
+        plan=db.session.scalar(select(CarePlan).where(CarePlan.patient_id == patient.id)),
+        medications=list(
+            db.session.scalars(select(Medication).where(Medication.patient_id == patient.id).order_by(Medication.id))
+        ),
+        assessments=list(
+            db.session.scalars(
+                select(Assessment)
+                .where(Assessment.patient_id == patient.id)
+                .order_by(Assessment.created_at, Assessment.id)
+            )
+        ),
+        consents=list(consent.history(patient.id)),
     )
 
-    plan = db.session.scalar(select(CarePlan).where(CarePlan.patient_id == patient.id))
-    goals = list(plan.goals) if plan else []
-    goal_refs = []
-    for n, goal in enumerate(goals, start=1):
+
+def build(record: Record, server: str, now: datetime) -> dict[str, Any]:
+    """The Bundle for ``record``: each resource kind from its builder, in the order of the file."""
+    b = _Bundle(server)
+    patient = record.patient
+    patient_ref = b.ref("Patient", str(patient.id), patient.name)
+    b.add(patient_resource(patient))
+    for member, _ in record.members:
+        b.add(practitioner_resource(member))
+    b.add(care_team_resource(b, patient, patient_ref, record.members))
+    goals = goal_resources(patient, patient_ref, record.plan)
+    for goal in goals:
+        b.add(goal)
+    b.add(care_plan_resource(b, patient, patient_ref, record.plan, [b.ref("Goal", g["id"]) for g in goals],
+                             record.team_ids))  # fmt: skip
+    for med in record.medications:
+        b.add(medication_resource(b, patient_ref, med, record.team_ids))
+    for a in record.assessments:
+        if a.instrument in LOINC:
+            b.add(questionnaire_response(b, patient, patient_ref, a, record.team_ids))
+    for row in record.consents:
+        b.add(consent_resource(patient_ref, row, server))
+    bundle = Bundle.model_validate(
+        {
+            "resourceType": "Bundle",
+            "id": str(uuid.uuid4()),
+            "type": "collection",
+            "timestamp": _instant(now),
+            "entry": b.entries,
+        }
+    )
+    return bundle.model_dump(mode="json", exclude_none=True)
+
+
+# --- one builder per resource kind: rows in, a FHIR resource (a dict) out ------------------------
+
+
+def patient_resource(patient: User) -> dict[str, Any]:
+    return {
+        "resourceType": "Patient",
+        "id": str(patient.id),
+        "active": patient.is_enabled,
+        "name": [{"text": patient.name}],
+        "telecom": [{"system": "email", "value": patient.email}],
+        "address": [{"state": patient.patient.state, "country": "US"}] if patient.patient else None,
+    }
+
+
+def practitioner_resource(member: User) -> dict[str, Any]:
+    return {
+        "resourceType": "Practitioner",
+        "id": str(member.id),
+        "active": member.is_enabled,
+        "name": [{"text": member.name}],
+        "qualification": [{"code": {"text": member.clinician.credential if member.clinician else None}}],
+    }
+
+
+def care_team_resource(
+    b: _Bundle, patient: User, patient_ref: dict[str, str], members: list[tuple[User, datetime | None]]
+) -> dict[str, Any]:
+    return {
+        "resourceType": "CareTeam",
+        "id": f"team-{patient.id}",
+        "status": check_status("CareTeam", "status", "active" if members else "inactive"),
+        "name": f"Care team of {patient.name}",
+        "subject": patient_ref,
+        "participant": [{"role": [{"text": "patient"}], "member": patient_ref}]
+        + [
+            {
+                "role": [{"text": m.clinician.clinical_role if m.clinician else None}],
+                "member": b.ref("Practitioner", str(m.id), m.name),
+                "period": {"start": _instant(added)},
+            }
+            for m, added in members
+        ],
+    }
+
+
+def goal_resources(patient: User, patient_ref: dict[str, str], plan: CarePlan | None) -> list[dict[str, Any]]:
+    """One Goal per goal of the plan, in the patient's own words."""
+    out = []
+    for n, goal in enumerate(list(plan.goals) if plan else [], start=1):
         lifecycle, achievement = goal_status(goal.get("status", "active"))
         resource: dict[str, Any] = {
             "resourceType": "Goal",
-            "id": f"goal-{pid}-{n}",
+            "id": f"goal-{patient.id}-{n}",
             "lifecycleStatus": lifecycle,
             "category": [
                 {
@@ -246,9 +314,18 @@ def export(user: User, patient_id: int, server: str, now: datetime | None = None
             }
         if goal.get("target"):
             resource["target"] = [{"measure": {"text": "Patient-stated target"}, "detailString": goal["target"]}]
-        b.add(resource)
-        goal_refs.append(b.ref("Goal", resource["id"]))
+        out.append(resource)
+    return out
 
+
+def care_plan_resource(
+    b: _Bundle,
+    patient: User,
+    patient_ref: dict[str, str],
+    plan: CarePlan | None,
+    goal_refs: list[dict[str, str]],
+    team_ids: set[int],
+) -> dict[str, Any]:
     activities = []
     for item in plan.interventions if plan else []:
         detail: dict[str, Any] = {
@@ -263,117 +340,100 @@ def export(user: User, patient_id: int, server: str, now: datetime | None = None
         for p in (plan.problems if plan else [])
     ]
     has_plan = plan is not None and plan.version > 0
-    b.add(
-        {
-            "resourceType": "CarePlan",
-            "id": f"plan-{pid}",
-            "status": check_status("CarePlan", "status", "active" if has_plan else "draft"),
-            "intent": check_status("CarePlan", "intent", "plan"),
-            "title": "Shared collaborative care plan",
-            "subject": patient_ref,
-            "careTeam": [b.ref("CareTeam", f"team-{pid}")],
-            "goal": goal_refs or None,
-            "activity": activities or None,
-            "note": notes or None,
-            "meta": {"versionId": str(plan.version), "lastUpdated": _instant(plan.updated_at)} if has_plan else None,
-        }
-    )
+    return {
+        "resourceType": "CarePlan",
+        "id": f"plan-{patient.id}",
+        "status": check_status("CarePlan", "status", "active" if has_plan else "draft"),
+        "intent": check_status("CarePlan", "intent", "plan"),
+        "title": "Shared collaborative care plan",
+        "subject": patient_ref,
+        "careTeam": [b.ref("CareTeam", f"team-{patient.id}")],
+        "goal": goal_refs or None,
+        "activity": activities or None,
+        "note": notes or None,
+        "meta": {"versionId": str(plan.version), "lastUpdated": _instant(plan.updated_at)}
+        if plan is not None and has_plan
+        else None,
+    }
 
-    meds = db.session.scalars(select(Medication).where(Medication.patient_id == patient.id).order_by(Medication.id))
-    for med in meds:
-        dosage = ", ".join(part for part in (med.dose, med.frequency) if part)
-        resource = {
-            "resourceType": "MedicationStatement",
-            "id": f"med-{med.id}",
-            "status": medication_status(med.status),
-            "medicationCodeableConcept": {"text": med.name},
-            "subject": patient_ref,
-            "effectivePeriod": {"start": _instant(med.started_at), "end": _instant(med.discontinued_at)},
-            "dosage": [{"text": dosage + (f". {med.instructions}" if med.instructions else "")}],
-        }
-        if med.reason and med.status == "discontinued":
-            resource["statusReason"] = [{"text": med.reason}]
-        if med.prescribed_by in team_ids:
-            resource["informationSource"] = b.ref("Practitioner", str(med.prescribed_by))
-        b.add(resource)
 
-    rows = db.session.scalars(
-        select(Assessment).where(Assessment.patient_id == patient.id).order_by(Assessment.created_at, Assessment.id)
-    )
-    for a in rows:
-        if a.instrument not in LOINC:
-            continue
-        codes = LOINC[a.instrument]
-        items = [
-            {"linkId": str(n), "text": text, "answer": [{"valueInteger": int(value)}]}
-            for n, (text, value) in enumerate(zip(ITEM_TEXT[a.instrument], a.answers, strict=False), start=1)
-        ][: ITEM_COUNT[a.instrument]]
-        items.append(
-            {"linkId": codes["total"], "text": TOTAL_TEXT[a.instrument], "answer": [{"valueInteger": a.score}]}
-        )
-        resource = {
-            "resourceType": "QuestionnaireResponse",
-            "id": f"qr-{a.id}",
-            "questionnaire": f"{LOINC_SYSTEM}/q/{codes['panel']}",
-            "status": check_status("QuestionnaireResponse", "status", "completed"),
-            "subject": patient_ref,
-            "authored": _instant(a.created_at),
-            "item": items,
-        }
-        if a.entered_by == patient.id:
-            resource["author"] = patient_ref
-            resource["source"] = patient_ref
-        elif a.entered_by in team_ids:
-            resource["author"] = b.ref("Practitioner", str(a.entered_by))
-            resource["source"] = patient_ref
-        b.add(resource)
+def medication_resource(b: _Bundle, patient_ref: dict[str, str], med: Medication, team_ids: set[int]) -> dict[str, Any]:
+    dosage = ", ".join(part for part in (med.dose, med.frequency) if part)
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationStatement",
+        "id": f"med-{med.id}",
+        "status": medication_status(med.status),
+        "medicationCodeableConcept": {"text": med.name},
+        "subject": patient_ref,
+        "effectivePeriod": {"start": _instant(med.started_at), "end": _instant(med.discontinued_at)},
+        "dosage": [{"text": dosage + (f". {med.instructions}" if med.instructions else "")}],
+    }
+    if med.reason and med.status == MedicationStatus.DISCONTINUED:
+        resource["statusReason"] = [{"text": med.reason}]
+    if med.prescribed_by in team_ids:
+        resource["informationSource"] = b.ref("Practitioner", str(med.prescribed_by))
+    return resource
 
-    for row in consent.history(patient.id):
-        b.add(
+
+def questionnaire_response(
+    b: _Bundle, patient: User, patient_ref: dict[str, str], a: Assessment, team_ids: set[int]
+) -> dict[str, Any]:
+    """A PHQ-9 or GAD-7 with its items, its LOINC panel and total, and who answered it."""
+    codes = LOINC[a.instrument]
+    items = [
+        {"linkId": str(n), "text": text, "answer": [{"valueInteger": int(value)}]}
+        for n, (text, value) in enumerate(zip(ITEM_TEXT[a.instrument], a.answers, strict=False), start=1)
+    ][: ITEM_COUNT[a.instrument]]
+    items.append({"linkId": codes["total"], "text": TOTAL_TEXT[a.instrument], "answer": [{"valueInteger": a.score}]})
+    resource: dict[str, Any] = {
+        "resourceType": "QuestionnaireResponse",
+        "id": f"qr-{a.id}",
+        "questionnaire": f"{LOINC_SYSTEM}/q/{codes['panel']}",
+        "status": check_status("QuestionnaireResponse", "status", "completed"),
+        "subject": patient_ref,
+        "authored": _instant(a.created_at),
+        "item": items,
+    }
+    if a.entered_by == patient.id:
+        resource["author"] = patient_ref
+        resource["source"] = patient_ref
+    elif a.entered_by in team_ids:
+        resource["author"] = b.ref("Practitioner", str(a.entered_by))
+        resource["source"] = patient_ref
+    return resource
+
+
+def consent_resource(patient_ref: dict[str, str], row: consent.CareConsent, server: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Consent",
+        "id": f"consent-{row.id}",
+        "status": check_status("Consent", "status", "inactive" if row.withdrawn_at else "active"),
+        "scope": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/consentscope",
+                    "code": "treatment",
+                    "display": "Treatment",
+                }
+            ]
+        },
+        "category": [
             {
-                "resourceType": "Consent",
-                "id": f"consent-{row.id}",
-                "status": check_status("Consent", "status", "inactive" if row.withdrawn_at else "active"),
-                "scope": {
-                    "coding": [
-                        {
-                            "system": "http://terminology.hl7.org/CodeSystem/consentscope",
-                            "code": "treatment",
-                            "display": "Treatment",
-                        }
-                    ]
-                },
-                "category": [
-                    {
-                        "coding": [{"system": LOINC_SYSTEM, "code": "59284-0", "display": "Patient Consent"}],
-                        "text": "Consent to coordinated (collaborative) care",
-                    }
-                ],
-                "patient": patient_ref,
-                "dateTime": _instant(row.given_at),
-                "performer": [patient_ref],
-                "sourceAttachment": {
-                    "contentType": "text/plain; charset=utf-8",
-                    "title": f"Consent to coordinated care, wording of {row.version} (given via {row.source})",
-                    "data": base64.b64encode(row.text.encode()).decode(),
-                },
-                "policy": [{"uri": f"{server}/consent/coordinated-care/{row.version}"}],
-                "provision": {
-                    "type": "permit",
-                    "period": {"start": _instant(row.given_at), "end": _instant(row.withdrawn_at)},
-                },
+                "coding": [{"system": LOINC_SYSTEM, "code": "59284-0", "display": "Patient Consent"}],
+                "text": "Consent to coordinated (collaborative) care",
             }
-        )
-
-    bundle = Bundle.model_validate(
-        {
-            "resourceType": "Bundle",
-            "id": str(uuid.uuid4()),
-            "type": "collection",
-            "timestamp": _instant(now),
-            "entry": b.entries,
-        }
-    )
-    audit.record("fhir_export.read", actor=user, patient_id=patient.id, object_type="fhir_bundle")
-    db.session.commit()
-    return bundle.model_dump(mode="json", exclude_none=True)
+        ],
+        "patient": patient_ref,
+        "dateTime": _instant(row.given_at),
+        "performer": [patient_ref],
+        "sourceAttachment": {
+            "contentType": "text/plain; charset=utf-8",
+            "title": f"Consent to coordinated care, wording of {row.version} (given via {row.source})",
+            "data": base64.b64encode(row.text.encode()).decode(),
+        },
+        "policy": [{"uri": f"{server}/consent/coordinated-care/{row.version}"}],
+        "provision": {
+            "type": "permit",
+            "period": {"start": _instant(row.given_at), "end": _instant(row.withdrawn_at)},
+        },
+    }

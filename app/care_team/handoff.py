@@ -20,16 +20,16 @@ from datetime import datetime
 
 from markupsafe import Markup, escape
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from app.accounts.user import User
 from app.audit import service as audit
 from app.care_team import access
 from app.care_team.member import CareTeamMember
 from app.care_team.note import HandoffNote
-from app.care_team.task import Task
+from app.care_team.task import Task, TaskStatus
 from app.db import utcnow
-from app.errors import Conflict, NotFound
+from app.errors import Conflict
 from app.extensions import db
 from app.validation import parse_db_id
 
@@ -105,11 +105,14 @@ def told_text(told: Sequence[User]) -> str:
 
 
 def team_members(patient_id: int) -> list[User]:
+    """The patient's care team by name, each with their clinician profile (one query; the profile's
+    licences, languages and modalities stay unloaded)."""
     return list(
         db.session.scalars(
             select(User)
             .join(CareTeamMember, CareTeamMember.clinician_id == User.id)
             .where(CareTeamMember.patient_id == patient_id)
+            .options(joinedload(User.clinician).lazyload("*"))
             .order_by(User.name)
         )
     )
@@ -151,19 +154,12 @@ def add_note(
     return note, told
 
 
-def _task_for(user: User, task_id: int) -> Task:
-    task = db.session.get(Task, task_id)
-    if task is None or not (task.owner_id == user.id or access.on_team(user.id, task.patient_id)):
-        raise NotFound()
-    return task
-
-
 def complete_task(user: User, task_id: int) -> Task:
     """Mark a task done: its owner or a clinician on the patient's team; 404 for anyone else."""
-    task = _task_for(user, task_id)
-    if task.status != "open":
+    task = access.task_for(user, task_id)
+    if task.status != TaskStatus.OPEN:
         raise Conflict("This task is already done.")
-    task.status = "done"
+    task.status = TaskStatus.DONE
     audit.record("task.complete", actor=user, patient_id=task.patient_id, object_type="task", object_id=task.id)
     db.session.commit()
     return task
@@ -176,7 +172,7 @@ def my_open_tasks(user: User) -> list[tuple[Task, User, User]]:
         select(Task, patient, owner)
         .join(patient, patient.id == Task.patient_id)
         .join(owner, owner.id == Task.owner_id)
-        .where(Task.owner_id == user.id, Task.status == "open")
+        .where(Task.owner_id == user.id, Task.status == TaskStatus.OPEN)
         .order_by(Task.urgent.desc(), Task.due_at.is_(None), Task.due_at, Task.created_at)
     ).all()
     return [(task, patient, owner) for task, patient, owner in rows]
@@ -186,10 +182,15 @@ def patient_open_tasks(user: User, patient_id: int) -> list[tuple[Task, None, Us
     """Open tasks about one patient, for the team (the patient does not see them): (task, None, owner),
     the shape of ``my_open_tasks`` without the patient."""
     access.team_only(user, patient_id)
+    return open_tasks_about(patient_id)
+
+
+def open_tasks_about(patient_id: int) -> list[tuple[Task, None, User]]:
+    """``patient_open_tasks`` for a caller that decided access already."""
     rows = db.session.execute(
         select(Task, User)
         .join(User, User.id == Task.owner_id)
-        .where(Task.patient_id == patient_id, Task.status == "open")
+        .where(Task.patient_id == patient_id, Task.status == TaskStatus.OPEN)
         .order_by(Task.urgent.desc(), Task.due_at.is_(None), Task.due_at, Task.created_at)
     ).all()
     return [(task, None, owner) for task, owner in rows]

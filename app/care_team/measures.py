@@ -51,16 +51,17 @@ GAD7_ITEMS = (
 # LOINC: 44260-8 is PHQ-9 item 9, not the total (some public code gets this wrong).
 PHQ9_PANEL_LOINC, PHQ9_TOTAL_LOINC, PHQ9_ITEM9_LOINC = "44249-1", "44261-6", "44260-8"
 GAD7_PANEL_LOINC, GAD7_TOTAL_LOINC = "69737-5", "70274-6"
-LOINC = {
-    "PHQ-9": {"panel": PHQ9_PANEL_LOINC, "total": PHQ9_TOTAL_LOINC, "item9": PHQ9_ITEM9_LOINC},
-    "GAD-7": {"panel": GAD7_PANEL_LOINC, "total": GAD7_TOTAL_LOINC},
+# Keyed by ``Instrument`` members, which are the strings themselves: a plain "PHQ-9" finds them too.
+LOINC: dict[str, dict[str, str]] = {
+    Instrument.PHQ9: {"panel": PHQ9_PANEL_LOINC, "total": PHQ9_TOTAL_LOINC, "item9": PHQ9_ITEM9_LOINC},
+    Instrument.GAD7: {"panel": GAD7_PANEL_LOINC, "total": GAD7_TOTAL_LOINC},
 }
 
-ITEM_COUNT = {"PHQ-9": len(PHQ9_ITEMS), "GAD-7": len(GAD7_ITEMS)}
+ITEM_COUNT: dict[str, int] = {Instrument.PHQ9: len(PHQ9_ITEMS), Instrument.GAD7: len(GAD7_ITEMS)}
 # (highest total in the band, band name), lowest band first.
-_BANDS = {
-    "PHQ-9": ((4, "minimal"), (9, "mild"), (14, "moderate"), (19, "moderately_severe"), (27, "severe")),
-    "GAD-7": ((4, "minimal"), (9, "mild"), (14, "moderate"), (21, "severe")),
+_BANDS: dict[str, tuple[tuple[int, str], ...]] = {
+    Instrument.PHQ9: ((4, "minimal"), (9, "mild"), (14, "moderate"), (19, "moderately_severe"), (27, "severe")),
+    Instrument.GAD7: ((4, "minimal"), (9, "mild"), (14, "moderate"), (21, "severe")),
 }
 SEVERITIES = {name: tuple(band for _, band in bands) for name, bands in _BANDS.items()}
 
@@ -108,7 +109,7 @@ def score_assessment(instrument: str, answers: Sequence[int]) -> Score:
         if isinstance(answer, bool) or not isinstance(answer, int) or not 0 <= answer <= 3:
             raise InvalidAnswers("each answer must be a whole number from 0 to 3")
     total = sum(answers)
-    item9 = answers[8] > 0 if instrument == "PHQ-9" else None
+    item9 = answers[8] > 0 if instrument == Instrument.PHQ9 else None
     return Score(str(instrument), total, severity(instrument, total), item9)
 
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, SmallInteger, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.accounts.queries import names_by_id
 from app.accounts.user import User
 from app.audit import service as audit
 from app.care_team import access, consent
@@ -62,14 +63,6 @@ class CareMinutes(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
-def member_only(user: User, patient_id: int) -> User:
-    """The patient (as a User) when ``user`` is on the care team; the patient gets 403, anyone else 404."""
-    patient = access.team_only(user, patient_id)
-    if not access.on_team(user.id, patient_id):
-        raise NotFound()  # emergency access opens the chart, not the team's billing time
-    return patient
-
-
 def today_for(user: User, now: datetime | None = None) -> date:
     return (now or utcnow()).astimezone(ZoneInfo(user.timezone)).date()
 
@@ -97,7 +90,7 @@ def parse_month(raw: str | None, default: date) -> date:
 def log(user: User, patient_id: int, service_date: date | None, minutes: int | None, activity: str,
         note: str = "", now: datetime | None = None) -> CareMinutes:  # fmt: skip
     """A team member logs minutes (1..240) for a day in the last year, up to today in their zone."""
-    member_only(user, patient_id)
+    access.member_only(user, patient_id)
     today = today_for(user, now)
     errors: dict[str, str] = {}
     if service_date is None or service_date > today or service_date < today - timedelta(days=OLDEST_DAYS):
@@ -123,7 +116,7 @@ def log(user: User, patient_id: int, service_date: date | None, minutes: int | N
 
 def remove(user: User, patient_id: int, entry_id: int) -> None:
     """The team member who logged an entry removes it (a correction); the removal is audited."""
-    member_only(user, patient_id)
+    access.member_only(user, patient_id)
     row = db.session.get(CareMinutes, entry_id)
     if row is None or row.patient_id != patient_id:
         raise NotFound()
@@ -191,7 +184,7 @@ def _build(patient: User, month: date, bands: CocmBands) -> MonthReport:
 
 
 def month_report(user: User, patient_id: int, month: date, bands: CocmBands) -> MonthReport:
-    patient = member_only(user, patient_id)
+    patient = access.member_only(user, patient_id)
     report = _build(patient, month, bands)
     audit.record("care_minutes.read", actor=user, patient_id=patient_id, object_type="care_minutes",
                  object_id=f"{month:%Y-%m}")  # fmt: skip
@@ -225,10 +218,7 @@ def caseload_report(clinician: User, month: date, bands: CocmBands) -> list[Case
 
 
 def names_for(entries: list[CareMinutes]) -> dict[int, str]:
-    ids = {e.clinician_id for e in entries if e.clinician_id is not None}
-    if not ids:
-        return {}
-    return dict(db.session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+    return names_by_id(e.clinician_id for e in entries)
 
 
 # --- CSV -------------------------------------------------------------------------------------------
@@ -236,6 +226,7 @@ def names_for(entries: list[CareMinutes]) -> dict[int, str]:
 
 def month_csv(report: MonthReport) -> str:
     names = names_for(report.entries)
+    remarks: list[list[object]] = [["remark", remark] for remark in report.remarks]
     rows: list[list[object]] = [
         ["patient", report.patient.name],
         ["month", f"{report.month:%Y-%m}"],
@@ -244,7 +235,7 @@ def month_csv(report: MonthReport) -> str:
         ["consent on file", "yes" if report.consent_on_file else "no"],
         ["month of episode", "initial" if report.initial_month else "later"],
         ["CoCM codes", report.codes_text],
-        *[["remark", remark] for remark in report.remarks],
+        *remarks,
         [],
         ["date", "team member", "activity", "minutes", "note"],
     ]

@@ -4,18 +4,19 @@ case commits once."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.user import User
 from app.audit import service as audit
-from app.care_team import access
+from app.care_team import access, handoff
 from app.care_team.assessment import Assessment
-from app.care_team.measures import Measurement, score_assessment, summarize
-from app.care_team.medication import Medication
+from app.care_team.emergency import EmergencyAccess
+from app.care_team.measures import Instrument, InvalidAnswers, Measurement, score_assessment, summarize
+from app.care_team.medication import Medication, MedicationStatus
 from app.care_team.member import CareTeamMember
 from app.care_team.note import HandoffNote
 from app.care_team.plan import CarePlan, CarePlanVersion
@@ -38,26 +39,22 @@ class VersionConflict(Conflict):
 
 def team(user: User, patient_id: int) -> list[tuple[User, str]]:
     access.patient_or_team(user, patient_id)
-    members = db.session.scalars(
-        select(User)
-        .join(CareTeamMember, CareTeamMember.clinician_id == User.id)
-        .where(CareTeamMember.patient_id == patient_id)
-        .order_by(User.name)
-    ).all()
+    members = handoff.team_members(patient_id)
     audit.record("care_team.read", actor=user, patient_id=patient_id, object_type="care_team")
-    db.session.commit()
-    return [(m, m.clinician.clinical_role) for m in members]
+    audit.commit_keeping_loaded()
+    return [(m, m.clinician.clinical_role if m.clinician else "") for m in members]
 
 
 def remove_member(patient: User, patient_id: int, clinician_id: int) -> None:
     """The patient removes a clinician from their team; access ends at once."""
-    if patient.id != patient_id:
-        access.patient_or_team(patient, patient_id)  # 404 for strangers
-        raise access.Forbidden("Only the patient changes who is on their care team.")
-    removed = db.session.execute(
-        delete(CareTeamMember).where(
-            CareTeamMember.patient_id == patient_id, CareTeamMember.clinician_id == clinician_id
-        )
+    access.patient_only(patient, patient_id)  # 403 for the team, 404 for strangers
+    removed = cast(
+        CursorResult[Any],
+        db.session.execute(
+            delete(CareTeamMember).where(
+                CareTeamMember.patient_id == patient_id, CareTeamMember.clinician_id == clinician_id
+            )
+        ),
     ).rowcount
     if not removed:
         raise NotFound("That clinician is not on your care team.")
@@ -67,9 +64,9 @@ def remove_member(patient: User, patient_id: int, clinician_id: int) -> None:
     db.session.commit()
 
 
-def _plan(patient_id: int, *, lock: bool = False) -> CarePlan:
-    if lock:
-        return _locked_plan(patient_id)
+def plan_of(patient_id: int) -> CarePlan:
+    """The patient's plan (not audited: the caller decided access and records the read); an empty,
+    unsaved one at version 0 when nobody wrote one yet."""
     plan = db.session.scalar(select(CarePlan).where(CarePlan.patient_id == patient_id))
     return plan or CarePlan(patient_id=patient_id, version=0, problems=[], goals=[], interventions=[], updated_at=None)
 
@@ -113,9 +110,10 @@ def _med_dict(m: Medication) -> dict[str, Any]:
 
 def get_plan(user: User, patient_id: int) -> tuple[CarePlan, list[Medication]]:
     access.patient_or_team(user, patient_id)
+    found = plan_of(patient_id), medications(patient_id)
     audit.record("care_plan.read", actor=user, patient_id=patient_id, object_type="care_plan")
-    db.session.commit()
-    return _plan(patient_id), medications(patient_id)
+    audit.commit_keeping_loaded()  # one transaction: the reads, then the audit row
+    return found
 
 
 def _new_version(plan: CarePlan, actor: User, summary: str, now: datetime) -> None:
@@ -142,12 +140,12 @@ def _new_version(plan: CarePlan, actor: User, summary: str, now: datetime) -> No
 
 
 def patch_plan(
-    user: User, patient_id: int, base_version: int, changes: dict[str, list], now: datetime | None = None
+    user: User, patient_id: int, base_version: int, changes: dict[str, list[Any]], now: datetime | None = None
 ) -> CarePlan:
     """Replace the named lists, only if nobody changed the plan since ``base_version``."""
     now = now or utcnow()
     access.team_only(user, patient_id)
-    plan = _plan(patient_id, lock=True)
+    plan = _locked_plan(patient_id)
     if plan.version != base_version:
         raise VersionConflict(current_version=plan.version)
     if "interventions" in changes:
@@ -160,10 +158,10 @@ def patch_plan(
     return plan
 
 
-def _check_owners(patient_id: int, plan: CarePlan, items: list[dict]) -> None:
+def _check_owners(patient_id: int, plan: CarePlan, items: list[dict[str, Any]]) -> None:
     """An intervention's owner is on this patient's care team (or already owned it in the current plan):
     never another patient or a stranger, whose name the plan history would then show to the team."""
-    allowed = set(
+    allowed: set[Any] = set(
         db.session.scalars(select(CareTeamMember.clinician_id).where(CareTeamMember.patient_id == patient_id))
     )
     allowed |= {i.get("owner_id") for i in plan.interventions or [] if isinstance(i, dict)}
@@ -181,25 +179,33 @@ def _commit_version(patient_id: int) -> None:
         db.session.commit()
     except IntegrityError as exc:  # two first edits raced to create version 1
         db.session.rollback()
-        raise VersionConflict(current_version=_plan(patient_id).version) from exc
+        raise VersionConflict(current_version=plan_of(patient_id).version) from exc
 
 
 def versions(user: User, patient_id: int) -> list[CarePlanVersion]:
-    access.patient_or_team(user, patient_id)
-    audit.record("care_plan.history", actor=user, patient_id=patient_id, object_type="care_plan")
-    db.session.commit()
-    return list(
+    return history(user, patient_id)[1]
+
+
+def history(user: User, patient_id: int) -> tuple[access.Grant, list[CarePlanVersion]]:
+    """Every version of the plan, oldest first, with the access decision: one check, one audit row, one commit."""
+    found = access.grant(user, patient_id)
+    rows = list(
         db.session.scalars(
             select(CarePlanVersion).where(CarePlanVersion.patient_id == patient_id).order_by(CarePlanVersion.version)
         )
     )
+    audit.record("care_plan.history", actor=user, patient_id=patient_id, object_type="care_plan")
+    audit.commit_keeping_loaded()
+    return found, rows
 
 
 def add_medication(user: User, patient_id: int, data: dict[str, str], now: datetime | None = None) -> Medication:
     now = now or utcnow()
     access.prescriber_on_team(user, patient_id)
     plan = _locked_plan(patient_id)  # first: concurrent changes of one patient's plan take turns
-    med = Medication(patient_id=patient_id, status="active", prescribed_by=user.id, started_at=now, **data)
+    med = Medication(
+        patient_id=patient_id, status=MedicationStatus.ACTIVE.value, prescribed_by=user.id, started_at=now, **data
+    )
     db.session.add(med)
     db.session.flush()
     _new_version(plan, user, f"medication added: {med.name}", now)
@@ -217,9 +223,9 @@ def discontinue_medication(
     med = db.session.get(Medication, med_id, populate_existing=True)
     if med is None or med.patient_id != patient_id:
         raise NotFound()
-    if med.status != "active":
+    if med.status != MedicationStatus.ACTIVE:
         raise Conflict("This medication is already discontinued.")
-    med.status, med.discontinued_at, med.reason = "discontinued", now, reason
+    med.status, med.discontinued_at, med.reason = MedicationStatus.DISCONTINUED.value, now, reason
     _new_version(plan, user, f"medication discontinued: {med.name}", now)
     audit.record(
         "medication.discontinue", actor=user, patient_id=patient_id, object_type="medication", object_id=med.id
@@ -228,23 +234,11 @@ def discontinue_medication(
     return med
 
 
-def add_note(user: User, patient_id: int, body: str) -> HandoffNote:
-    access.team_only(user, patient_id)
-    note = HandoffNote(patient_id=patient_id, author_id=user.id, body=body)
-    db.session.add(note)
-    db.session.flush()
-    audit.record("note.create", actor=user, patient_id=patient_id, object_type="note", object_id=note.id)
-    db.session.commit()
-    return note
-
-
 def add_assessment(
     user: User, patient_id: int, instrument: str, answers: list[int], now: datetime | None = None
 ) -> Assessment:
     """Score and keep a PHQ-9/GAD-7. A PHQ-9 with item 9 above 0 opens an urgent task for every team
     member (same-day follow-up) — the caller shows the patient the crisis lines at once."""
-    from app.care_team.measures import InvalidAnswers
-
     now = now or utcnow()
     access.patient_or_team(user, patient_id)
     try:
@@ -257,37 +251,48 @@ def add_assessment(
         answers=list(answers),
         score=score.total,
         severity=score.severity,
-        item9=answers[8] if instrument == "PHQ-9" else None,
+        item9=answers[8] if instrument == Instrument.PHQ9 else None,
         entered_by=user.id,
         created_at=now,
     )
     db.session.add(row)
     db.session.flush()
     if score.item9_positive:
-        for member_id in db.session.scalars(
-            select(CareTeamMember.clinician_id).where(CareTeamMember.patient_id == patient_id)
-        ):
-            db.session.add(
-                Task(
-                    patient_id=patient_id,
-                    owner_id=member_id,
-                    urgent=True,
-                    due_at=now + timedelta(hours=4),
-                    title="Same-day safety follow-up: PHQ-9 item 9 was answered above 0",
-                )
-            )
+        _urgent_task_for_each_member(
+            patient_id, f"Same-day safety follow-up: {Instrument.PHQ9} item 9 was answered above 0",
+            due_at=now + timedelta(hours=4),
+        )  # fmt: skip
     audit.record("assessment.create", actor=user, patient_id=patient_id, object_type="assessment", object_id=row.id)
     db.session.commit()
     return row
 
 
+def _urgent_task_for_each_member(
+    patient_id: int, title: str, *, due_at: datetime | None = None, created_at: datetime | None = None
+) -> None:
+    """An urgent task for every clinician on the patient's care team (a safety answer, a break-glass)."""
+    stamps: dict[str, datetime] = {"created_at": created_at} if created_at is not None else {}
+    for member_id in db.session.scalars(
+        select(CareTeamMember.clinician_id).where(CareTeamMember.patient_id == patient_id)
+    ):
+        db.session.add(
+            Task(patient_id=patient_id, owner_id=member_id, urgent=True, due_at=due_at, title=title, **stamps)
+        )
+
+
 def assessments(user: User, patient_id: int, instrument: str | None) -> list[Assessment]:
     access.patient_or_team(user, patient_id)
+    rows = assessment_rows(patient_id, instrument)
+    audit.record("assessment.read", actor=user, patient_id=patient_id, object_type="assessment")
+    audit.commit_keeping_loaded()
+    return rows
+
+
+def assessment_rows(patient_id: int, instrument: str | None) -> list[Assessment]:
+    """The patient's check-ins, oldest first (not audited: the caller decided access and records the read)."""
     query = select(Assessment).where(Assessment.patient_id == patient_id).order_by(Assessment.created_at, Assessment.id)
     if instrument:
         query = query.where(Assessment.instrument == instrument)
-    audit.record("assessment.read", actor=user, patient_id=patient_id, object_type="assessment")
-    db.session.commit()
     return list(db.session.scalars(query))
 
 
@@ -295,14 +300,28 @@ def caseload(clinician: User, now: datetime | None = None) -> list[tuple[Any, An
     """One row per patient on the clinician's teams, with the treat-to-target summary. Each patient
     is a row with ``id``, ``name`` and ``added_at`` only, not a ``User``: a team of 10,000 must not
     build 10,000 ORM objects (the time and the worker's memory both grew with them)."""
+    rows = caseload_rows(clinician, now)
+    audit.commit_keeping_loaded()
+    return rows
+
+
+def caseload_rows(clinician: User, now: datetime | None = None) -> list[tuple[Any, Any]]:
+    """``caseload`` with the audit rows added to the session but not committed: for a use case that
+    reads more and commits once."""
     now = now or utcnow()
-    return [(m, summarize(history, now, m.added_at)) for m, history in team_phq9(clinician, "caseload.read")]
+    return [(m, summarize(history, now, m.added_at)) for m, history in _team_phq9(clinician, "caseload.read")]
 
 
 def team_phq9(clinician: User, audit_action: str) -> list[tuple[Any, list[Measurement]]]:
     """Each patient on the clinician's teams (a row: ``id``, ``name``, ``added_at``) with their PHQ-9
     history, in two queries; the read is audited as ``audit_action`` on each listed patient's record
     (one bulk insert), so it shows in every one of those patients' "who viewed my record"."""
+    rows = _team_phq9(clinician, audit_action)
+    audit.commit_keeping_loaded()
+    return rows
+
+
+def _team_phq9(clinician: User, audit_action: str) -> list[tuple[Any, list[Measurement]]]:
     clinician_id = clinician.id
     team = select(CareTeamMember.patient_id).where(CareTeamMember.clinician_id == clinician_id)
     members = db.session.execute(
@@ -314,39 +333,37 @@ def team_phq9(clinician: User, audit_action: str) -> list[tuple[Any, list[Measur
     if members:
         rows = db.session.execute(
             select(Assessment.patient_id, Assessment.created_at, Assessment.score, Assessment.item9).where(
-                Assessment.patient_id.in_(team), Assessment.instrument == "PHQ-9"
+                Assessment.patient_id.in_(team), Assessment.instrument == Instrument.PHQ9
             )
         )
         for pid, at, total, item9 in rows:
             history[pid].append(Measurement(at, total, item9 or 0))
     audit.record_patients(audit_action, actor=clinician, patient_ids=[m.id for m in members], object_type="caseload")
-    audit.commit_keeping_loaded()
     return [(m, history[m.id]) for m in members]
 
 
 def notes(user: User, patient_id: int) -> list[HandoffNote]:
     access.team_only(user, patient_id)
+    rows = note_rows(patient_id)
     audit.record("note.read", actor=user, patient_id=patient_id, object_type="note")
-    db.session.commit()
-    return list(
-        db.session.scalars(
-            select(HandoffNote).where(HandoffNote.patient_id == patient_id).order_by(HandoffNote.created_at.desc())
-        )
-    )
+    audit.commit_keeping_loaded()
+    return rows
+
+
+def note_rows(patient_id: int) -> list[HandoffNote]:
+    """The patient's handoff notes, newest first (not audited: the caller decided access and records the read)."""
+    query = select(HandoffNote).where(HandoffNote.patient_id == patient_id).order_by(HandoffNote.created_at.desc())
+    return list(db.session.scalars(query))
 
 
 EMERGENCY_WINDOW = timedelta(minutes=60)
 
 
-def break_glass(clinician: User, patient_id: int, reason: str, now: datetime | None = None):
+def break_glass(clinician: User, patient_id: int, reason: str, now: datetime | None = None) -> EmergencyAccess:
     """A clinician not on the team opens the record for 60 minutes with a stated reason; the grant is
     audited and every team member gets a task saying who, when and why."""
-    from app.care_team.emergency import EmergencyAccess
-
     now = now or utcnow()
-    patient = db.session.get(User, patient_id)
-    if patient is None or patient.role != "patient":
-        raise NotFound()
+    access.find_patient(patient_id)
     if access.on_team(clinician.id, patient_id):
         raise Conflict("You are on this patient's care team already.")
     grant = EmergencyAccess(
@@ -358,18 +375,9 @@ def break_glass(clinician: User, patient_id: int, reason: str, now: datetime | N
     )
     db.session.add(grant)
     db.session.flush()
-    for member_id in db.session.scalars(
-        select(CareTeamMember.clinician_id).where(CareTeamMember.patient_id == patient_id)
-    ):
-        db.session.add(
-            Task(
-                patient_id=patient_id,
-                owner_id=member_id,
-                urgent=True,
-                created_at=now,
-                title=f"Emergency access by {clinician.name} at {now:%Y-%m-%d %H:%M} UTC: {reason[:150]}",
-            )
-        )
+    _urgent_task_for_each_member(
+        patient_id, f"Emergency access by {clinician.name} at {now:%Y-%m-%d %H:%M} UTC: {reason[:150]}", created_at=now
+    )
     audit.record(
         "emergency_access", actor=clinician, patient_id=patient_id, object_type="emergency_access", object_id=grant.id
     )

@@ -14,13 +14,15 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 from sqlalchemy import func, select
 
+from app.accounts.queries import names_by_id
 from app.accounts.user import User
 from app.audit import queries as audit_queries
 from app.booking import video
 from app.booking.appointment import Appointment, AppointmentStatus
 from app.booking.types import TYPES
 from app.care_team.assessment import Assessment
-from app.care_team.medication import Medication
+from app.care_team.measures import Instrument
+from app.care_team.medication import Medication, MedicationStatus
 from app.care_team.member import CareTeamMember
 from app.care_team.plan import CarePlan
 from app.care_team.trend_chart import trend_svg
@@ -29,7 +31,7 @@ from app.intake import service as intake
 from app.intake.result import IntakeResult
 from app.reference.roles import CREDENTIAL_TITLES, ClinicalRole, Credential
 
-INSTRUMENTS = ("PHQ-9", "GAD-7")
+INSTRUMENTS = tuple(Instrument)
 # A check-in is open when the last one of that questionnaire is older than this (as for the
 # scheduler's check-in text before a visit).
 CHECK_IN_DUE_AFTER = timedelta(days=14)
@@ -85,7 +87,7 @@ def _visits(patient: User, now: datetime) -> tuple[list[Visit], list[Visit], dic
     query = select(Appointment).where(Appointment.patient_id == patient.id).order_by(Appointment.start_at)
     rows = list(db.session.scalars(query))
     ids = {a.clinician_id for a in rows}
-    names = {i: n for i, n in db.session.execute(select(User.id, User.name).where(User.id.in_(ids)))} if ids else {}
+    names = names_by_id(ids)
 
     def visit(a: Appointment) -> Visit:
         return Visit(a, TYPES[a.type].name, names.get(a.clinician_id, ""), a.start_at - video.JOIN_EARLY,
@@ -128,7 +130,7 @@ def _medications(patient: User) -> list[tuple[Medication, str | None]]:
     rows = db.session.execute(
         select(Medication, User.name)
         .outerjoin(User, User.id == Medication.prescribed_by)
-        .where(Medication.patient_id == patient.id, Medication.status == "active")
+        .where(Medication.patient_id == patient.id, Medication.status == MedicationStatus.ACTIVE)
         .order_by(Medication.started_at, Medication.id)
     )
     return [(m, name) for m, name in rows]

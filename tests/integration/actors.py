@@ -26,7 +26,7 @@ from app.billing.membership import Membership
 from app.booking import openings
 from app.booking import service as booking
 from app.booking.appointment import Appointment
-from app.care_team import consent, minutes
+from app.care_team import consent, handoff, minutes
 from app.care_team import service as care
 from app.care_team.task import Task
 from app.db import utcnow
@@ -170,9 +170,9 @@ def build_world(
         "interventions": [{"text": "CBT-I", "modality": "CBT", "owner_id": people[THERAPIST_ON].id}],
     }
     care.patch_plan(people[THERAPIST_ON], a.id, care.get_plan(a, a.id)[0].version, plan_a)
-    care.add_note(people[THERAPIST_ON], a.id, A_MARKERS["note"])
+    handoff.add_note(people[THERAPIST_ON], a.id, A_MARKERS["note"])
     care.add_assessment(a, a.id, "PHQ-9", [1] * 8 + [1])  # item 9 positive: urgent tasks for the team
-    care.add_note(pres_b, b.id, "Marrow handoff")
+    handoff.add_note(pres_b, b.id, "Marrow handoff")
     care.add_assessment(b, b.id, "GAD-7", [1] * 7)
     care.add_assessment(b, b.id, "PHQ-9", [0] * 8 + [1])  # a task of B's team, for the IDOR checks
     extra["task_a"] = db.session.scalars(

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_login import current_user
 
 from app import access
 from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint
+from app.care_team import access as care_access
 from app.care_team import caseload_view, handoff, service
+from app.care_team.assessment import Assessment
+from app.care_team.measures import Instrument
+from app.care_team.medication import Medication
+from app.care_team.plan import CarePlan
 from app.care_team.plan_diff import version_changes
 from app.care_team.schemas import (
     AssessmentIn,
@@ -21,23 +28,23 @@ from app.care_team.schemas import (
     MedicationOut,
     NoteIn,
     NoteOut,
+    PlanChangeOut,
     PlanOut,
     PlanPatch,
     TeamMemberOut,
     VersionOut,
 )
-from app.errors import Forbidden, NotFound
 from app.reference.roles import Role
 
 P = "/patients/<int:patient_id>"
 TAGS = ["care team"]
 
 
-def _med(m) -> MedicationOut:
+def _med(m: Medication) -> MedicationOut:
     return MedicationOut.model_validate(m, from_attributes=True)
 
 
-def _plan_out(plan, meds) -> PlanOut:
+def _plan_out(plan: CarePlan, meds: list[Medication]) -> PlanOut:
     return PlanOut(
         patient_id=plan.patient_id,
         version=plan.version,
@@ -93,7 +100,7 @@ def patch_care_plan(patient_id: int, body: PlanPatch) -> PlanOut:
     """Replace the named lists (409 version_conflict when base_version is stale)."""
     # Each named list is stored whole, defaults included (a goal sent without ``status`` is "active");
     # a list sent as null is left as it is.
-    changes = {
+    changes: dict[str, list[Any]] = {
         name: [item.model_dump(mode="json") for item in getattr(body, name)]
         for name in ("problems", "goals", "interventions")
         if name in body.model_fields_set and getattr(body, name) is not None
@@ -115,7 +122,7 @@ def care_plan_versions(patient_id: int) -> list[VersionOut]:
             updated_at=v.updated_at,
             updated_by=v.updated_by,
             summary=v.summary,
-            changes=[c.as_dict() for c in cs],
+            changes=[PlanChangeOut.model_validate(c.as_dict()) for c in cs],
         )
         for v, cs in zip(rows, changes, strict=True)
     ]
@@ -169,9 +176,9 @@ def add_note(patient_id: int, body: NoteIn) -> NoteOut:
     return NoteOut.model_validate(note, from_attributes=True)
 
 
-def _assessment_out(a) -> AssessmentOut:
+def _assessment_out(a: Assessment) -> AssessmentOut:
     out = AssessmentOut(id=a.id, instrument=a.instrument, score=a.score, severity=a.severity, created_at=a.created_at)
-    if a.instrument == "PHQ-9":
+    if a.instrument == Instrument.PHQ9:
         out.item9_positive = (a.item9 or 0) > 0
         if out.item9_positive:
             out.crisis_resources = service.CRISIS_RESOURCES
@@ -211,8 +218,7 @@ def list_assessments(patient_id: int, query: AssessmentQuery) -> list[Assessment
 @endpoint(api_bp, "/caseload", access_rule=access.roles(Role.CLINICIAN), response=list[CaseloadRow], tags=TAGS)
 def caseload() -> list[CaseloadRow]:
     """One row per patient on the caller's care teams."""
-    rows = service.caseload(current_user)
-    contacts = caseload_view.last_contacts(u.id for u, _ in rows)
+    rows, contacts = caseload_view.caseload_with_contacts(current_user)
     return [
         CaseloadRow(
             patient_id=u.id,
@@ -241,11 +247,6 @@ def caseload() -> list[CaseloadRow]:
 )
 def emergency_access(patient_id: int, body: EmergencyIn) -> EmergencyOut:
     """Break the glass: 60 minutes of access to a patient not on your team, with a stated reason."""
-    if current_user.role != Role.CLINICIAN.value:
-        # Only clinicians break the glass. The patient may know their record exists (403); for anyone
-        # else it does not (404), as on every patient-data route.
-        if current_user.id == patient_id:
-            raise Forbidden("Emergency access is for clinicians.")
-        raise NotFound()
+    care_access.clinician_for(current_user, patient_id)  # 403 for the patient, 404 for anyone else
     grant = service.break_glass(current_user, patient_id, body.reason)
     return EmergencyOut(patient_id=grant.patient_id, expires_at=grant.expires_at)

@@ -4,11 +4,13 @@ version (the same optimistic ``base_version`` rule as the API)."""
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app import access
+from app.care_team import access as care_access
 from app.care_team import service
-from app.care_team.routes import bp
+from app.care_team.views.pages import bp
 from app.validation import MAX_DB_ID, parse_int
 from app.web.pages import page
 
@@ -17,9 +19,9 @@ GOAL_STATUSES = {"active": "active", "met": "met", "not_met": "not met", "on_hol
 
 @page(bp, "/patients/<int:patient_id>/chart/goals/<int:index>", access_rule=access.ANY_USER,
       methods=["POST"])  # fmt: skip
-def update_goal(patient_id: int, index: int):
-    service.access.team_only(current_user, patient_id)  # 403 for the patient, 404 for strangers
-    plan, _ = service.get_plan(current_user, patient_id)  # 404 for anyone not on the team
+def update_goal(patient_id: int, index: int) -> ResponseReturnValue:
+    care_access.team_only(current_user, patient_id)  # 403 for the patient, 404 for strangers
+    plan = service.plan_of(patient_id)
     back = redirect(url_for("care.chart", patient_id=patient_id, _anchor="goals"))
     status = request.form.get("status", "")
     base = request.form.get("base_version", "")
@@ -40,5 +42,5 @@ def update_goal(patient_id: int, index: int):
 
 
 @bp.context_processor
-def _goal_statuses() -> dict:
+def _goal_statuses() -> dict[str, dict[str, str]]:
     return {"goal_statuses": GOAL_STATUSES}

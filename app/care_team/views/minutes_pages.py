@@ -7,13 +7,16 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app import access
 from app.care_team import consent, minutes
-from app.care_team.routes import bp
+from app.care_team.measures import CocmBands
+from app.care_team.views.pages import bp
 from app.errors import Invalid
 from app.reference.roles import Role
+from app.settings import Settings
 from app.validation import parse_day, parse_int
 from app.web.pages import page
 
@@ -21,7 +24,7 @@ P = "/patients/<int:patient_id>"
 
 
 @bp.context_processor
-def _minutes_context() -> dict:
+def _minutes_context() -> dict[str, object]:
     return {
         "minute_activities": minutes.ACTIVITIES,
         "care_consent_text": consent.CONSENT_TEXT,
@@ -29,8 +32,9 @@ def _minutes_context() -> dict:
     }
 
 
-def _bands():
-    return current_app.config["SETTINGS"].cocm_bands()
+def _bands() -> CocmBands:
+    settings: Settings = current_app.config["SETTINGS"]
+    return settings.cocm_bands()
 
 
 def _month() -> date:
@@ -46,7 +50,7 @@ def _csv_response(body: str, filename: str) -> Response:
 
 
 @page(bp, P + "/minutes", access_rule=access.ANY_USER)
-def minutes_report(patient_id: int):
+def minutes_report(patient_id: int) -> ResponseReturnValue:
     month = _month()
     report = minutes.month_report(current_user, patient_id, month, _bands())
     return render_template(
@@ -66,7 +70,7 @@ def minutes_csv(patient_id: int) -> Response:
     return _csv_response(minutes.month_csv(report), f"care-minutes-{patient_id}-{month:%Y-%m}.csv")
 
 
-def _back(patient_id: int, month: date | None = None):
+def _back(patient_id: int, month: date | None = None) -> ResponseReturnValue:
     if request.form.get("back") == "report":
         return redirect(
             url_for("care.minutes_report", patient_id=patient_id, month=f"{month:%Y-%m}" if month else None)
@@ -75,7 +79,7 @@ def _back(patient_id: int, month: date | None = None):
 
 
 @page(bp, P + "/minutes", access_rule=access.ANY_USER, methods=["POST"])
-def log_minutes(patient_id: int):
+def log_minutes(patient_id: int) -> ResponseReturnValue:
     form = request.form
     day = parse_day(form.get("date", ""))
     amount = parse_int(form.get("minutes", ""), 0, 9999)
@@ -89,7 +93,7 @@ def log_minutes(patient_id: int):
 
 
 @page(bp, P + "/minutes/<int:entry_id>/delete", access_rule=access.ANY_USER, methods=["POST"])
-def delete_minutes(patient_id: int, entry_id: int):
+def delete_minutes(patient_id: int, entry_id: int) -> ResponseReturnValue:
     minutes.remove(current_user, patient_id, entry_id)
     flash("Entry removed.", "info")
     month = minutes.parse_month(request.form.get("month"), minutes.today_for(current_user))
@@ -97,7 +101,7 @@ def delete_minutes(patient_id: int, entry_id: int):
 
 
 @page(bp, "/caseload/minutes", access_rule=access.roles(Role.CLINICIAN))
-def caseload_minutes():
+def caseload_minutes() -> ResponseReturnValue:
     month = _month()
     rows = minutes.caseload_report(current_user, month, _bands())
     return render_template(
@@ -117,14 +121,14 @@ def caseload_minutes_csv() -> Response:
 
 
 @page(bp, P + "/care-consent", access_rule=access.ANY_USER, methods=["POST"])
-def give_consent(patient_id: int):
+def give_consent(patient_id: int) -> ResponseReturnValue:
     consent.give_from_page(current_user, patient_id)
     flash("Thank you. Your consent to coordinated care is on file.", "success")
     return redirect(url_for("care.chart", patient_id=patient_id) + "#consent")
 
 
 @page(bp, P + "/care-consent/withdraw", access_rule=access.ANY_USER, methods=["POST"])
-def withdraw_consent(patient_id: int):
+def withdraw_consent(patient_id: int) -> ResponseReturnValue:
     try:
         consent.withdraw(current_user, patient_id)
     except consent.NoConsent as exc:

@@ -1,0 +1,1 @@
+"""The care team's pages (the "care" blueprint) and JSON API endpoints."""

@@ -1,0 +1,138 @@
+"""What one chart page and one caseload page cost the database: the SQL statements a request runs,
+its commits and the audit rows it leaves, counted over a real request on both databases. The chart is
+one read use case (``chart_view.chart``): one access check, one audit row for the patient shown, one
+commit; the caseload one audit row per listed patient in one insert, one commit.
+
+The counts are pinned so that a change which adds round trips shows here; if a change lowers them,
+lower the pins with it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, func, select
+
+from app.audit.event import AuditEvent
+from app.booking import openings
+from app.booking import service as booking
+from app.care_team import handoff
+from app.care_team import service as care
+from app.db import utcnow
+from app.extensions import db
+
+EVERY_DAY = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "min_notice_minutes": 0}
+
+
+@dataclass
+class Counted:
+    statements: list[str] = field(default_factory=list)
+
+    @property
+    def commits(self) -> int:
+        # Inside a test the session's commits are savepoint releases (tests/integration/conftest.py).
+        return sum(1 for s in self.statements if s.lstrip().upper().startswith("RELEASE SAVEPOINT"))
+
+    @property
+    def transactions(self) -> int:
+        """Transactions begun (savepoints inside a test): reading after the commit would begin a second."""
+        return sum(1 for s in self.statements if s.lstrip().upper().startswith("SAVEPOINT"))
+
+    @property
+    def queries(self) -> int:
+        """Statements other than the savepoint bookkeeping of the test's transaction."""
+        return sum(1 for s in self.statements if "SAVEPOINT" not in s.upper())
+
+
+@contextmanager
+def counting() -> Iterator[Counted]:
+    counted = Counted()
+    engine = db.session.get_bind().engine
+
+    def count(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        counted.statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield counted
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _audit_rows(actor_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.actor_id == actor_id)) or 0
+
+
+@pytest.fixture
+def people(make_patient, make_clinician):
+    patient = make_patient(name="Casey Chart")
+    prescriber = make_clinician("PMHNP", licensed_states=["NY"])
+    therapist = make_clinician("LMHC", licensed_states=["NY"])
+    day = (utcnow() + timedelta(days=3)).date()
+    for clinician, kind, n in ((prescriber, "initial_consultation", 0), (therapist, "therapy_session", 3)):
+        booking.update_availability(clinician, EVERY_DAY, actor=clinician)
+        booking.book(
+            patient, clinician.id, kind, openings.open_slots(clinician, kind, day, day, "America/New_York")[n][0]
+        )
+    care.add_assessment(patient, patient.id, "PHQ-9", [1, 1, 1, 1, 1, 1, 1, 1, 1])
+    handoff.add_note(therapist, patient.id, f"Sleep is worse, @{prescriber.name}")
+    return patient, prescriber, therapist
+
+
+def _request(client, url: str, actor_id: int) -> tuple[Counted, int]:
+    before = _audit_rows(actor_id)
+    with counting() as counted:
+        response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return counted, _audit_rows(actor_id) - before
+
+
+# Each request also loads the signed-in user and their login session (and may refresh it); those are
+# the same for every page and part of the pinned figure.
+CHART_TEAM_QUERIES = 12  # was 34, with 3 commits and 3 audit rows
+CHART_PATIENT_QUERIES = 7  # was 10, with 2 commits and 2 audit rows
+CASELOAD_QUERIES = 9  # was 12, the last 4 in a second transaction (the template loading the profile)
+
+
+def test_the_chart_for_a_team_member_is_one_read_use_case(client, people, browser_login):
+    patient, prescriber, _ = people
+    browser_login(prescriber)
+    client.get(f"/patients/{patient.id}/chart")  # warm: the first request after sign-in refreshes the session
+    counted, audit_rows = _request(client, f"/patients/{patient.id}/chart", prescriber.id)
+    assert (counted.transactions, counted.commits, audit_rows) == (1, 1, 1), counted.statements
+    assert counted.queries == CHART_TEAM_QUERIES, "\n".join(counted.statements)
+
+
+def test_the_chart_for_the_patient_is_one_read_use_case(client, people, browser_login):
+    patient, *_ = people
+    browser_login(patient)
+    client.get(f"/patients/{patient.id}/chart")
+    counted, audit_rows = _request(client, f"/patients/{patient.id}/chart", patient.id)
+    assert (counted.transactions, counted.commits, audit_rows) == (1, 1, 1), counted.statements
+    assert counted.queries == CHART_PATIENT_QUERIES, "\n".join(counted.statements)
+
+
+def test_the_caseload_page_audits_each_patient_once_and_commits_once(client, people, browser_login):
+    _, _, therapist = people
+    browser_login(therapist)
+    client.get("/caseload")
+    counted, audit_rows = _request(client, "/caseload", therapist.id)
+    assert (counted.transactions, counted.commits, audit_rows) == (1, 1, 1), counted.statements
+    assert counted.queries == CASELOAD_QUERIES, "\n".join(counted.statements)
+
+
+CARE_PLAN_API_QUERIES = 7
+
+
+def test_the_care_plan_api_read_is_one_transaction(client, people, auth_headers):
+    patient, _, therapist = people
+    headers = auth_headers(therapist)
+    before = _audit_rows(therapist.id)
+    with counting() as counted:
+        response = client.get(f"/api/v1/patients/{patient.id}/care-plan", headers=headers)
+    assert response.status_code == 200
+    assert (counted.transactions, counted.commits, _audit_rows(therapist.id) - before) == (1, 1, 1), counted.statements
+    assert counted.queries == CARE_PLAN_API_QUERIES, "\n".join(counted.statements)
