@@ -45,6 +45,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from app.care_team import on_booking
     from app.cli import register_cli
     from app.intake import service as intake
+    from app.notes import on_booking as notes_on_booking
     from app.pagekit import formatting
     from app.routes import register_blueprints
     from app.sms import sender
@@ -66,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     sender.install(find_recipient=lambda patient_id: extensions.db.session.get(User, patient_id))
     booking_texts.connect()
     booking_recommended.install(intake.recommended_visit_types)  # the intake's advice, asked by booking's pages
+    notes_on_booking.connect()  # the notes domain tells booking's pages which visits have a note
     security.install(app)
     web_errors.install(app)
     formatting.install(app)

@@ -293,8 +293,10 @@ ROUTES: dict[str, Route] = {
     "POST /password/reset/<token>": Route("capability"),
     "GET /pricing": Route("public"),
     "GET /review": Route("role"),
+    "GET /schedule": Route("role"),  # a clinician's own visits only: test_schedule_grid
     "GET /schedule/availability": Route("role"),
     "POST /schedule/availability": Route("role"),
+    "GET /schedule/availability/text": Route("role"),
     "POST /schedule/calendar-feed": Route("role"),
     "GET /settings/sms": Route("role"),
     "POST /settings/sms": Route("role"),

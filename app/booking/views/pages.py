@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from app import access
 from app.billing.gate import MembershipRequired, standing
-from app.booking import care_consent, defaults, feeds, openings, service, video
+from app.booking import care_consent, defaults, events, feeds, openings, service, video
 from app.booking.appointment import AppointmentStatus
 from app.booking.calendar import ics_response
 from app.booking.service import needs_membership
@@ -197,6 +197,7 @@ def appointment(appointment_id: int):
         late=item.start_at - now < service.LATE_CANCEL,
         can_join=video.can_join(item, now),
         can_mark=now >= item.start_at - service.EARLY_ACTION,
+        note=events.note_statuses((item.id,)).get(item.id),
     )
 
 
