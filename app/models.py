@@ -28,7 +28,7 @@ from app.intake.result import IntakeResult
 from app.notes.addendum import NoteAddendum
 from app.notes.note import VisitNote
 from app.notes.psychotherapy_note import PsychotherapyNote
-from app.notifications.outbox_message import OutboxMessage, SmsNumber
+from app.sms.outbox_message import OutboxMessage, SmsNumber
 from app.throttle.counter import ThrottleCounter
 
 __all__ = [

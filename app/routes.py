@@ -11,7 +11,6 @@ def register_blueprints(app: Flask) -> None:
     from app.api import meta as _meta  # noqa: F401
     from app.api import reference as _reference_api  # noqa: F401
     from app.api.blueprint import api_bp
-    from app.audit.views.pages import bp as audit_bp
     from app.auth.views import api as _auth_api  # noqa: F401
     from app.auth.views import mfa_pages as _mfa_pages  # noqa: F401 - attaches pages to the auth blueprint
     from app.auth.views import signup_pages as _signup_pages  # noqa: F401 - attaches /signup to the accounts blueprint
@@ -21,6 +20,7 @@ def register_blueprints(app: Flask) -> None:
     from app.billing.views.webhooks import bp as stripe_webhook_bp
     from app.booking.views import api as _booking_api  # noqa: F401
     from app.booking.views import availability_pages as _availability  # noqa: F401 - attaches to the booking blueprint
+    from app.booking.views import schedule_pages as _schedule  # noqa: F401 - attaches to the booking blueprint
     from app.booking.views.pages import bp as booking_bp
     from app.care_team.views import api as _care_team_api  # noqa: F401
     from app.care_team.views import fhir_api as _fhir_api  # noqa: F401
@@ -35,6 +35,7 @@ def register_blueprints(app: Flask) -> None:
     from app.notifications.views import settings_pages as _settings_pages  # noqa: F401 - attaches pages to the notifications blueprint
     from app.notifications.views.pages import bp as notifications_bp
     from app.notifications.views.webhooks import bp as sms_bp
+    from app.web.audit_pages import bp as audit_bp
     from app.web.routes import bp as web_bp
 
     app.register_blueprint(api_bp)

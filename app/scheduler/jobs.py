@@ -40,7 +40,7 @@ def _dispatch_texts() -> dict[str, int]:
     (quiet hours end at 08:00 for everyone at once) goes out at the sender's pace, not 50 per run."""
     from flask import current_app
 
-    from app.notifications.sender import dispatch_due
+    from app.sms.sender import dispatch_due
 
     config = current_app.config
     deadline = time.monotonic() + 0.8 * config["SMS_DISPATCH_SECONDS"]

@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 
 from app.accounts.queries import names_by_id
 from app.accounts.user import User
-from app.audit.views import record_access as access_log
 from app.booking import video
 from app.booking.appointment import Appointment, AppointmentStatus
 from app.booking.types import TYPES
@@ -30,6 +29,7 @@ from app.extensions import db
 from app.intake import service as intake
 from app.intake.result import IntakeResult
 from app.reference.roles import CREDENTIAL_TITLES, ClinicalRole, Credential
+from app.web import record_access as access_log
 
 INSTRUMENTS = tuple(Instrument)
 # A check-in is open when the last one of that questionnaire is older than this (as for the

@@ -11,9 +11,9 @@ from flask_login import current_user
 from app import access
 from app.db import utcnow
 from app.notes.service import overdue_drafts
+from app.pagekit.pages import page
 from app.reference.roles import CREDENTIAL_TITLES, Credential, Role
 from app.web.dashboard import patient_dashboard
-from app.web.pages import page
 
 bp = Blueprint("web", __name__)
 

@@ -15,9 +15,9 @@ from app.auth.login_session import LoginSession
 from app.auth.service import issue_token, purge_expired
 from app.db import utcnow
 from app.extensions import db
-from app.notifications.outbox import enqueue
 from app.scheduler.jobs import JOBS
 from app.scheduler.runner import JOB_DEFAULTS, build
+from app.sms.outbox import enqueue
 from app.throttle.counter import ThrottleCounter
 
 

@@ -13,9 +13,9 @@ from werkzeug.wrappers import Response
 
 from app import access
 from app.accounts import service
+from app.pagekit.pages import page
 from app.reference.roles import Role
 from app.validation import PhoneNumber, format_phone
-from app.web.pages import page
 
 bp = Blueprint("accounts", __name__)
 PATIENT = access.roles(Role.PATIENT)

@@ -15,8 +15,8 @@ from app.auth.throttle import second_factor_throttled
 from app.auth.views.pages import bp, safe_next
 from app.errors import NotFound
 from app.extensions import db
+from app.pagekit.pages import page
 from app.reference.roles import Role
-from app.web.pages import page
 
 
 @page(bp, "/login/verify", access_rule=access.MFA_STEP, methods=["GET", "POST"])

@@ -13,8 +13,8 @@ from app import access
 from app.auth import recovery, service
 from app.auth.browser import sign_in
 from app.auth.throttle import login_throttled, reset_request_throttled
+from app.pagekit.pages import form_errors, page
 from app.validation import Password, validation_fields
-from app.web.pages import form_errors, page
 
 bp = Blueprint("auth", __name__)
 

@@ -13,9 +13,9 @@ from app.accounts.schemas import PatientSignup
 from app.accounts.throttle import signup_throttled
 from app.accounts.views.pages import STEPS, bp
 from app.auth.browser import sign_in
+from app.pagekit.pages import form_errors, page
 from app.reference.roles import COMMON_US_TIMEZONES, US_STATES
 from app.validation import validation_fields
-from app.web.pages import form_errors, page
 
 # Only what is needed to match a patient with a clinician licensed where they are.
 FIELDS = ("name", "email", "password", "state", "timezone")

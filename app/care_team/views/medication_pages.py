@@ -18,8 +18,8 @@ from app.care_team import service
 from app.care_team.schemas import DiscontinueIn, MedicationChangeIn, MedicationIn
 from app.care_team.views.pages import bp, render_chart
 from app.errors import Conflict, Forbidden
+from app.pagekit.pages import page
 from app.validation import validation_fields
-from app.web.pages import page
 
 START_FIELDS = ("name", "dose", "route", "frequency", "instructions", "started_on")
 PLAIN = {

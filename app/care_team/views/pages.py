@@ -27,9 +27,9 @@ from app.care_team.plan_diff import describe, version_changes
 from app.care_team.trend_chart import trend_svg
 from app.care_team.views import forms
 from app.errors import Conflict, DomainError
+from app.pagekit.pages import page
 from app.reference.roles import Role
 from app.validation import MAX_DB_ID, parse_int
-from app.web.pages import page
 
 bp = Blueprint("care", __name__)
 CLINICIAN = access.roles(Role.CLINICIAN)

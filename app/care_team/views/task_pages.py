@@ -14,8 +14,8 @@ from app.care_team import handoff
 from app.care_team.schemas import TaskIn
 from app.care_team.views.pages import bp, render_chart
 from app.errors import Invalid
+from app.pagekit.pages import page
 from app.validation import MAX_DB_ID, parse_int, validation_fields
-from app.web.pages import page
 
 PLAIN = {
     "title": "Say what needs doing.",

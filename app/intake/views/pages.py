@@ -12,8 +12,8 @@ from app import access
 from app.care_team.measures import ANSWER_LABELS, GAD7_ITEMS, PHQ9_ITEMS, InvalidAnswers
 from app.intake import service
 from app.intake.recommend import CRISIS_SIGN, CRISIS_TEXT, PSYCHIATRY_SIGNS, THERAPY_SIGNS
+from app.pagekit.pages import page
 from app.reference.roles import Role
-from app.web.pages import page
 
 bp = Blueprint("intake", __name__)
 

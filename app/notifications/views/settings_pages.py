@@ -12,9 +12,9 @@ from app.accounts.service import SMS_CONSENT_TEXT
 from app.accounts.views.pages import STEPS, to_intake
 from app.notifications import preferences
 from app.notifications.views.pages import bp
+from app.pagekit.pages import page
 from app.reference.roles import Role
 from app.validation import format_phone
-from app.web.pages import page
 
 CONSENT_SOURCE = "web_onboarding"
 

@@ -13,11 +13,11 @@ from app import access
 from app.accounts.service import find_by_email
 from app.audit import queries
 from app.audit import service as audit
-from app.audit.views.record_access import record_access
 from app.extensions import db
+from app.pagekit.pages import page
 from app.reference.roles import Role
 from app.validation import MAX_DAY, MIN_DAY, parse_day, parse_db_id, parse_int
-from app.web.pages import page
+from app.web.record_access import record_access
 
 bp = Blueprint("audit", __name__)
 
