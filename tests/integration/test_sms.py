@@ -695,3 +695,38 @@ def test_a_sender_whose_lease_is_taken_mid_batch_skips_the_rest(app, sms, fake):
 
     assert sender.dispatch_due(now=now, sms=Stalling()) == {"sent": 1, "skipped": 2}
     assert len(fake.bodies_to(PHONE)) == 1
+
+
+def test_a_lease_holds_up_to_and_including_its_expiry_instant(app):
+    """A claimed row stays its sender's while ``now <= lease_expires_at``; only after that may another
+    sender take it over (claim_rows' ``lease_expires_at < now``)."""
+    now = _now()
+    (row,) = _raw(now)
+    assert claim(now, 10, LEASE) == [row.id]
+    expiry = now + LEASE
+    assert claim(expiry, 10, LEASE) == []  # the lease's last instant: still the first sender's
+    assert claim(expiry + timedelta(microseconds=1), 10, LEASE) == [row.id]
+
+
+def test_a_round_claims_the_longest_due_texts_first(app):
+    """With more due texts than the batch, the ones due earliest go first (not the oldest rows)."""
+    now = _now()
+    late, early = _raw(now, 2)
+    late.due_at, early.due_at = now - timedelta(minutes=1), now - timedelta(minutes=30)
+    db.session.commit()
+    assert claim(now, 1, LEASE) == [early.id]
+    assert claim(now, 1, LEASE) == [late.id]
+
+
+def test_a_rows_error_is_logged_with_its_id_and_the_traceback(app, sms, fake, caplog):
+    """Twilio's answer cannot be read (the SDK raises): the log says which row and why."""
+    import logging
+
+    now = _now()
+    (row,) = _raw(now)
+    fake.garbled_for.add(PHONE)
+    with caplog.at_level(logging.ERROR, logger="app.sms"):
+        assert dispatch_due(now=now, sms=sms) == {"error": 1}
+    (record,) = [r for r in caplog.records if r.name == "app.sms"]
+    assert record.getMessage() == f"outbox {row.id}: sending failed; left for retry after its lease"
+    assert record.levelno == logging.ERROR and record.exc_info is not None
