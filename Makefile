@@ -76,9 +76,11 @@ bench: install
 # shows a survivor; mutants/ keeps the results so a second run only re-checks what changed.
 MUTATE_CHILDREN ?= 2
 mutate: install
+	$(BIN)/python tools/mutate_pure.py run --max-children $(MUTATE_CHILDREN)
+	$(BIN)/python tools/mutate_pure.py results
 	$(BIN)/mutmut run --max-children $(MUTATE_CHILDREN)
 	$(BIN)/mutmut results
 	$(BIN)/python tools/mutants_table.py
 
 clean:
-	rm -rf $(VENV) instance test-artifacts mutants
+	rm -rf $(VENV) instance test-artifacts mutants build/mutate-pure
