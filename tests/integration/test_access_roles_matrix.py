@@ -805,3 +805,10 @@ def test_a_patient_is_told_a_team_only_action_is_for_their_care_team(client, mak
     response = client.post(f"/api/v1/patients/{patient.id}/notes", headers=auth_headers(patient), json={"body": "hi"})
     assert response.status_code == 403
     assert response.get_json() == {"error": "forbidden", "message": "This is for your care team."}
+
+
+def test_an_id_that_is_no_patients_is_404_even_to_its_owner(client, make_clinician, auth_headers):
+    clinician = make_clinician("MD")
+    for patient_id in (clinician.id, 999_999):
+        response = client.get(f"/api/v1/patients/{patient_id}/care-plan", headers=auth_headers(clinician))
+        assert response.status_code == 404, patient_id
