@@ -709,13 +709,15 @@ def test_a_lease_holds_up_to_and_including_its_expiry_instant(app):
 
 
 def test_a_round_claims_the_longest_due_texts_first(app):
-    """With more due texts than the batch, the ones due earliest go first (not the oldest rows)."""
+    """With more due texts than the batch, the ones due earliest go first: not the oldest rows, and a
+    text taken over from a dead sender in its turn among the queued ones."""
     now = _now()
     late, early = _raw(now, 2)
+    (abandoned,) = _raw(now, status="sending", lease_expires_at=now - timedelta(seconds=1))
     late.due_at, early.due_at = now - timedelta(minutes=1), now - timedelta(minutes=30)
+    abandoned.due_at = now - timedelta(minutes=10)
     db.session.commit()
-    assert claim(now, 1, LEASE) == [early.id]
-    assert claim(now, 1, LEASE) == [late.id]
+    assert [claim(now, 1, LEASE) for _ in range(3)] == [[early.id], [abandoned.id], [late.id]]
 
 
 def test_a_rows_error_is_logged_with_its_id_and_the_traceback(app, sms, fake, caplog):
