@@ -593,3 +593,19 @@ def test_busy_window_is_the_clinicians_local_days_around_the_window_widened_by_t
         busy_window(a, 30, datetime(2027, 1, 5, 2), utc(2027, 1, 5, 3))
     with pytest.raises(ValueError, match=r"^window_end must be a timezone-aware datetime$"):
         busy_window(a, 30, utc(2027, 1, 5, 2), datetime(2027, 1, 5, 3))
+
+
+def test_a_naive_datetime_is_refused_by_the_name_of_its_argument():
+    a = avail(weekly=every_day(iv("09:00", "10:00")))
+    naive, aware = datetime(2027, 1, 4, 9), utc(2027, 1, 4, 9)
+    calls = {
+        "now": lambda: compute_slots(a, 30, [], naive, aware, aware),
+        "window_start": lambda: compute_slots(a, 30, [], FAR_PAST, naive, aware),
+        "window_end": lambda: compute_slots(a, 30, [], FAR_PAST, aware, naive),
+        "start": lambda: is_offered(a, 30, [], FAR_PAST, naive),
+        "Busy.start": lambda: Busy(naive, aware),
+        "Busy.end": lambda: Busy(aware, naive),
+    }
+    for name, call in calls.items():
+        with pytest.raises(ValueError, match=rf"^{name} must be a timezone-aware datetime$"):
+            call()
