@@ -338,3 +338,24 @@ def test_summary_flags_default_to_10_weeks_without_response_and_30_days_since_th
 def test_summary_passes_its_thresholds_on_to_the_flags():
     summary = summarize([m(30, 20), m(20, 15)], NOW, NOW - timedelta(days=40), not_improving_weeks=4, recent_days=10)
     assert summary.flags == ("not_improving", "no_recent_measure")
+
+
+def test_invalid_answers_say_exactly_what_is_wrong():
+    """The reason is shown to the user as it is: the whole sentence, not a fragment of it."""
+    cases = [("BDI", [0] * 21, "instrument must be PHQ-9 or GAD-7"),
+             ("GAD-7", [4] * 7, "each answer must be a whole number from 0 to 3")]  # fmt: skip
+    for instrument, answers, reason in cases:
+        with pytest.raises(InvalidAnswers, match=f"^{reason}$"):
+            score_assessment(instrument, answers)
+
+
+def test_cocm_bands_are_checked_on_both_sides_of_each_bound():
+    assert CocmBands(g2214_from=1).g2214_from == 1  # any positive threshold
+    assert CocmBands(g2214_from=31, later_base_from=31).later_base_from == 31  # G2214 may equal the base
+    assert CocmBands(addon_step=1).addon_step == 1
+    order = r"^CoCM bands must satisfy 0 < G2214 <= base < add-on$"
+    for bad in ({"g2214_from": 0}, {"g2214_from": 32}, {"later_base_from": 76}):  # 0; above a base; base == add-on
+        with pytest.raises(ValueError, match=order):
+            CocmBands(**bad)
+    with pytest.raises(ValueError, match=r"^CoCM add-on step must be positive$"):
+        CocmBands(addon_step=0)
