@@ -732,3 +732,18 @@ def test_a_rows_error_is_logged_with_its_id_and_the_traceback(app, sms, fake, ca
     (record,) = [r for r in caplog.records if r.name == "app.sms"]
     assert record.getMessage() == f"outbox {row.id}: sending failed; left for retry after its lease"
     assert record.levelno == logging.ERROR and record.exc_info is not None
+
+
+def test_cancelling_a_visit_withdraws_only_its_own_queued_texts_under_a_voided_key(world, sms, fake):
+    clinician, patient = world
+    first, second = _book(clinician, patient, _at(3, 14)), _book(clinician, patient, _at(4, 14))
+    assert dispatch_due(now=_now(), sms=sms) == {"sent": 2}  # both confirmations went out
+    booking.cancel(patient, first.id, None)
+    by = {(m.appointment_id, m.kind): m for m in _outbox()}
+    assert {by[(second.id, k)].status for k in ("reminder_24h", "reminder_2h")} == {"queued"}  # the other visit's
+    confirmation = by[(first.id, "booking_confirmation")]
+    assert confirmation.status == "sent" and ":void:" not in confirmation.dedupe_key  # history is not rewritten
+    for kind in ("reminder_24h", "reminder_2h"):
+        withdrawn = by[(first.id, kind)]
+        key = f"appointment:{first.id}:{int(first.start_at.timestamp())}:{kind}"
+        assert (withdrawn.status, withdrawn.dedupe_key) == ("suppressed", f"{key}:void:{withdrawn.id}")
