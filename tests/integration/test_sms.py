@@ -747,3 +747,17 @@ def test_cancelling_a_visit_withdraws_only_its_own_queued_texts_under_a_voided_k
         withdrawn = by[(first.id, kind)]
         key = f"appointment:{first.id}:{int(first.start_at.timestamp())}:{kind}"
         assert (withdrawn.status, withdrawn.dedupe_key) == ("suppressed", f"{key}:void:{withdrawn.id}")
+
+
+def test_enqueue_records_the_visit_a_text_is_about_and_suppress_pending_counts_what_it_withdrew(world):
+    from app.notifications.outbox import suppress_pending
+
+    clinician, patient = world
+    appointment = _book(clinician, patient, _at(3, 14))
+    assert enqueue(patient, kind="followup_no_show", body="Harbor: we missed you", due_at=_now(),
+                   dedupe_key="test:about-a-visit", appointment_id=appointment.id)  # fmt: skip
+    db.session.commit()
+    text = next(m for m in _outbox() if m.dedupe_key == "test:about-a-visit")
+    assert text.appointment_id == appointment.id
+    assert suppress_pending(appointment_id=appointment.id, reason="test", kinds=("reminder_2h",)) == 1
+    assert suppress_pending(appointment_id=appointment.id, reason="test", kinds=("reminder_2h",)) == 0
