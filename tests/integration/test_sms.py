@@ -761,3 +761,13 @@ def test_enqueue_records_the_visit_a_text_is_about_and_suppress_pending_counts_w
     assert text.appointment_id == appointment.id
     assert suppress_pending(appointment_id=appointment.id, reason="test", kinds=("reminder_2h",)) == 1
     assert suppress_pending(appointment_id=appointment.id, reason="test", kinds=("reminder_2h",)) == 0
+
+
+def test_enqueue_drops_a_text_that_quiet_hours_would_push_past_its_not_after(world):
+    _, patient = world
+    late_evening = _now() + timedelta(hours=10)  # 22:00 in New York: quiet hours move it to 08:00
+    keys = {"test:too-late": late_evening + timedelta(hours=9), "test:in-time": late_evening + timedelta(hours=11)}
+    sent = [enqueue(patient, kind="note", body="Harbor: a note", due_at=late_evening, dedupe_key=key, not_after=until)
+            for key, until in keys.items()]  # fmt: skip
+    assert sent == [False, True]
+    assert [m.dedupe_key for m in _outbox()] == ["test:in-time"]
