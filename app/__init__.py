@@ -37,8 +37,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     _configure(app, settings, config or {})
 
     from app import extensions, models, security, web_errors  # noqa: F401 - models: the whole schema
+    from app.accounts.user import User
     from app.auth.loaders import install_loaders
+    from app.billing import providers as billing_providers
+    from app.booking import texts as booking_texts
+    from app.care_team import on_booking
     from app.cli import register_cli
+    from app.notifications import sender
     from app.routes import register_blueprints
     from app.web import formatting
 
@@ -51,8 +56,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     extensions.limiter.init_app(app)
     _tune_engine(app)
     install_loaders(app)
+    billing_providers.install()
     app.url_map.converters["int"] = DatabaseInt  # before any route is added
     register_blueprints(app)
+    on_booking.connect()  # the care team acts on booking's events (app.booking.events), in its transactions
+    # The outbox's sender knows no domain: it finds a text's patient and re-checks a visit's texts through these.
+    sender.install(find_recipient=lambda patient_id: extensions.db.session.get(User, patient_id))
+    booking_texts.connect()
     security.install(app)
     web_errors.install(app)
     formatting.install(app)

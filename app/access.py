@@ -13,8 +13,8 @@ from typing import Any, Final
 from flask import g
 from flask_login import current_user
 
-from app.accounts.roles import Role
 from app.errors import Forbidden, Unauthorized
+from app.reference.roles import Role
 
 PUBLIC: Final = "public"
 ANY_USER: Final = "any_user"

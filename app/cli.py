@@ -15,7 +15,7 @@ from werkzeug.serving import run_simple
 
 from app.accounts import service as accounts
 from app.accounts.schemas import StaffCreate
-from app.api.endpoint import validation_fields
+from app.validation import validation_fields
 
 users_cli = AppGroup("users", help="Manage accounts.")
 demo_cli = AppGroup("demo", help="The demo clinic.")
@@ -123,8 +123,8 @@ def seed() -> None:
     created, logins = seed_demo()
     click.echo("Demo clinic " + ("created." if created else "already present."))
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-    for role, email in logins:
-        click.echo(f"  {role:<38} {email}")
+    for login in logins:
+        click.echo(login.line())
 
 
 @scheduler_cli.command("run")

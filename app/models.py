@@ -9,15 +9,15 @@ from app.auth.login_session import LoginSession
 from app.auth.mfa import MfaRecoveryCode, MfaSecret
 from app.auth.password_reset import PasswordResetToken
 from app.auth.throttle_counter import ThrottleCounter
-from app.billing.demo_store import DemoSubscription
+from app.billing.demo.store import DemoSubscription
 from app.billing.membership import Membership
 from app.billing.stripe_event import StripeEvent
 from app.booking.appointment import Appointment
 from app.booking.availability import ClinicianAvailability
+from app.booking.care_consent import CareConsent
 from app.booking.feed import CalendarFeed
 from app.booking.stamp import ScheduleStamp
 from app.care_team.assessment import Assessment
-from app.care_team.consent import CareConsent
 from app.care_team.emergency import EmergencyAccess
 from app.care_team.medication import Medication
 from app.care_team.member import CareTeamMember
@@ -26,6 +26,9 @@ from app.care_team.note import HandoffNote
 from app.care_team.plan import CarePlan, CarePlanVersion
 from app.care_team.task import Task
 from app.intake.result import IntakeResult
+from app.notes.addendum import NoteAddendum
+from app.notes.note import VisitNote
+from app.notes.psychotherapy_note import PsychotherapyNote
 from app.notifications.outbox_message import OutboxMessage, SmsNumber
 
 __all__ = [
@@ -53,13 +56,16 @@ __all__ = [
     "Membership",
     "MfaRecoveryCode",
     "MfaSecret",
+    "NoteAddendum",
     "OutboxMessage",
     "PasswordResetToken",
     "PatientProfile",
+    "PsychotherapyNote",
     "ScheduleStamp",
     "SmsNumber",
     "StripeEvent",
     "Task",
     "ThrottleCounter",
     "User",
+    "VisitNote",
 ]  # fmt: skip

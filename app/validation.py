@@ -20,9 +20,18 @@ from functools import lru_cache
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, EmailStr, Field, Strict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    EmailStr,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationError,
+)
 
-from app.accounts.roles import US_STATES
+from app.reference.roles import US_STATES
 
 PASSWORD_MIN = 12
 # argon2 hashes any length, but an unbounded one is a cheap way to burn CPU.
@@ -58,7 +67,7 @@ def _phone(value: str) -> str:
 
 
 def _not_common(value: str) -> str:
-    from app.auth.common_passwords import is_common
+    from app.reference.common_passwords import is_common
 
     if is_common(value):
         raise ValueError("this password is too common or too easy to guess; a short sentence works well")
@@ -141,3 +150,12 @@ def format_phone(e164: str) -> str:
     """How a number is shown to people: national format for US numbers."""
     parsed = phonenumbers.parse(e164, "US")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def validation_fields(exc: ValidationError) -> dict[str, str]:
+    """A pydantic error as ``{field: message}``, the first message per field (API ``fields`` and page forms)."""
+    fields: dict[str, str] = {}
+    for err in exc.errors():
+        name = ".".join(str(p) for p in err["loc"]) or "body"
+        fields.setdefault(name, err["msg"].removeprefix("Value error, "))
+    return fields

@@ -6,12 +6,12 @@ from flask_login import current_user
 
 from app import access
 from app.accounts import service
-from app.accounts.roles import Role
 from app.accounts.schemas import ClinicianCreate, PatientSignup, Profile, StaffCreate
 from app.accounts.views import profile_of
 from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint
 from app.auth.throttle import signup_throttled
+from app.reference.roles import Role
 
 ADMIN = access.roles(Role.ADMIN)
 

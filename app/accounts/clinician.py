@@ -6,8 +6,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.accounts.roles import ClinicalRole, Credential
 from app.extensions import db
+from app.reference.roles import ClinicalRole, Credential
 
 if TYPE_CHECKING:
     from app.accounts.user import User

@@ -9,13 +9,12 @@ from pydantic import TypeAdapter, ValidationError
 
 from app import access
 from app.accounts import service
-from app.accounts.roles import COMMON_US_TIMEZONES, US_STATES, Role
 from app.accounts.schemas import PatientSignup
-from app.api.endpoint import validation_fields
 from app.auth.browser import sign_in
 from app.auth.throttle import signup_throttled
 from app.notifications import preferences
-from app.validation import PhoneNumber, format_phone
+from app.reference.roles import COMMON_US_TIMEZONES, US_STATES, Role
+from app.validation import PhoneNumber, format_phone, validation_fields
 from app.web.pages import form_errors, page
 
 bp = Blueprint("accounts", __name__)

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.accounts.roles import Credential, Modality
+from app.reference.roles import Credential, Modality
 from app.validation import Email, Password, PersonName, PhoneNumber, StateCode, TimeZoneName
 
 

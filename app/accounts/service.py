@@ -10,7 +10,6 @@ from sqlalchemy.exc import IntegrityError
 from app import connections
 from app.accounts.clinician import ClinicianProfile
 from app.accounts.patient import PatientProfile
-from app.accounts.roles import CLINICAL_ROLE_BY_CREDENTIAL, Credential, Role
 from app.accounts.schemas import ClinicianCreate, PatientSignup, StaffCreate
 from app.accounts.user import User
 from app.audit import service as audit
@@ -18,6 +17,7 @@ from app.auth.passwords import hash_password
 from app.db import utcnow
 from app.errors import Conflict
 from app.extensions import db
+from app.reference.roles import CLINICAL_ROLE_BY_CREDENTIAL, Credential, Role
 
 SMS_CONSENT_TEXT = (
     "Yes, text me appointment confirmations, reminders and check-in links at this number. "

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.accounts.roles import Role
 from app.db import UTCDateTime, utcnow
 from app.extensions import db
+from app.reference.roles import Role
 
 if TYPE_CHECKING:
     from app.accounts.clinician import ClinicianProfile

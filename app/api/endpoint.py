@@ -19,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from app import access, connections
 from app.errors import DomainError, Invalid
+from app.validation import validation_fields
 
 
 class MalformedJson(DomainError):
@@ -43,14 +44,6 @@ class EndpointSpec:
 
 
 REGISTRY: list[EndpointSpec] = []
-
-
-def validation_fields(exc: ValidationError) -> dict[str, str]:
-    fields: dict[str, str] = {}
-    for err in exc.errors():
-        name = ".".join(str(p) for p in err["loc"]) or "body"
-        fields.setdefault(name, err["msg"].removeprefix("Value error, "))
-    return fields
 
 
 def _json_body() -> Any:

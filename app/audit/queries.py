@@ -30,6 +30,13 @@ ACTION_LABELS = {
     "review_list.read": "viewed the review list",
     "care_minutes.read": "viewed care minutes",
     "calendar_feed.read": "calendar feed fetched",
+    "visit_note.read": "read a visit note",
+    "visit_note.list": "looked for visit notes",
+    "visit_note.create": "started a visit note",
+    "visit_note.update": "edited a draft visit note",
+    "visit_note.sign": "signed a visit note",
+    "visit_note.addendum": "added an addendum to a visit note",
+    "visit_note.withhold": "withheld a visit note from the patient (harm exception)",
 }
 
 

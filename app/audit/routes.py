@@ -9,11 +9,11 @@ from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
 from app import access
-from app.accounts.roles import Role
 from app.accounts.service import find_by_email
 from app.audit import queries
 from app.audit import service as audit
 from app.extensions import db
+from app.reference.roles import Role
 from app.validation import MAX_DAY, MIN_DAY, parse_day, parse_db_id, parse_int
 from app.web.pages import page
 

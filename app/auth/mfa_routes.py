@@ -7,7 +7,6 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app import access
-from app.accounts.roles import Role
 from app.accounts.user import User
 from app.auth import mfa_service, service
 from app.auth.browser import complete_mfa
@@ -15,6 +14,7 @@ from app.auth.routes import bp, safe_next
 from app.auth.throttle import second_factor_throttled
 from app.errors import NotFound
 from app.extensions import db
+from app.reference.roles import Role
 from app.web.pages import page
 
 

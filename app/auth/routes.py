@@ -9,11 +9,10 @@ from flask_login import current_user, logout_user
 from pydantic import BaseModel, ValidationError
 
 from app import access
-from app.api.endpoint import validation_fields
 from app.auth import recovery, service
 from app.auth.browser import sign_in
 from app.auth.throttle import login_throttled, reset_request_throttled
-from app.validation import Password
+from app.validation import Password, validation_fields
 from app.web.pages import form_errors, page
 
 bp = Blueprint("auth", __name__)

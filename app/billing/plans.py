@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
+
+from app.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -32,20 +34,15 @@ PLANS: dict[str, Plan] = {
     "annual": Plan("annual", "Annual", 6999, "usd", "year", 14, "STRIPE_PRICE_ANNUAL"),
 }
 
-# What a trialing or active membership opens; the initial consultation is free for everyone.
-MEMBER_STATUSES = frozenset({"trialing", "active"})
-STRIPE_STATUSES = ("trialing", "active", "past_due", "canceled", "unpaid", "incomplete", "incomplete_expired",
-                   "paused")  # fmt: skip
 
-
-def price_id(plan: Plan, config: Any) -> str:
+def price_id(plan: Plan, settings: Settings) -> str:
     """The Stripe Price id for ``plan``; the dummy backend needs none and gets a stable stand-in."""
-    value = config.get(plan.price_setting)
+    value: str | None = getattr(settings, plan.price_setting)
     return value or f"price_demo_{plan.code}"
 
 
-def plan_for_price(price: str | None, config: Any) -> Plan | None:
+def plan_for_price(price: str | None, settings: Settings) -> Plan | None:
     for plan in PLANS.values():
-        if price and price == price_id(plan, config):
+        if price and price == price_id(plan, settings):
             return plan
     return None

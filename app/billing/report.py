@@ -4,17 +4,18 @@ states — never an appointment, a plan of care or a score."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select
 
 from app.accounts.user import User
-from app.billing.membership import Membership
+from app.billing.membership import PAYMENT_DUE_STATUSES, Membership, MembershipStatus
 from app.billing.plans import PLANS
 from app.billing.stripe_event import StripeEvent
 from app.csv_safe import to_csv
 from app.extensions import db
 
-COUNTED = ("active", "trialing", "past_due", "canceled")
+COUNTED = (MembershipStatus.ACTIVE, MembershipStatus.TRIALING, MembershipStatus.PAST_DUE, MembershipStatus.CANCELED)
 TRIAL_WINDOW = timedelta(days=90)
 CHURN_WINDOW = timedelta(days=30)
 
@@ -28,23 +29,27 @@ def _trial_ended_at(row: Membership) -> datetime | None:
     return row.trial_end
 
 
-def figures(now: datetime) -> dict:
+def figures(now: datetime) -> dict[str, Any]:
     rows = list(db.session.scalars(select(Membership).where(Membership.subscription_id.is_not(None))))
-    counts = {status: 0 for status in COUNTED}
+    counts = {status.value: 0 for status in COUNTED}
     mrr = 0
     ended = converted = churned = 0
     for row in rows:
         if row.status in counts:
             counts[row.status] += 1
-        if row.status == "active" and row.plan in PLANS:
+        if row.status == MembershipStatus.ACTIVE and row.plan in PLANS:
             mrr += PLANS[row.plan].monthly_cents
         stopped = _trial_ended_at(row)
         if stopped is not None and now - TRIAL_WINDOW <= stopped <= now:
             ended += 1
             converted += row.converted_at is not None
-        if row.status == "canceled" and row.canceled_at is not None and row.canceled_at >= now - CHURN_WINDOW:
+        if (
+            row.status == MembershipStatus.CANCELED
+            and row.canceled_at is not None
+            and row.canceled_at >= now - CHURN_WINDOW
+        ):
             churned += 1
-    base = counts["active"] + counts["past_due"] + churned
+    base = counts[MembershipStatus.ACTIVE] + counts[MembershipStatus.PAST_DUE] + churned
     return {
         **counts,
         "mrr_cents": mrr,
@@ -71,7 +76,7 @@ def subscribers(search: str = "", status: str = "", limit: int = 200) -> list[tu
 def failed_payments(limit: int = 100) -> list[tuple[User, Membership]]:
     query = (
         select(User, Membership).join(Membership, Membership.patient_id == User.id)
-        .where(or_(Membership.status.in_(("past_due", "unpaid")), Membership.last_payment_failed_at.is_not(None)))
+        .where(or_(Membership.status.in_(PAYMENT_DUE_STATUSES), Membership.last_payment_failed_at.is_not(None)))
         .order_by(Membership.last_payment_failed_at.desc()).limit(limit)
     )  # fmt: skip
     return [(user, row) for user, row in db.session.execute(query)]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -8,7 +9,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db import UTCDateTime, utcnow
 from app.extensions import db
 
-STATUSES = ("booked", "cancelled", "completed", "no_show")
+
+class AppointmentStatus(StrEnum):
+    """An appointment's status; the column stores the value."""
+
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    COMPLETED = "completed"
+    NO_SHOW = "no_show"
+
+
+STATUSES = tuple(AppointmentStatus)
 
 
 class Appointment(db.Model):
@@ -35,7 +46,7 @@ class Appointment(db.Model):
     end_at: Mapped[datetime] = mapped_column(UTCDateTime())
     blocked_until: Mapped[datetime] = mapped_column(UTCDateTime())
     gap_minutes: Mapped[int] = mapped_column(Integer, default=0)
-    status: Mapped[str] = mapped_column(String(20), default="booked")
+    status: Mapped[str] = mapped_column(String(20), default=AppointmentStatus.BOOKED.value)
     # The visit link's token (``/visits/<visit_token>``, the API's ``video_url``). It is not the video
     # provider's room: that is derived from it secretly (app.booking.video.room_name) and stored nowhere.
     # The column keeps its historical name ``video_room`` (from when the two were one value): renaming

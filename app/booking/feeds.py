@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 
 from app.accounts.user import User
 from app.audit import service as audit
-from app.booking.appointment import Appointment
+from app.booking.appointment import Appointment, AppointmentStatus
 from app.booking.feed import CalendarFeed
 from app.db import utcnow
 from app.extensions import db
@@ -51,7 +51,8 @@ def feed_appointments(raw: str, now: datetime | None = None) -> list[Appointment
     if feed is None:
         return None
     items = list(db.session.scalars(
-        select(Appointment).where(Appointment.clinician_id == feed.clinician_id, Appointment.status == "booked",
+        select(Appointment).where(Appointment.clinician_id == feed.clinician_id,
+                                  Appointment.status == AppointmentStatus.BOOKED,
                                   Appointment.start_at >= now - timedelta(days=30)).order_by(Appointment.start_at)
     ))  # fmt: skip
     # Whoever holds the URL reads these patients' visits in the clinician's name: on each patient's record.

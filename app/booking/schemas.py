@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, field_validator, model_validator
 
-from app.accounts.roles import Modality
 from app.booking.slots import parse_hhmm
+from app.reference.roles import Modality
 from app.validation import Day, DbId, Instant, StateCode, TimeZoneName
 
 HHMM = Annotated[str, Field(pattern=r"^\d{2}:\d{2}$")]
@@ -133,7 +133,8 @@ class BookRequest(_Strict):
     clinician_id: DbId
     type: str = Field(max_length=40)
     start: Instant
-    # Optional: true records the patient's consent to coordinated care (app/care_team/consent.py).
+    # Optional: true records the patient's consent to coordinated care (app/booking/care_consent.py) in
+    # the booking's transaction.
     care_consent: StrictBool | None = None
 
 

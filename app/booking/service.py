@@ -14,26 +14,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import contains_eager, joinedload, lazyload
 
 from app.accounts.clinician import ClinicianLanguage, ClinicianLicense, ClinicianModality, ClinicianProfile
-from app.accounts.roles import Role
 from app.accounts.user import User
 from app.audit import service as audit
-from app.booking import slots
-from app.booking.appointment import Appointment
+from app.billing.gate import is_member, require_member
+from app.booking import access, care_consent, events, slots, texts
+from app.booking.appointment import Appointment, AppointmentStatus
 from app.booking.availability import DEFAULTS, ClinicianAvailability
 from app.booking.types import TYPES, AppointmentType
-from app.care_team.member import CareTeamMember
-from app.db import insert_skipping_existing, utcnow
+from app.booking.video import can_join
+from app.db import utcnow
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.extensions import db
-from app.notifications import appointments as texts
+from app.reference.roles import Role
 
 LATE_CANCEL = timedelta(hours=24)
 EARLY_ACTION = timedelta(minutes=15)
+MARKABLE = (AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW)  # and re-markable
 
 
 class SlotUnavailable(Conflict):
@@ -141,7 +142,7 @@ LONGEST_VISIT = timedelta(hours=24)
 
 def booked_spans(clinician_id: int, lo: datetime, hi: datetime, exclude_id: int | None = None) -> list[slots.Busy]:
     query = select(Appointment.start_at, Appointment.end_at).where(
-        Appointment.clinician_id == clinician_id, Appointment.status == "booked",
+        Appointment.clinician_id == clinician_id, Appointment.status == AppointmentStatus.BOOKED,
         Appointment.start_at < hi, Appointment.start_at > lo - LONGEST_VISIT, Appointment.end_at > lo,
     )  # fmt: skip
     if exclude_id is not None:
@@ -179,31 +180,53 @@ def _serialise_on(clinician_id: int) -> ClinicianAvailability | None:
     return row
 
 
-def _check_slot(clinician: User, kind: AppointmentType, start: datetime, now: datetime,
-                exclude_id: int | None = None) -> slots.Availability:  # fmt: skip
+def _check_slot(clinician: User, kind: AppointmentType, start: datetime, now: datetime, patient_id: int,
+                already: str, exclude_id: int | None = None) -> slots.Availability:  # fmt: skip
+    """The slot is still offered by the clinician (else ``slot_unavailable``) and the patient has no
+    other visit then (else ``slot_unavailable`` saying ``already``); both read in one query."""
     avail = slots.Availability.from_document(availability_of(clinician).document())
+    end = start + timedelta(minutes=kind.duration_minutes)
     lo, hi = slots.busy_window(avail, kind.duration_minutes, start, start + timedelta(minutes=1))
-    if not slots.is_offered(avail, kind.duration_minutes, booked_spans(clinician.id, lo, hi, exclude_id), now, start):
+    busy, patient_busy = _booked_around(clinician.id, lo, hi, patient_id, start, end, exclude_id)
+    if not slots.is_offered(avail, kind.duration_minutes, busy, now, start):
         raise SlotUnavailable()
+    if patient_busy:
+        raise SlotUnavailable(already)
     return avail
 
 
-def _patient_overlaps(patient_id: int, start: datetime, end: datetime, exclude_id: int | None) -> bool:
-    query = select(Appointment.id).where(
-        Appointment.patient_id == patient_id, Appointment.status == "booked",
-        Appointment.start_at < end, Appointment.end_at > start,
-    )  # fmt: skip
+def _booked_around(clinician_id: int, lo: datetime, hi: datetime, patient_id: int, start: datetime, end: datetime,
+                   exclude_id: int | None) -> tuple[list[slots.Busy], bool]:  # fmt: skip
+    """``booked_spans`` of the clinician in [lo, hi) and whether the patient has a visit overlapping
+    [start, end), in one round trip: the booked visits that are either are read together, then told
+    apart here (one visit can be both: the patient's own with this clinician)."""
+    clinicians = and_(Appointment.clinician_id == clinician_id, Appointment.start_at < hi,
+                      Appointment.start_at > lo - LONGEST_VISIT, Appointment.end_at > lo)  # fmt: skip
+    patients = and_(Appointment.patient_id == patient_id, Appointment.start_at < end, Appointment.end_at > start)
+    query = select(Appointment.clinician_id, Appointment.patient_id, Appointment.start_at, Appointment.end_at).where(
+        Appointment.status == AppointmentStatus.BOOKED, or_(clinicians, patients)
+    )
     if exclude_id is not None:
         query = query.where(Appointment.id != exclude_id)
-    return db.session.scalar(query.limit(1)) is not None
+    busy, patient_busy = [], False
+    for row in db.session.execute(query):
+        if row.clinician_id == clinician_id and row.start_at < hi and row.end_at > lo:
+            busy.append(slots.Busy(row.start_at, row.end_at))
+        if row.patient_id == patient_id and row.start_at < end and row.end_at > start:
+            patient_busy = True
+    return busy, patient_busy
 
 
-def _membership_gate(patient: User, kind: AppointmentType, now: datetime) -> None:
-    try:
-        from app.billing.gate import require_membership  # billing may not be installed yet
-    except ImportError:
-        return
-    require_membership(patient, kind.code, now)
+def needs_membership(patient: User, type_code: str) -> bool:
+    """Whether booking ``type_code`` would be refused for want of a membership. Booking decides which
+    visit types need one; billing says who is a member."""
+    kind = TYPES.get(type_code)
+    return kind is not None and kind.requires_membership and not is_member(patient.id)
+
+
+def _membership_gate(patient: User, kind: AppointmentType) -> None:
+    if kind.requires_membership:
+        require_member(patient.id)  # MembershipRequired (402) says why not
 
 
 PATIENT_OVERLAP = "ex_appointments_patient_overlap"  # migration 0002
@@ -245,56 +268,55 @@ def _commit(*, keep_loaded: bool = False) -> None:
         session.expire_on_commit = expire_on_commit
 
 
-def _bookable_clinician(clinician_id: int) -> User:
-    """``get_clinician`` with the licences booking checks joined into the same query (one round trip,
-    not two); modalities and languages are not read here."""
+def _bookable_clinician(clinician_id: int, patient_id: int) -> User:
+    """``get_clinician`` with the licences booking checks joined into the same query, which also
+    loads the booking patient's profile (their state): one round trip, not three. Modalities and
+    languages are not read here."""
     profile_and_licences = (
         joinedload(User.clinician).options(
             joinedload(ClinicianProfile.license_rows), lazyload(ClinicianProfile.modality_rows),
             lazyload(ClinicianProfile.language_rows),
         )
     )  # fmt: skip
-    user = db.session.get(User, clinician_id, options=[profile_and_licences])
+    both = select(User).where(User.id.in_((clinician_id, patient_id)))
+    found = db.session.scalars(both.options(profile_and_licences, joinedload(User.patient))).unique()
+    user = next((u for u in found if u.id == clinician_id), None)
     if user is None or user.clinician is None or not user.is_enabled:
         raise Invalid({"clinician_id": "no such clinician"})
     return user
 
 
-def _join_care_team(patient_id: int, clinician_id: int, now: datetime) -> None:
-    """Booking puts the clinician on the patient's care team; the pair is unique, so a clinician
-    already there is skipped by the database (no lookup first)."""
-    insert = insert_skipping_existing(CareTeamMember, db.engine.dialect.name, "patient_id", "clinician_id")
-    db.session.execute(insert, {"patient_id": patient_id, "clinician_id": clinician_id, "added_at": now})
-
-
-def book(patient: User, clinician_id: int, type_code: str, start: datetime, now: datetime | None = None) -> Appointment:
+def book(patient: User, clinician_id: int, type_code: str, start: datetime, now: datetime | None = None, *,
+         care_consent_from: str | None = None) -> Appointment:  # fmt: skip
     """Book an offered slot: licensure, type vs clinical role and membership are checked here, and
-    the slot is re-checked inside the transaction. Booking adds the clinician to the care team."""
+    the slot is re-checked inside the transaction. ``care_consent_from`` (a consent source) records
+    the patient's consent to coordinated care with the visit. ``events.visit_booked`` lets the care
+    team act on it (its clinician joins the patient's care team). All of it is one transaction."""
     now = now or utcnow()
     # In UTC, as the database gives it back: the appointment is returned without a reload (below).
     start = start.astimezone(UTC)
-    clinician = _bookable_clinician(clinician_id)
+    clinician = _bookable_clinician(clinician_id, patient.id)
     kind = _type_for(clinician, type_code)
     if patient.patient.state not in clinician.clinician.licensed_states:
         raise NotLicensedInState()
-    _membership_gate(patient, kind, now)
+    _membership_gate(patient, kind)
     patient_id, clinician_pk = patient.id, clinician.id
     _locked = _serialise_on(clinician_pk)
     clinician, patient = db.session.get(User, clinician_pk), db.session.get(User, patient_id)
-    avail = _check_slot(clinician, kind, start, now)
-    end = start + timedelta(minutes=kind.duration_minutes)
     already = "You already have an appointment at that time."
-    if _patient_overlaps(patient.id, start, end, None):
-        raise SlotUnavailable(already)
+    avail = _check_slot(clinician, kind, start, now, patient.id, already)
+    end = start + timedelta(minutes=kind.duration_minutes)
     appointment = Appointment(
         patient_id=patient.id, clinician_id=clinician.id, type=kind.code, start_at=start, end_at=end,
         gap_minutes=avail.gap_minutes, blocked_until=end + timedelta(minutes=avail.gap_minutes),
-        status="booked", visit_token=secrets.token_urlsafe(24),
+        status=AppointmentStatus.BOOKED, visit_token=secrets.token_urlsafe(24),
     )  # fmt: skip
     with _race_lost_is_409(already):
+        if care_consent_from is not None:
+            care_consent.record(patient, care_consent_from, now)
         db.session.add(appointment)
         db.session.flush()
-        _join_care_team(patient.id, clinician.id, now)
+        events.visit_booked.send(appointment, now=now)
         texts.booked(patient, appointment, now)
         audit.record("appointment.book", actor=patient, patient_id=patient.id, object_type="appointment",
                      object_id=appointment.id)  # fmt: skip
@@ -303,14 +325,9 @@ def book(patient: User, clinician_id: int, type_code: str, start: datetime, now:
 
 
 def visible_to(user: User, appointment_id: int) -> Appointment:
-    """The appointment if ``user`` is its patient, its clinician or an admin; 404 for anyone else.
-    Staff reads are written to the audit trail."""
-    appointment = db.session.get(Appointment, appointment_id)
-    allowed = appointment is not None and (
-        user.role == Role.ADMIN.value or user.id in (appointment.patient_id, appointment.clinician_id)
-    )
-    if not allowed:
-        raise NotFound()
+    """The appointment if ``user`` may read it (``access.readable``); 404 for anyone else. Staff
+    reads are written to the audit trail."""
+    appointment = access.readable(user, appointment_id)
     if user.id != appointment.patient_id:
         audit.record("appointment.read", actor=user, patient_id=appointment.patient_id, object_type="appointment",
                      object_id=appointment.id)  # fmt: skip
@@ -319,15 +336,11 @@ def visible_to(user: User, appointment_id: int) -> Appointment:
 
 
 def list_for(user: User, limit: int = 500) -> list[Appointment]:
-    query = select(Appointment).order_by(Appointment.start_at.desc()).limit(limit)
-    if user.role == Role.PATIENT.value:
-        query = query.where(Appointment.patient_id == user.id)
-    elif user.role == Role.CLINICIAN.value:
-        query = query.where(Appointment.clinician_id == user.id)
-    elif user.role != Role.ADMIN.value:
+    query = access.listable(user, select(Appointment).order_by(Appointment.start_at.desc()).limit(limit))
+    if query is None:
         return []
     items = list(db.session.scalars(query))
-    if user.role != Role.PATIENT.value:  # every patient on the list had their visits read
+    if user.role != Role.PATIENT:  # every patient on the list had their visits read
         audit.record_patients("appointment.list", actor=user, patient_ids=[a.patient_id for a in items],
                               object_type="appointment")  # fmt: skip
         audit.commit_keeping_loaded()
@@ -336,19 +349,16 @@ def list_for(user: User, limit: int = 500) -> list[Appointment]:
 
 def participant_of(user: User, appointment_id: int) -> Appointment:
     """The appointment if ``user`` is its patient or clinician; 404 for anyone else."""
-    appointment = db.session.get(Appointment, appointment_id)
-    if appointment is None or user.id not in (appointment.patient_id, appointment.clinician_id):
-        raise NotFound()
-    return appointment
+    return access.participant(user, appointment_id)
 
 
 def cancel(user: User, appointment_id: int, reason: str | None, now: datetime | None = None) -> Appointment:
     """Its patient or clinician cancels; under 24 hours before the start it counts as late."""
     now = now or utcnow()
     appointment = participant_of(user, appointment_id)
-    if appointment.status != "booked":
+    if appointment.status != AppointmentStatus.BOOKED:
         raise NotBooked()
-    appointment.status, appointment.cancelled_at = "cancelled", now
+    appointment.status, appointment.cancelled_at = AppointmentStatus.CANCELLED, now
     appointment.cancelled_late = appointment.start_at - now < LATE_CANCEL
     appointment.cancel_reason = (reason or "").strip() or None
     texts.cancelled(db.session.get(User, appointment.patient_id), appointment, now)
@@ -363,18 +373,16 @@ def reschedule(user: User, appointment_id: int, start: datetime, now: datetime |
     booked; on ``slot_unavailable`` nothing changes."""
     now = now or utcnow()
     appointment = participant_of(user, appointment_id)
-    if appointment.status != "booked":
+    if appointment.status != AppointmentStatus.BOOKED:
         raise NotBooked()
     clinician_id, appointment_pk = appointment.clinician_id, appointment.id
     _locked = _serialise_on(clinician_id)
     appointment = db.session.get(Appointment, appointment_pk)
     clinician = db.session.get(User, clinician_id)
     kind = TYPES[appointment.type]
-    avail = _check_slot(clinician, kind, start, now, exclude_id=appointment.id)
-    end = start + timedelta(minutes=kind.duration_minutes)
     already = "The patient already has an appointment at that time."
-    if _patient_overlaps(appointment.patient_id, start, end, appointment.id):
-        raise SlotUnavailable(already)
+    avail = _check_slot(clinician, kind, start, now, appointment.patient_id, already, exclude_id=appointment.id)
+    end = start + timedelta(minutes=kind.duration_minutes)
     with _race_lost_is_409(already):
         appointment.start_at, appointment.end_at = start, end
         appointment.gap_minutes = avail.gap_minutes
@@ -390,20 +398,15 @@ def reschedule(user: User, appointment_id: int, start: datetime, now: datetime |
 def mark(user: User, appointment_id: int, status: str, now: datetime | None = None) -> Appointment:
     """Its clinician marks the visit completed or a no-show, from 15 minutes before the start."""
     now = now or utcnow()
-    appointment = db.session.get(Appointment, appointment_id)
-    if appointment is not None and user.id == appointment.patient_id:
-        raise Forbidden("Only the clinician records how a visit went.")
-    if appointment is None or user.id != appointment.clinician_id:
-        raise NotFound()
-    if appointment.status not in ("booked", "completed", "no_show"):
+    appointment = access.its_clinician(user, appointment_id)
+    if appointment.status not in MARKABLE:
         raise NotBooked()
     if now < appointment.start_at - EARLY_ACTION:
         raise TooEarly()
     appointment.status = status
-    if status == "no_show":
-        from app.notifications.followups import missed_visit
-
-        missed_visit(appointment, now)
+    if status == AppointmentStatus.NO_SHOW:  # a text to rebook, and the care team opens its task (one transaction)
+        texts.missed(db.session.get(User, appointment.patient_id), appointment, now)
+        events.visit_missed.send(appointment, now=now)
     audit.record(f"appointment.{status}", actor=user, patient_id=appointment.patient_id, object_type="appointment",
                  object_id=appointment.id)  # fmt: skip
     db.session.commit()
@@ -415,10 +418,9 @@ def by_visit_token(user: User, visit_token: str) -> Appointment:
     included: the link is in calendars and listings, so knowing it proves nothing)."""
     if not VISIT_TOKEN.fullmatch(visit_token or ""):
         raise NotFound()
-    appointment = db.session.scalar(select(Appointment).where(Appointment.visit_token == visit_token))
-    if appointment is None or user.id not in (appointment.patient_id, appointment.clinician_id):
-        raise NotFound()
-    return appointment
+    return access.participating(
+        user, db.session.scalar(select(Appointment).where(Appointment.visit_token == visit_token))
+    )
 
 
 class NotJoinable(Conflict):
@@ -429,8 +431,6 @@ class NotJoinable(Conflict):
 def join_visit(user: User, visit_token: str, now: datetime | None = None) -> Appointment:
     """A participant joins inside the join window: recorded, and only then may the caller hand out the
     provider's room (app.booking.video)."""
-    from app.booking.video import can_join
-
     now = now or utcnow()
     appointment = by_visit_token(user, visit_token)
     if not can_join(appointment, now):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.accounts.roles import ClinicalRole
+from app.reference.roles import ClinicalRole
 
 
 @dataclass(frozen=True)

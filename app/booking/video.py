@@ -29,7 +29,7 @@ import jwt
 from flask import current_app
 
 from app.accounts.user import User
-from app.booking.appointment import Appointment
+from app.booking.appointment import Appointment, AppointmentStatus
 
 JOIN_EARLY = timedelta(minutes=15)
 ROOM_CONTEXT = b"video-room:v1:"  # domain separation: this HMAC of SECRET_KEY serves nothing else
@@ -107,7 +107,10 @@ def visit_url(appointment: Appointment) -> str:
 
 
 def can_join(appointment: Appointment, now: datetime) -> bool:
-    return appointment.status == "booked" and appointment.start_at - JOIN_EARLY <= now <= appointment.end_at
+    return (
+        appointment.status == AppointmentStatus.BOOKED
+        and appointment.start_at - JOIN_EARLY <= now <= appointment.end_at
+    )
 
 
 @dataclass(frozen=True)

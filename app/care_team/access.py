@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.accounts.roles import ClinicalRole, Role
 from app.accounts.user import User
 from app.care_team.member import CareTeamMember
 from app.db import utcnow
 from app.errors import Forbidden, NotFound
 from app.extensions import db
+from app.reference.roles import ClinicalRole, Role
 
 
 class PrescriberOnly(Forbidden):

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_login import current_user
 
 from app import access
-from app.accounts.roles import Role
 from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint
 from app.care_team import caseload_view, handoff, service
@@ -28,6 +27,7 @@ from app.care_team.schemas import (
     VersionOut,
 )
 from app.errors import Forbidden, NotFound
+from app.reference.roles import Role
 
 P = "/patients/<int:patient_id>"
 TAGS = ["care team"]

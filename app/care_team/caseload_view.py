@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.booking.appointment import Appointment
+from app.booking.appointment import Appointment, AppointmentStatus
 from app.care_team.assessment import Assessment
 from app.extensions import db
 
@@ -32,7 +32,7 @@ def last_contacts(patient_ids: Iterable[int]) -> dict[int, datetime]:
         return {}
     found: dict[int, datetime] = {}
     visits = select(Appointment.patient_id, func.max(Appointment.end_at)).where(
-        Appointment.patient_id.in_(ids), Appointment.status == "completed"
+        Appointment.patient_id.in_(ids), Appointment.status == AppointmentStatus.COMPLETED
     ).group_by(Appointment.patient_id)  # fmt: skip
     checkins = select(Assessment.patient_id, func.max(Assessment.created_at)).where(
         Assessment.patient_id.in_(ids)

@@ -10,40 +10,19 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, String, Text, select
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import select
 
 from app.accounts.user import User
 from app.audit import service as audit
+from app.booking.care_consent import CONSENT_TEXT, CONSENT_VERSION, SOURCES, CareConsent, current, record
 from app.care_team import access
-from app.db import UTCDateTime, utcnow
+from app.db import utcnow
 from app.errors import Conflict, Forbidden
 from app.extensions import db
 
-CONSENT_VERSION = "2026-12-01"
-CONSENT_TEXT = (
-    "I agree to coordinated care: the clinicians on my Harbor Mind care team (my prescriber, my therapist "
-    "and a psychiatric consultant who reviews my care with them) share my care plan, my check-in scores "
-    "and their notes with each other to treat me. Care-management time may be billed to me or my insurer, "
-    "and cost-sharing may apply. I can withdraw this consent at any time from my care plan page; "
-    "withdrawing does not cancel my appointments."
-)
-SOURCES = ("booking", "api", "care_plan")
-
-
-class CareConsent(db.Model):
-    """One consent as given; withdrawing stamps ``withdrawn_at`` (the row is never deleted).
-    Giving consent again after a withdrawal adds a new row."""
-
-    __tablename__ = "care_consents"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    given_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    version: Mapped[str] = mapped_column(String(20))
-    text: Mapped[str] = mapped_column(Text)
-    source: Mapped[str] = mapped_column(String(40))
-    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+# The record and its wording live with booking, which asks for consent inside the booking transaction.
+__all__ = ["CONSENT_TEXT", "CONSENT_VERSION", "SOURCES", "CareConsent", "NoConsent", "covered_days", "current",
+           "give", "give_from_page", "history", "withdraw"]  # fmt: skip
 
 
 class NoConsent(Conflict):
@@ -51,33 +30,10 @@ class NoConsent(Conflict):
     message = "There is no consent to coordinated care on file."
 
 
-def current(patient_id: int) -> CareConsent | None:
-    """The consent in force now, if any."""
-    return db.session.scalar(
-        select(CareConsent)
-        .where(CareConsent.patient_id == patient_id, CareConsent.withdrawn_at.is_(None))
-        .order_by(CareConsent.given_at.desc(), CareConsent.id.desc())
-        .limit(1)
-    )
-
-
 def give(patient: User, source: str, now: datetime | None = None) -> CareConsent:
-    """The patient agrees to the current wording. Idempotent: a consent already in force is returned
-    as it is. Only the patient gives their own consent."""
-    if patient.patient is None:
-        raise Forbidden("Only a patient gives consent to coordinated care.")
-    if source not in SOURCES:
-        raise ValueError(f"unknown consent source {source!r}")
-    existing = current(patient.id)
-    if existing is not None:
-        return existing
-    row = CareConsent(
-        patient_id=patient.id, given_at=now or utcnow(), version=CONSENT_VERSION, text=CONSENT_TEXT, source=source
-    )
-    db.session.add(row)
-    db.session.flush()
-    audit.record("care_consent.give", actor=patient, patient_id=patient.id, object_type="care_consent",
-                 object_id=row.id)  # fmt: skip
+    """The patient agrees to the current wording, in a transaction of its own. Idempotent: a consent
+    already in force is returned as it is. Only the patient gives their own consent."""
+    row = record(patient, source, now)
     db.session.commit()
     return row
 

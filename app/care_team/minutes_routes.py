@@ -10,10 +10,10 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from flask_login import current_user
 
 from app import access
-from app.accounts.roles import Role
 from app.care_team import consent, minutes
 from app.care_team.routes import bp
 from app.errors import Invalid
+from app.reference.roles import Role
 from app.validation import parse_day, parse_int
 from app.web.pages import page
 

@@ -12,7 +12,6 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app import access
-from app.accounts.roles import Role
 from app.care_team import handoff, review, service
 from app.care_team.assessment import Assessment
 from app.care_team.chart_view import user_names
@@ -21,6 +20,7 @@ from app.care_team.plan_diff import describe, version_changes
 from app.care_team.routes import bp
 from app.care_team.trend_chart import trend_svg
 from app.errors import Conflict
+from app.reference.roles import Role
 from app.web.pages import page
 
 CLINICIAN = access.roles(Role.CLINICIAN)

@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.accounts.roles import ClinicalRole
 from app.accounts.user import User
 from app.care_team import service
 from app.care_team.measures import CaseloadSummary, Measurement, summarize
 from app.db import utcnow
 from app.errors import Forbidden
+from app.reference.roles import ClinicalRole
 
 NEW_WINDOW = timedelta(weeks=4)
 REASON_ORDER = ("safety", "not_improving", "new")

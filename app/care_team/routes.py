@@ -7,14 +7,13 @@ from flask_login import current_user
 from pydantic import ValidationError
 
 from app import access
-from app.accounts.roles import Role
-from app.api.endpoint import validation_fields
 from app.care_team import caseload_view, chart_view, handoff, service
 from app.care_team import consent as care_consent
 from app.care_team.measures import ANSWER_LABELS, GAD7_ITEMS, PHQ9_ITEMS
 from app.care_team.schemas import MedicationIn
 from app.errors import DomainError, NotFound
-from app.validation import MAX_DB_ID, parse_int
+from app.reference.roles import Role
+from app.validation import MAX_DB_ID, parse_int, validation_fields
 from app.web.pages import page
 
 bp = Blueprint("care", __name__)

@@ -18,9 +18,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.accounts.user import User
-from app.billing.gate import needs_membership
 from app.booking import service as booking
-from app.booking.appointment import Appointment
+from app.booking.appointment import Appointment, AppointmentStatus
+from app.booking.service import needs_membership
 from app.care_team import consent, handoff, minutes
 from app.care_team import service as care
 from app.care_team.assessment import Assessment
@@ -75,7 +75,7 @@ def play(story: stories.Story, patient: User, team: dict[str, User], now: dateti
 
 def _membership(plan: stories.Membership, patient_id: int, now: datetime) -> bool:
     """A trial started ``plan.day`` days ago, converted and renewed as the demo provider would."""
-    from app.billing import demo as demo_billing
+    from app.billing.demo import simulate as demo_billing
     from app.billing.plans import PLANS
 
     if demo_billing.current_for(patient_id) is not None:
@@ -102,7 +102,7 @@ def _visits(story: stories.Story, patient: User, team: dict[str, User], now: dat
     mine = select(Appointment.id).where(Appointment.patient_id == patient.id)
     if _exists(mine.where(Appointment.start_at < now)):
         past = []
-    if _exists(mine.where(Appointment.start_at >= now, Appointment.status == "booked")):
+    if _exists(mine.where(Appointment.start_at >= now, Appointment.status == AppointmentStatus.BOOKED)):
         ahead = []
     if not (past or ahead):
         return False

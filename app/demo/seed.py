@@ -8,6 +8,7 @@ obeys every rule real data does.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
@@ -17,9 +18,10 @@ from app.accounts.schemas import ClinicianCreate, PatientSignup, StaffCreate
 from app.booking import service as booking
 from app.booking.availability import ClinicianAvailability
 from app.db import utcnow
-from app.demo import history
+from app.demo import history, visit_notes
 from app.demo.stories import STORIES
 from app.extensions import db
+from app.reference.roles import CLINICAL_ROLE_BY_CREDENTIAL, Credential
 
 DEMO_PASSWORD = "demo-password-2026"  # noqa: S105 - printed for the local demo on purpose
 DOMAIN = "demo-clinic.example.com"
@@ -48,27 +50,66 @@ PATIENTS = [
     ("patient", "Alex Rivera", "NY", "America/New_York", "+12125550142"),
     ("patient2", "Sam Nguyen", "CA", "America/Los_Angeles", None),
 ]
-# The other patients of the stories (patient3 to patient6, same password); only patient3 is printed.
+# The other patients of the stories (patient3 to patient6, same password).
 STORY_PATIENTS = [(s.handle, s.name, s.state, s.timezone, s.phone) for s in STORIES
                   if s.handle not in {p[0] for p in PATIENTS}]  # fmt: skip
 
 STAFF = [("billing", "Bailey Brooks", "billing_admin"), ("admin", "Avery Admin", "admin")]
 
-LOGIN_LABELS = {
-    "patient": "patient", "patient2": "patient (California)", "patient3": "patient with 12 weeks of care",
-    "psychiatrist": "psychiatrist (MD)",
-    "do": "psychiatrist (DO)", "pmhnp": "psychiatric nurse practitioner (PMHNP)", "psyd": "psychologist (PsyD)",
-    "phd": "psychologist (PhD)", "lcsw": "clinical social worker (LCSW)", "lmhc": "counselor (LMHC)",
-    "lmft": "family therapist (LMFT)", "billing": "billing admin", "admin": "admin",
+ROLE_LABELS = {
+    "psychiatrist": "psychiatrist (MD)", "do": "psychiatrist (DO)",
+    "pmhnp": "psychiatric nurse practitioner (PMHNP)", "psyd": "psychologist (PsyD)", "phd": "psychologist (PhD)",
+    "lcsw": "clinical social worker (LCSW)", "lmhc": "counselor (LMHC)", "lmft": "family therapist (LMFT)",
+    "billing": "billing admin", "admin": "admin",
 }  # fmt: skip
+PATIENT_NOTES = {
+    "patient": "free trial, new to care", "patient2": "no membership: the booking gate shows",
+    "patient3": "12 weeks of care, improving to remission", "patient4": "not improving; CoCM minutes",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    """One printed demo account: who it is, in which role, and who they work with."""
+
+    email: str
+    name: str
+    role: str
+    works_with: str = ""
+
+    def line(self) -> str:
+        return f"  {self.email:<37} {self.name:<22} {self.role}" + (f" — {self.works_with}" if self.works_with else "")
+
+
+def _clinical_role(handle: str) -> str:
+    credential = next(c[2] for c in CLINICIANS if c[0] == handle)
+    return CLINICAL_ROLE_BY_CREDENTIAL[Credential(credential)].value
+
+
+def demo_logins() -> list[DemoLogin]:
+    """Every demo account, patients first, with their care team (from the stories' visits), then the
+    clinicians with their demo patients, then staff: what `demo seed` prints and the README lists."""
+    names = {c[0]: c[1] for c in CLINICIANS}
+    teams = {s.handle: list(dict.fromkeys(v.clinician for v in s.visits)) for s in STORIES}
+    patients = [(p[0], p[1]) for p in PATIENTS + STORY_PATIENTS]
+    logins = []
+    for handle, name in patients:
+        team = ", ".join(f"{names[c]} ({_clinical_role(c)})" for c in teams.get(handle, []))
+        about = "; ".join(x for x in (PATIENT_NOTES.get(handle, ""), f"care team: {team}" if team else "") if x)
+        logins.append(DemoLogin(email_for(handle), name, "patient", about))
+    for handle, name, *_ in CLINICIANS:
+        theirs = ", ".join(n for h, n in patients if handle in teams.get(h, []))
+        logins.append(DemoLogin(email_for(handle), name, ROLE_LABELS[handle], f"patients: {theirs}" if theirs else ""))
+    logins += [DemoLogin(email_for(h), name, ROLE_LABELS[h]) for h, name, _ in STAFF]
+    return logins
 
 
 def email_for(handle: str) -> str:
     return f"{handle}@{DOMAIN}"
 
 
-def seed_demo(now: datetime | None = None) -> tuple[bool, list[tuple[str, str]]]:
-    """Create whatever demo accounts and care are missing; return (anything created?, [(label, email)]).
+def seed_demo(now: datetime | None = None) -> tuple[bool, list[DemoLogin]]:
+    """Create whatever demo accounts and care are missing; return (anything created?, the logins).
     The care histories are placed relative to ``now`` (default: the current time)."""
     created, now = False, now or utcnow()
     for handle, name, role in STAFF:
@@ -98,12 +139,12 @@ def seed_demo(now: datetime | None = None) -> tuple[bool, list[tuple[str, str]]]
             )  # fmt: skip
             patient = accounts.register_patient(data, source="demo_seed")
             if handle == "patient" and current_app.config["BILLING_BACKEND"] == "dummy":
-                from app.billing import demo as demo_billing
+                from app.billing.demo import simulate as demo_billing
 
                 demo_billing.seed_trial(patient.id, "monthly", now)  # Sam (patient2) has none: the gate shows
             created = True
     team = {c[0]: accounts.find_by_email(email_for(c[0])) for c in CLINICIANS}
     for story in STORIES:
         created |= history.play(story, accounts.find_by_email(email_for(story.handle)), team, now)
-    order = ["patient", "patient2", "patient3"] + [c[0] for c in CLINICIANS] + ["billing", "admin"]
-    return created, [(LOGIN_LABELS[h], email_for(h)) for h in order]
+    created |= visit_notes.seed_notes(now)
+    return created, demo_logins()

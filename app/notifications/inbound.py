@@ -8,15 +8,17 @@ from sqlalchemy import select, update
 
 from app.accounts.patient import PatientProfile
 from app.audit import service as audit
-from app.booking.appointment import Appointment
+from app.booking.appointment import Appointment, AppointmentStatus
 from app.extensions import db
 from app.notifications import messages
-from app.notifications.outbox_message import OutboxMessage, SmsNumber
+from app.notifications.outbox_message import OutboxMessage, OutboxStatus, SmsNumber
 
 STOP = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 START = {"START", "UNSTOP", "YES"}
 HELP = {"HELP", "INFO"}
 CONFIRM = {"C"}
+# What a delivery report may set an outbox row to.
+REPORTED = (OutboxStatus.SENT, OutboxStatus.DELIVERED, OutboxStatus.UNDELIVERED, OutboxStatus.FAILED)
 # Delivery order: a report may arrive late, but a message's status never moves backwards.
 RANK = {
     "queued": 0,
@@ -41,8 +43,8 @@ def handle_reply(number: str, body: str, now: datetime) -> str | None:
         db.session.execute(update(PatientProfile).where(PatientProfile.phone == number).values(sms_opt_in=False))
         db.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.to_number == number, OutboxMessage.status == "queued")
-            .values(status="suppressed", status_reason="number replied STOP")
+            .where(OutboxMessage.to_number == number, OutboxMessage.status == OutboxStatus.QUEUED)
+            .values(status=OutboxStatus.SUPPRESSED, status_reason="number replied STOP")
         )
         audit.record("sms.opt_out", actor=None, object_type="phone", subject=number)
         db.session.commit()
@@ -71,7 +73,11 @@ def _confirm_next(number: str, now: datetime) -> bool:
     patient_ids = select(PatientProfile.user_id).where(PatientProfile.phone == number, PatientProfile.sms_opt_in)
     appointment = db.session.scalar(
         select(Appointment)
-        .where(Appointment.patient_id.in_(patient_ids), Appointment.status == "booked", Appointment.start_at > now)
+        .where(
+            Appointment.patient_id.in_(patient_ids),
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.start_at > now,
+        )
         .order_by(Appointment.start_at)
         .limit(1)
     )
@@ -96,7 +102,7 @@ def record_status(sid: str, status: str, error_code: str | None) -> bool:
     if message is None or status not in RANK:
         return False
     if RANK[status] >= RANK.get(message.status, 0) and message.status != status:
-        message.status = status if status in ("sent", "delivered", "undelivered", "failed") else message.status
+        message.status = status if status in REPORTED else message.status
         if error_code:
             message.error_code = error_code
             message.status_reason = f"carrier error {error_code}"

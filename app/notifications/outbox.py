@@ -1,20 +1,22 @@
 """Putting texts in the outbox. ``enqueue`` adds to the caller's transaction (it never commits), so
-a text exists exactly when the event that caused it was committed."""
+a text exists exactly when the event that caused it was committed.
+
+Infrastructure below every domain: a text's recipient is anything shaped like a ``Recipient`` (the
+patient's account is), and the outbox row carries all the sender needs."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, cast, update
 
-from app.accounts.user import User
 from app.db import insert_skipping_existing
 from app.extensions import db
-from app.notifications.outbox_message import OutboxMessage, SmsNumber
+from app.notifications.outbox_message import OutboxMessage, OutboxStatus, SmsNumber
 
 QUIET_START, QUIET_END = time(21, 0), time(8, 0)
 
@@ -40,7 +42,30 @@ def after_quiet_hours(due: datetime, tz: str) -> datetime:
     return morning.astimezone(due.tzinfo)
 
 
-def blocked_reason(patient: User) -> str | None:
+class SmsProfile(Protocol):
+    """What the outbox reads of a patient's text settings."""
+
+    @property
+    def phone(self) -> str | None: ...
+
+    @property
+    def sms_opt_in(self) -> bool: ...
+
+
+class Recipient(Protocol):
+    """Whom a text is for: the patient's account, as far as the outbox reads it."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def timezone(self) -> str: ...
+
+    @property
+    def patient(self) -> SmsProfile | None: ...
+
+
+def blocked_reason(patient: Recipient) -> str | None:
     """Why this patient may not be texted, or None when they may."""
     profile = patient.patient
     if profile is None or not profile.phone:
@@ -67,7 +92,7 @@ class Text:
     not_after: datetime | None = None
 
 
-def _send_at(patient: User, kind: str, due_at: datetime, not_after: datetime | None) -> datetime | None:
+def _send_at(patient: Recipient, kind: str, due_at: datetime, not_after: datetime | None) -> datetime | None:
     """When the text goes out: quiet hours move it to 08:00 unless it is exempt; None (drop it) when
     that would be at or after ``not_after``."""
     if not exempt_from_quiet_hours(kind):
@@ -77,7 +102,7 @@ def _send_at(patient: User, kind: str, due_at: datetime, not_after: datetime | N
     return due_at
 
 
-def _row(patient: User, text: Text, send_at: datetime, reason: str | None) -> dict[str, Any]:
+def _row(patient: Recipient, text: Text, send_at: datetime, reason: str | None) -> dict[str, Any]:
     """The outbox row's values; ``reason`` (from ``blocked_reason``) makes it a ``suppressed`` row."""
     return {
         "patient_id": patient.id,
@@ -87,14 +112,14 @@ def _row(patient: User, text: Text, send_at: datetime, reason: str | None) -> di
         "kind": text.kind,
         "dedupe_key": text.dedupe_key,
         "due_at": send_at,
-        "status": "suppressed" if reason else "queued",
+        "status": OutboxStatus.SUPPRESSED if reason else OutboxStatus.QUEUED,
         "status_reason": reason,
         "attempts": 0,
     }
 
 
 def enqueue(
-    patient: User,
+    patient: Recipient,
     *,
     kind: str,
     body: str,
@@ -109,7 +134,7 @@ def enqueue(
     return enqueue_all(patient, [Text(kind, body, due_at, dedupe_key, appointment_id, not_after)]) == 1
 
 
-def enqueue_all(patient: User, texts: Sequence[Text]) -> int:
+def enqueue_all(patient: Recipient, texts: Sequence[Text]) -> int:
     """``enqueue`` for several texts to one patient, by its rules, in one INSERT: the patient's
     consent and number are looked up once, and a key already in the outbox (or committed first by a
     concurrent transaction) is skipped by the database rather than looked up beforehand. Returns how
@@ -134,10 +159,10 @@ def suppress_pending(*, appointment_id: int, reason: str, kinds: tuple[str, ...]
     needs that time's reminders back.
     """
     query = update(OutboxMessage).where(
-        OutboxMessage.appointment_id == appointment_id, OutboxMessage.status == "queued"
+        OutboxMessage.appointment_id == appointment_id, OutboxMessage.status == OutboxStatus.QUEUED
     )
     if kinds:
         query = query.where(OutboxMessage.kind.in_(kinds))
     voided = OutboxMessage.dedupe_key + ":void:" + cast(OutboxMessage.id, String)
-    changes = query.values(status="suppressed", status_reason=reason, dedupe_key=voided)
+    changes = query.values(status=OutboxStatus.SUPPRESSED, status_reason=reason, dedupe_key=voided)
     return db.session.execute(changes).rowcount or 0

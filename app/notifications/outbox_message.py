@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -8,7 +9,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db import UTCDateTime, utcnow
 from app.extensions import db
 
-STATUSES = ("queued", "sending", "sent", "delivered", "undelivered", "failed", "suppressed")
+
+class OutboxStatus(StrEnum):
+    """An outbox row's status; the column stores the value. ``sent`` onwards come from the provider's
+    delivery reports as well as from the sender."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"
+
+
+STATUSES = tuple(OutboxStatus)
 _STATUS_SQL = ", ".join(f"'{s}'" for s in STATUSES)
 
 
@@ -30,7 +45,7 @@ class OutboxMessage(db.Model):
     kind: Mapped[str] = mapped_column(String(40))
     dedupe_key: Mapped[str] = mapped_column(String(120), unique=True)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    status: Mapped[str] = mapped_column(String(20), default="queued")
+    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.QUEUED.value)
     status_reason: Mapped[str | None] = mapped_column(String(200))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

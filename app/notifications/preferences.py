@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from app.accounts.roles import Role
 from app.accounts.service import SMS_CONSENT_TEXT
 from app.accounts.user import User
 from app.audit import service as audit
-from app.care_team.member import CareTeamMember
 from app.db import utcnow
 from app.extensions import db
-from app.notifications.outbox_message import OutboxMessage, SmsNumber
+from app.notifications import access
+from app.notifications.outbox_message import OutboxMessage, OutboxStatus, SmsNumber
+from app.reference.roles import Role
 
 STOPPED_NOTICE = (
     "Your choice is saved, but this number replied STOP to our texts, so we send it nothing until it "
@@ -42,8 +42,8 @@ def opt_out(patient: User) -> None:
     patient.patient.sms_opt_in = False
     db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.patient_id == patient.id, OutboxMessage.status == "queued")
-        .values(status="suppressed", status_reason="patient opted out")
+        .where(OutboxMessage.patient_id == patient.id, OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.SUPPRESSED, status_reason="patient opted out")
     )
     audit.record("sms.opt_out", actor=patient, patient_id=patient.id, object_type="patient", object_id=patient.id)
     db.session.commit()
@@ -51,23 +51,19 @@ def opt_out(patient: User) -> None:
 
 def outbox_for(user: User, status: str | None, limit: int = 200) -> list[tuple[OutboxMessage, str | None]]:
     """Admins see every text; clinicians those of their care-team patients; patients their own."""
-    query = (
+    query = access.listable(
+        user,
         select(OutboxMessage, User.name)
         .outerjoin(User, User.id == OutboxMessage.patient_id)
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
-        .limit(limit)
+        .limit(limit),
     )
-    if user.role == Role.CLINICIAN.value:
-        team = select(CareTeamMember.patient_id).where(CareTeamMember.clinician_id == user.id)
-        query = query.where(OutboxMessage.patient_id.in_(team))
-    elif user.role == Role.PATIENT.value:
-        query = query.where(OutboxMessage.patient_id == user.id)
-    elif user.role != Role.ADMIN.value:
+    if query is None:
         return []
     if status:
         query = query.where(OutboxMessage.status == status)
     rows = [(m, name) for m, name in db.session.execute(query)]
-    if user.role != Role.PATIENT.value:  # staff read each listed patient's texts
+    if user.role != Role.PATIENT:  # staff read each listed patient's texts
         audit.record_patients("outbox.read", actor=user, patient_ids=[m.patient_id for m, _ in rows],
                               object_type="outbox_message")  # fmt: skip
         audit.commit_keeping_loaded()

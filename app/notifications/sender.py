@@ -7,28 +7,50 @@ the sender that takes it over first asks the provider whether the text was accep
 dead sender may have been killed between the provider's answer and its own commit). A sender
 whose lease ran out mid-batch skips the rows another sender has claimed since. Transient failures
 retry with exponential backoff and jitter, up to five times.
+
+Before a claimed text goes out it is re-checked: may its patient still be texted, and does what it
+is about still hold. The sender knows no domain: the composition root gives it the way to look up
+a recipient (``install``) and the domains' checks per message kind (``register_check``, e.g.
+booking's "is this visit still booked").
 """
 
 from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select, text, update
 
 from app import connections
-from app.booking.appointment import Appointment
 from app.db import utcnow
 from app.extensions import db
 from app.notifications import backends
-from app.notifications.outbox import blocked_reason
-from app.notifications.outbox_message import OutboxMessage, SmsNumber
+from app.notifications.outbox import Recipient, blocked_reason
+from app.notifications.outbox_message import OutboxMessage, OutboxStatus, SmsNumber
 
 log = logging.getLogger("app.sms")
 MAX_ATTEMPTS = 6  # the first try plus up to five retries
-APPOINTMENT_KINDS = {"booking_confirmation", "reschedule_notice", "checkin_link"}  # and every reminder_*
+
+# Why a claimed text must not go out after all (None: it may); registered per kind by the domains.
+RelevanceCheck = Callable[[OutboxMessage], str | None]
+_checks: list[tuple[Callable[[str], bool], RelevanceCheck]] = []
+_find_recipient: Callable[[int], Recipient | None] | None = None
+
+
+def install(find_recipient: Callable[[int], Recipient | None]) -> None:
+    """How the sender finds a text's recipient by its ``patient_id`` (the composition root's choice)."""
+    global _find_recipient
+    _find_recipient = find_recipient
+
+
+def register_check(applies_to: Callable[[str], bool], check: RelevanceCheck) -> None:
+    """Re-check claimed texts whose kind ``applies_to`` accepts with ``check`` just before sending.
+    Registering the same pair again changes nothing."""
+    if (applies_to, check) not in _checks:
+        _checks.append((applies_to, check))
 
 
 def backoff(attempt: int, base_seconds: float = 30) -> timedelta:
@@ -59,8 +81,8 @@ class Claimed:
 
 def claim_rows(now: datetime, batch: int, lease: timedelta) -> list[Claimed]:
     due = or_(
-        and_(OutboxMessage.status == "queued", OutboxMessage.due_at <= now),
-        and_(OutboxMessage.status == "sending", OutboxMessage.lease_expires_at < now),
+        and_(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.due_at <= now),
+        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.lease_expires_at < now),
     )
     if db.engine.dialect.name == "postgresql":
         rows = db.session.execute(text(CLAIM_SQL), {"lease": now + lease, "now": now, "n": batch}).all()
@@ -76,11 +98,16 @@ def claim_rows(now: datetime, batch: int, lease: timedelta) -> list[Claimed]:
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_([r[0] for r in rows]))
                 .values(
-                    status="sending", lease_expires_at=now + lease, attempts=OutboxMessage.attempts + 1, updated_at=now
+                    status=OutboxStatus.SENDING,
+                    lease_expires_at=now + lease,
+                    attempts=OutboxMessage.attempts + 1,
+                    updated_at=now,
                 )
             )
     db.session.commit()
-    return [Claimed(row_id, _aware(claimed_at) if was == "sending" else None) for row_id, was, claimed_at in rows]
+    return [
+        Claimed(row_id, _aware(claimed_at) if was == OutboxStatus.SENDING else None) for row_id, was, claimed_at in rows
+    ]
 
 
 def _aware(value: datetime | str) -> datetime:
@@ -97,18 +124,16 @@ def claim(now: datetime, batch: int, lease: timedelta) -> list[int]:
 def _still_relevant(message: OutboxMessage) -> str | None:
     """Why a claimed text must not go out after all (re-checked just before sending)."""
     if message.patient_id is not None:
-        from app.accounts.user import User
-
-        patient = db.session.get(User, message.patient_id)
+        if _find_recipient is None:
+            raise RuntimeError("the sender has no recipient lookup: create_app installs it")
+        patient = _find_recipient(message.patient_id)
         if patient is None:
             return "patient account removed"
         if reason := blocked_reason(patient):
             return reason
-    about_visit = message.kind in APPOINTMENT_KINDS or message.kind.startswith("reminder_")
-    if about_visit and message.appointment_id is not None:
-        appointment = db.session.get(Appointment, message.appointment_id)
-        if appointment is None or appointment.status != "booked":
-            return "appointment no longer booked"
+    for applies_to, check in _checks:
+        if applies_to(message.kind) and (reason := check(message)):
+            return reason
     return None
 
 
@@ -154,17 +179,17 @@ def send_one(
     abandoned_since: datetime | None = None,
 ) -> str:
     message = db.session.get(OutboxMessage, message_id)
-    if message is None or message.status != "sending":
+    if message is None or message.status != OutboxStatus.SENDING:
         return "skipped"
     if lease_until is not None and message.lease_expires_at != lease_until:
         db.session.rollback()
         return "skipped"  # this sender's lease ran out and another sender has claimed the row since
     found = _found_at_provider(sms, message, abandoned_since, now) if abandoned_since is not None else None
     if found is not None:
-        message.status, message.provider_sid, message.sent_at = "sent", found.sid, now
+        message.status, message.provider_sid, message.sent_at = OutboxStatus.SENT, found.sid, now
         message.status_reason = "accepted by the provider before its first sender stopped"
     elif reason := _still_relevant(message):
-        message.status, message.status_reason = "suppressed", reason
+        message.status, message.status_reason = OutboxStatus.SUPPRESSED, reason
     else:
         # The row is ours while the lease lasts: no transaction (on SQLite: no write lock) is held while
         # the provider answers; the outcome is written in a short transaction of its own.
@@ -172,17 +197,17 @@ def send_one(
         connections.release_reads()
         try:
             sent = sms.send(to_number, body, reference=reference)
-            message.status, message.provider_sid, message.sent_at = "sent", sent.sid, now
+            message.status, message.provider_sid, message.sent_at = OutboxStatus.SENT, sent.sid, now
             message.status_reason = None
         except backends.Permanent as exc:
-            message.status, message.status_reason, message.error_code = "failed", exc.reason, exc.code
+            message.status, message.status_reason, message.error_code = OutboxStatus.FAILED, exc.reason, exc.code
             _mark_number(message.to_number, exc.code, now)
         except backends.Transient as exc:
             message.error_code, message.status_reason = exc.code, exc.reason
             if message.attempts >= MAX_ATTEMPTS:
-                message.status = "failed"
+                message.status = OutboxStatus.FAILED
             else:
-                message.status, message.due_at = "queued", now + backoff(message.attempts, backoff_seconds)
+                message.status, message.due_at = OutboxStatus.QUEUED, now + backoff(message.attempts, backoff_seconds)
     message.lease_expires_at = None
     db.session.commit()
     return message.status

@@ -56,16 +56,18 @@ def _dispatch_texts() -> dict[str, int]:
 
 
 def _followups() -> dict[str, int]:
-    from app.notifications.followups import run
+    from app.care_team.followups import run
 
     return run()
 
 
 def _trials_ending() -> int:
+    from flask import current_app
+
     from app.billing.notices import trials_ending_soon
     from app.db import utcnow
 
-    return trials_ending_soon(utcnow())
+    return trials_ending_soon(utcnow(), current_app.config["PUBLIC_BASE_URL"])
 
 
 JOBS: tuple[Job, ...] = (

@@ -14,11 +14,10 @@ from zoneinfo import ZoneInfo
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from app.accounts.roles import CREDENTIAL_TITLES, ClinicalRole, Credential
 from app.accounts.user import User
 from app.audit import queries as audit_queries
 from app.booking import video
-from app.booking.appointment import Appointment
+from app.booking.appointment import Appointment, AppointmentStatus
 from app.booking.types import TYPES
 from app.care_team.assessment import Assessment
 from app.care_team.medication import Medication
@@ -28,6 +27,7 @@ from app.care_team.trend_chart import trend_svg
 from app.extensions import db
 from app.intake import service as intake
 from app.intake.result import IntakeResult
+from app.reference.roles import CREDENTIAL_TITLES, ClinicalRole, Credential
 
 INSTRUMENTS = ("PHQ-9", "GAD-7")
 # A check-in is open when the last one of that questionnaire is older than this (as for the
@@ -91,8 +91,10 @@ def _visits(patient: User, now: datetime) -> tuple[list[Visit], list[Visit], dic
         return Visit(a, TYPES[a.type].name, names.get(a.clinician_id, ""), a.start_at - video.JOIN_EARLY,
                      video.can_join(a, now))  # fmt: skip
 
-    upcoming = [visit(a) for a in rows if a.status == "booked" and a.end_at >= now]
-    past = [visit(a) for a in reversed(rows) if not (a.status == "booked" and a.end_at >= now)][:PAST_SHOWN]
+    upcoming = [visit(a) for a in rows if a.status == AppointmentStatus.BOOKED and a.end_at >= now]
+    past = [visit(a) for a in reversed(rows) if not (a.status == AppointmentStatus.BOOKED and a.end_at >= now)][
+        :PAST_SHOWN
+    ]
     return upcoming, past, names
 
 

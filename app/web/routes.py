@@ -6,8 +6,9 @@ from flask import Blueprint, current_app, render_template
 from flask_login import current_user
 
 from app import access
-from app.accounts.roles import CREDENTIAL_TITLES, Credential, Role
 from app.db import utcnow
+from app.notes.service import overdue_drafts
+from app.reference.roles import CREDENTIAL_TITLES, Credential, Role
 from app.web.dashboard import patient_dashboard
 from app.web.pages import page
 
@@ -35,8 +36,10 @@ def dashboard():
     if current_user.clinician is not None:
         title = CREDENTIAL_TITLES[Credential(current_user.clinician.credential)]
     mine = patient_dashboard(current_user, utcnow()) if current_user.role == Role.PATIENT.value else None
+    overdue = overdue_drafts(current_user.id, utcnow()) if current_user.role == Role.CLINICIAN.value else []
     return render_template(
         "web/dashboard.html",
         clinician_title=title,
         mine=mine,
+        overdue_notes=overdue,
     )

@@ -65,6 +65,8 @@ A_NAME = "Avery Quillfeather"
 NAME_TOKEN = "quillfeather"
 CLINICAL_TOKEN = "zorba"
 TEAM_ONLY_TOKEN = "kestrel"  # handoff notes and minutes: the team's, not even the patient's
+# A psychotherapy note of the therapist on A's team: its author's alone (not A, not the rest of the team).
+PSYCHOTHERAPY_TOKEN = "nightjar"
 # A's membership runs to an unmistakable date: shown on the billing console and A's membership page.
 BILLING_END = datetime(2037, 7, 19, 15, 0, tzinfo=UTC)
 BILLING_TOKENS = ("2037-07", "jul 19, 2037", "july 19, 2037", "19 jul 2037", "07/19/2037")
@@ -86,6 +88,7 @@ def leaks(actor: str, body: str) -> list[str]:
     text = body.lower()
     found = []
     checks = [(NAME_TOKEN, SEES_NAME), (CLINICAL_TOKEN, SEES_CLINICAL), (TEAM_ONLY_TOKEN, SEES_TEAM_ONLY)]
+    checks += [(PSYCHOTHERAPY_TOKEN, {THERAPIST_ON})]
     checks += [(token, SEES_BILLING) for token in BILLING_TOKENS]
     for token, allowed in checks:
         if actor not in allowed and token in text:
@@ -183,6 +186,7 @@ def build_world(
     for actor, user in people.items():
         api[actor] = {"Authorization": "Bearer " + auth_service.issue_token(user, timedelta(hours=2))}
     world = World(users=people, api=api, appointments=appointments, meds=meds, extra=extra)
+    _visit_notes(world)
     for key in ("a_prescriber", "a_therapist", "b"):
         appt = appointments[key]
         clinician = db.session.get(User, appt.clinician_id)
@@ -216,6 +220,19 @@ def _optional_records(people: dict[str, User], a: User, b: User, extra: dict[str
     ).id
     other = people[PRESCRIBER_OFF]
     extra["minutes_b"] = minutes.log(other, b.id, minutes.today_for(other), 10, "outreach", "Marrow call").id
+
+
+def _visit_notes(world: World) -> None:
+    """A signed visit note of A's (a later therapy session, written and signed by the therapist on the
+    team) and that therapist's psychotherapy note of the ``a_therapist`` session, each with its marker."""
+    from app.notes import psychotherapy
+    from app.notes import service as visit_notes
+
+    therapist = world.users[THERAPIST_ON]
+    later = _book(world.a, therapist, "therapy_session", 5, 0)
+    note = visit_notes.start_note(therapist, later.id, "soap", {"subjective": "Zorba harbour walks help"})
+    world.extra["visit_note_a"] = visit_notes.sign(therapist, note.id).id
+    psychotherapy.write(therapist, world.appointments["a_therapist"].id, "Nightjar: process notes of the session")
 
 
 def sign_in(app: Flask, user: User | None) -> FlaskClient:

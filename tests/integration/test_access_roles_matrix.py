@@ -29,7 +29,6 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from app.accounts.roles import Role
 from app.booking.appointment import Appointment
 from app.care_team.assessment import Assessment
 from app.care_team.medication import Medication
@@ -37,6 +36,7 @@ from app.care_team.member import CareTeamMember
 from app.care_team.note import HandoffNote
 from app.db import utcnow
 from app.extensions import db
+from app.reference.roles import Role
 from tests.integration.actors import (
     ACTORS,
     ADMIN,
@@ -49,6 +49,7 @@ from tests.integration.actors import (
     PATIENT_B,
     PRESCRIBER_OFF,
     PRESCRIBER_ON,
+    PSYCHOTHERAPY_TOKEN,
     TEAM_ONLY_TOKEN,
     THERAPIST_OFF,
     THERAPIST_ON,
@@ -88,8 +89,18 @@ KINDS: dict[str, dict[str, str]] = {
     "appt_read": {PATIENT_A: OK, ITS_CLINICIAN: OK, ADMIN: OK},
     "appt_participant": {PATIENT_A: OK, ITS_CLINICIAN: OK},
     "appt_clinician": {PATIENT_A: FORBIDDEN, ITS_CLINICIAN: OK},
+    # the visit's note page: the patient and the care team (admins, who may read the appointment, get 404)
+    "appt_chart": {PATIENT_A: OK, ITS_CLINICIAN: OK, THERAPIST_ON: OK, PRESCRIBER_ON: OK},
+    # psychotherapy notes: the appointment's clinician alone; the patient and teammates get 404 too
+    "appt_author": {ITS_CLINICIAN: OK},
+    # <note_id> routes, A's signed visit note (written and signed by the therapist on the team)
+    "signed_note": {actor: CONFLICT for actor in ACTORS if actor != ANONYMOUS},  # locked for everyone
+    "note_sign": {PATIENT_A: FORBIDDEN, THERAPIST_ON: CONFLICT, PRESCRIBER_ON: FORBIDDEN},  # signed already
+    "note_signer": {PATIENT_A: FORBIDDEN, THERAPIST_ON: OK, PRESCRIBER_ON: FORBIDDEN},
 }
-APPOINTMENT_KINDS = {"appt_read", "appt_participant", "appt_clinician"}
+APPOINTMENT_KINDS = {"appt_read", "appt_participant", "appt_clinician", "appt_chart", "appt_author"}
+START_NOTE = "POST /api/v1/appointments/<int:appointment_id>/note"
+NOTE_TEMPLATE = {"a_therapist": "soap", "a_prescriber": "consultation"}  # the template fits the visit type
 
 # Routes that are not about one patient's record: checked for role gates, leaks and 5xx only.
 #   public      no sign-in needed
@@ -159,6 +170,25 @@ ROUTES: dict[str, Route] = {
     "GET /api/v1/patients/<int:patient_id>/assessments": Route("read"),
     "POST /api/v1/patients/<int:patient_id>/emergency-access": Route("break_glass", REASON),
     "GET /api/v1/patients/<int:patient_id>/fhir": Route("read"),
+    # --- visit notes and psychotherapy notes (API and pages) ---
+    START_NOTE: Route("appt_clinician"),  # body per appointment: NOTE_TEMPLATE
+    "PATCH /api/v1/visit-notes/<int:note_id>": Route("signed_note", _const({"sections": {"plan": "Matrix"}})),
+    "POST /api/v1/visit-notes/<int:note_id>/sign": Route("note_sign", _const({})),
+    "POST /api/v1/visit-notes/<int:note_id>/addenda": Route("team", _const({"text": "Matrix addendum"})),
+    "POST /api/v1/visit-notes/<int:note_id>/withhold": Route("note_signer", REASON),
+    "GET /api/v1/patients/<int:patient_id>/visit-notes": Route("read"),
+    "GET /api/v1/appointments/<int:appointment_id>/psychotherapy-note": Route("appt_author"),
+    "PUT /api/v1/appointments/<int:appointment_id>/psychotherapy-note": Route(
+        "appt_author", _const({"text": "Matrix"})
+    ),
+    "GET /appointments/<int:appointment_id>/note": Route("appt_chart"),
+    "POST /appointments/<int:appointment_id>/note": Route("appt_clinician", _const({})),  # an empty draft
+    "POST /visit-notes/<int:note_id>/sign": Route("note_sign", _const({"confirm": "yes"})),
+    "POST /visit-notes/<int:note_id>/addenda": Route("team", _const({"text": "Matrix addendum"})),
+    "POST /visit-notes/<int:note_id>/withhold": Route("note_signer", REASON),
+    "GET /patients/<int:patient_id>/visit-notes": Route("read"),
+    "GET /appointments/<int:appointment_id>/psychotherapy-note": Route("appt_author"),
+    "POST /appointments/<int:appointment_id>/psychotherapy-note": Route("appt_author", _const({"text": "Matrix"})),
     # --- care pages ---
     "GET /patients/<int:patient_id>/chart": Route("read"),
     "GET /patients/<int:patient_id>/chart/history": Route("read"),
@@ -371,6 +401,7 @@ def _args(world: World, appointment_key: str) -> dict[str, Any]:
         "task_id": world.extra["task_a"],
         "entry_id": world.extra["minutes_a"],
         "index": 0,
+        "note_id": world.extra["visit_note_a"],
     }
 
 
@@ -454,6 +485,8 @@ def _walk(app: Flask, world: World, keys: list[tuple[str, str, str]]) -> tuple[l
             body = route.body(world) if route.body else ({} if method != "GET" else None)
             if "reschedule" in rule:
                 body = {"start": world.open_slot[target]}
+            if key == START_NOTE:
+                body = {"template": NOTE_TEMPLATE[target], "sections": {}}
             for actor in ACTORS:
                 outcome = expected(route.kind, actor, its if route.kind in APPOINTMENT_KINDS else None)
                 with rolled_back(connection):
@@ -499,6 +532,10 @@ def test_access_matrix(app, world):
     assert any(t in console for t in BILLING_TOKENS) and any(t in own for t in BILLING_TOKENS)
     chart = world.pages[THERAPIST_ON].get(f"/patients/{world.a.id}/chart").get_data(as_text=True).lower()
     assert CLINICAL_TOKEN in chart and NAME_TOKEN in chart and TEAM_ONLY_TOKEN in chart
+    own = f"/appointments/{world.appointments['a_therapist'].id}/psychotherapy-note"
+    assert PSYCHOTHERAPY_TOKEN in world.pages[THERAPIST_ON].get(own).get_data(as_text=True).lower()
+    notes = world.pages[PATIENT_A].get(f"/patients/{world.a.id}/visit-notes").get_data(as_text=True).lower()
+    assert CLINICAL_TOKEN in notes
     failures = {
         "API": api_failures,
         "pages": page_failures,

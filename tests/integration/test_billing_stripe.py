@@ -31,12 +31,15 @@ def fake():
 
 @pytest.fixture
 def stripe_mode(app, fake, monkeypatch):
-    for key, value in {
+    settings = {
         "BILLING_BACKEND": "stripe", "STRIPE_SECRET_KEY": "sk_test_fake_0123456789",
         "STRIPE_WEBHOOK_SECRET": fake.webhook_secret, "STRIPE_API_BASE": fake.base_url,
         "STRIPE_PRICE_MONTHLY": PRICE_MONTHLY, "STRIPE_PRICE_ANNUAL": PRICE_ANNUAL,
-    }.items():  # fmt: skip
+    }  # fmt: skip
+    for key, value in settings.items():
         monkeypatch.setitem(app.config, key, value)
+    # billing's views pass the settings object on to its services
+    monkeypatch.setitem(app.config, "SETTINGS", app.config["SETTINGS"].model_copy(update=settings))
     return fake
 
 
@@ -325,7 +328,8 @@ def test_scheduler_texts_three_days_before_a_trial_ends(app, make_patient):
     leaving = give_membership(make_patient(member=False, phone="+12125550144", sms_opt_in=True), "trialing")
     leaving.trial_end, leaving.cancel_at_period_end = now + timedelta(days=1), True
     db.session.commit()
-    assert trials_ending_soon(now) == 1 and trials_ending_soon(now + timedelta(hours=1)) == 1
+    base = app.config["PUBLIC_BASE_URL"]
+    assert trials_ending_soon(now, base) == 1 and trials_ending_soon(now + timedelta(hours=1), base) == 1
     texts = list(db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.kind == "trial_ending")))
     assert [t.patient_id for t in texts] == [soon.patient_id] and "Wed Jan 13" in texts[0].body
 
@@ -464,11 +468,12 @@ def test_a_billing_admin_can_apply_a_processed_event_again_and_not_a_missing_one
     _start_trial(client, stripe_mode, patient, auth_headers(patient))
     row = db.session.scalar(db.select(StripeEvent).where(StripeEvent.type == "checkout.session.completed"))
     assert row.outcome == "processed" and row.attempts == 1
-    assert events.reprocess(row.id, utcnow()) == "processed"  # not "duplicate": the admin asked for it
+    settings = client.application.config["SETTINGS"]
+    assert events.reprocess(row.id, utcnow(), settings) == "processed"  # not "duplicate": the admin asked for it
     db.session.refresh(row)
     assert row.attempts == 2
     with pytest.raises(NotFound) as missing:
-        events.reprocess("evt_missing", utcnow())
+        events.reprocess("evt_missing", utcnow(), settings)
     assert str(missing.value) == "No such event."
 
 

@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from app.accounts.service import find_by_email
 from app.accounts.user import User
 from app.auth.service import authenticate
-from app.billing.service import is_member
+from app.billing.gate import is_member
 from app.booking.appointment import Appointment
-from app.care_team import consent, handoff, minutes
+from app.care_team import consent, followups, handoff, minutes
 from app.care_team import service as care
 from app.care_team.assessment import Assessment
 from app.care_team.measures import DEFAULT_BANDS
@@ -25,7 +25,6 @@ from app.db import utcnow
 from app.demo.seed import DEMO_PASSWORD, PATIENTS, seed_demo
 from app.demo.stories import STORIES
 from app.extensions import db
-from app.notifications import followups
 from app.notifications.outbox_message import OutboxMessage
 from tests.integration.conftest import csrf_token_from
 
@@ -140,9 +139,9 @@ def test_plans_medications_notes_tasks_minutes_memberships_and_texts(seeded):
 
 
 def _memberships_texts_and_logins(seeded) -> None:
-    assert {s.handle for s in STORIES if is_member(seeded[s.handle])} == {"patient", "patient3", "patient4",
-                                                                           "patient6"}  # fmt: skip
-    assert not is_member(seeded["patient5"]) and not is_member(seeded["patient2"])
+    assert {s.handle for s in STORIES if is_member(seeded[s.handle].id)} == {"patient", "patient3", "patient4",
+                                                                              "patient6"}  # fmt: skip
+    assert not is_member(seeded["patient5"].id) and not is_member(seeded["patient2"].id)
     assert len(PATIENTS) == 2, "the printed logins stay short"
     # Texts about past visits are either for patients without a number or will not go out (visit not booked).
     past = select(Appointment.id).where(Appointment.status != "booked")
@@ -178,3 +177,18 @@ def test_the_seeded_pages_render_for_the_team_and_the_patient(seeded, browser_lo
     dashboard = patient_client.get("/dashboard").get_data(as_text=True)
     assert "Dr. Ana Torres, PsyD" in dashboard and "Sertraline" in dashboard
     assert patient_client.get("/appointments").status_code == 200
+
+
+def test_the_demo_clinic_has_signed_visit_notes_with_addenda(seeded):
+    from app.notes import service as visit_notes
+
+    morgan = seeded[STORIES[1].handle]
+    team_member = db.session.scalars(
+        select(User)
+        .join(CareTeamMember, CareTeamMember.clinician_id == User.id)
+        .where(CareTeamMember.patient_id == morgan.id)
+    ).first()
+    shown = visit_notes.patient_notes(morgan, morgan.id)
+    assert shown and all(n.status == "signed" for n, _ in shown)
+    assert any(n.template == "psychiatric_evaluation" and addenda for n, addenda in shown)
+    assert visit_notes.patient_notes(team_member, morgan.id)

@@ -164,6 +164,8 @@ def stripe_fake(app, monkeypatch):
                 "STRIPE_WEBHOOK_SECRET": fake.webhook_secret, "STRIPE_API_BASE": fake.base_url}  # fmt: skip
     for key, value in settings.items():
         monkeypatch.setitem(app.config, key, value)
+    # billing's views pass the settings object on to its services
+    monkeypatch.setitem(app.config, "SETTINGS", app.config["SETTINGS"].model_copy(update=settings))
     yield fake
     fake.close()
 

@@ -9,12 +9,12 @@ import pytest
 from app.booking import openings
 from app.booking import service as booking
 from app.booking.appointment import Appointment
+from app.care_team import followups
 from app.care_team import service as care
 from app.care_team.plan import CarePlan
 from app.care_team.task import Task
 from app.db import utcnow
 from app.extensions import db
-from app.notifications import followups
 from app.notifications.outbox_message import OutboxMessage
 
 EVERY_DAY = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "min_notice_minutes": 0}

@@ -108,3 +108,14 @@ def test_openapi_is_generated_from_the_code(client):
     # Every $ref points at a schema the document defines.
     refs = {part.split('"')[0] for part in json.dumps(doc).split('"$ref": "#/components/schemas/')[1:]}
     assert refs <= set(doc["components"]["schemas"])
+
+
+def test_pages_link_a_favicon_that_is_served(client):
+    """Issue 17: a favicon (no 404 in every tab's first request, a mark to find the tab by)."""
+    import re
+
+    page = client.get("/").get_data(as_text=True)
+    href = re.search(r'<link rel="icon" href="([^"]+)"', page)
+    assert href, "no <link rel=icon> on the home page"
+    with client.get(href.group(1)) as icon:
+        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data

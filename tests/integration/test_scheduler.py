@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 
 from app.auth.api_token import ApiToken
 from app.auth.loaders import session_policy
@@ -11,6 +16,7 @@ from app.auth.service import issue_token, purge_expired
 from app.auth.throttle_counter import ThrottleCounter
 from app.db import utcnow
 from app.extensions import db
+from app.notifications.outbox import enqueue
 from app.scheduler.jobs import JOBS
 from app.scheduler.runner import JOB_DEFAULTS, build
 
@@ -76,3 +82,47 @@ def test_auth_purge_job_removes_throttle_counters_whose_window_ended():
     job = next(job for job in JOBS if job.id == "auth.purge_expired")
     assert job.func() >= 1
     assert db.session.scalars(db.select(ThrottleCounter.key)).all() == ["ip:live"]
+
+
+def _run_now_and_wait(scheduler, job_id: str) -> None:
+    done = threading.Event()
+    scheduler.add_listener(lambda event: event.job_id == job_id and done.set(), EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
+    scheduler.start(paused=True)
+    try:
+        scheduler.modify_job(job_id, next_run_time=utcnow())
+        scheduler.resume()
+        assert done.wait(20), f"{job_id} did not run"
+    finally:
+        scheduler.shutdown(wait=True)
+
+
+def test_an_idle_run_of_the_built_scheduler_logs_nothing_at_info(app, caplog):
+    """Issue 17: the scheduler logs at INFO only what it did. The dispatch job with an empty outbox
+    is an idle run: neither APScheduler's "Running job"/"executed successfully" nor our line."""
+    caplog.set_level(logging.DEBUG)
+    scheduler = build(app, blocking=False)
+    caplog.clear()
+    _run_now_and_wait(scheduler, "notifications.dispatch")
+    runs = ("apscheduler.executors.default", "app.scheduler.runner")  # who speaks of each run (startup aside)
+    info = [r.getMessage() for r in caplog.records if r.name in runs and r.levelno >= logging.INFO]
+    assert info == []
+    assert any(
+        r.levelno == logging.DEBUG and "job notifications.dispatch done" in r.getMessage() for r in caplog.records
+    )
+
+
+def test_a_run_that_did_something_says_what_at_info(app, caplog, make_patient):
+    """The same job with a text due: one INFO line with what was sent."""
+    now = utcnow()
+    zones = ("America/New_York", "America/Los_Angeles", "Pacific/Honolulu", "Pacific/Guam")
+    awake = next(z for z in zones if 9 <= now.astimezone(ZoneInfo(z)).hour < 20)  # outside quiet hours
+    patient = make_patient(phone="+12065550123", sms_opt_in=True, timezone=awake)
+    enqueue(patient, kind="followup", body="A test text.", due_at=now, dedupe_key="test:sched-log")
+    db.session.commit()
+    caplog.set_level(logging.DEBUG)
+    scheduler = build(app, blocking=False)
+    caplog.clear()
+    _run_now_and_wait(scheduler, "notifications.dispatch")
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO and r.name == "app.scheduler.runner"]
+    assert len(lines) == 1 and "notifications.dispatch done" in lines[0] and "'sent': 1" in lines[0], lines
+    assert not [r for r in caplog.records if r.name.startswith("apscheduler.executors") and r.levelno == logging.INFO]

@@ -12,11 +12,11 @@ import time_machine
 
 from app.booking import service as booking
 from app.booking.appointment import Appointment
+from app.care_team import followups
 from app.care_team import service as care
 from app.care_team.task import Task
 from app.errors import Conflict
 from app.extensions import db
-from app.notifications import followups
 from app.notifications.outbox_message import OutboxMessage
 from tests.integration.conftest import csrf_token_from, sent_to_login
 
@@ -263,7 +263,7 @@ def test_quiet_hours_21_to_08_in_patient_zone_on_dst_days(due, sent):
 
 
 @pytest.mark.parametrize(("before_end", "texted"), [(timedelta(days=3, minutes=1), 0), (timedelta(days=3), 1)])
-def test_trial_ending_notice_3_days_before(make_patient, before_end, texted):
+def test_trial_ending_notice_3_days_before(app, make_patient, before_end, texted):
     from app.billing import notices
     from app.billing.membership import Membership
 
@@ -273,7 +273,7 @@ def test_trial_ending_notice_3_days_before(make_patient, before_end, texted):
                               status="trialing", trial_end=trial_end, trial_used=True,
                               updated_at=trial_end - timedelta(days=7)))  # fmt: skip
     db.session.commit()
-    assert notices.trials_ending_soon(trial_end - before_end) == texted
+    assert notices.trials_ending_soon(trial_end - before_end, app.config["PUBLIC_BASE_URL"]) == texted
     rows = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.kind == "trial_ending")).all()
     assert len(rows) == texted
 

@@ -6,13 +6,14 @@ from flask import current_app
 from flask_login import current_user
 
 from app import access
-from app.accounts.roles import Role
 from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint
 from app.billing import report, service
 from app.billing.plans import PLANS
 from app.billing.schemas import CheckoutIn, CheckoutOut, MembershipPlanOut, ReportOut, SubscriptionOut
 from app.db import utcnow
+from app.reference.roles import Role
+from app.settings import Settings
 
 TAGS = ["billing"]
 
@@ -29,9 +30,10 @@ def plans() -> list[MembershipPlanOut]:
           response=CheckoutOut, errors=[401, 403, 409, 422, 502], tags=TAGS)  # fmt: skip
 def checkout(body: CheckoutIn) -> CheckoutOut:
     """A payment page for the plan (with its free trial, unless the patient has had one)."""
-    base = current_app.config["PUBLIC_BASE_URL"]
+    settings: Settings = current_app.config["SETTINGS"]
+    base = settings.PUBLIC_BASE_URL
     url = service.start_checkout(
-        current_user, body.plan, now=utcnow(),
+        current_user, body.plan, now=utcnow(), settings=settings,
         success_url=base + "/billing/success?session_id={CHECKOUT_SESSION_ID}",
         cancel_url=base + "/pricing",
     )  # fmt: skip

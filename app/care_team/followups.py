@@ -1,7 +1,11 @@
-"""Follow-ups the scheduler drives. Each is idempotent (outbox and task dedupe keys), so running it
-twice, or in two scheduler processes, texts and tasks once; each is visible to the care team as a task.
+"""The care team's follow-ups. Each is idempotent (outbox and task dedupe keys), so running it twice,
+or in two scheduler processes, texts and tasks once; each is visible to the care team as a task.
 
-* a missed visit (no-show): a same-day text to rebook and a task for the clinician (at marking time);
+* a missed visit (no-show): a task for the clinician, opened when it is marked (``on_booking``; the
+  text to rebook is booking's own, ``app.booking.texts.missed``);
+
+The scheduler drives the rest (``run``):
+
 * a completed psychiatric evaluation with no medication-management visit booked within 21 days:
   a text to book and a task for the prescriber;
 * no PHQ-9 in the 14 days before a visit: a check-in link 2 days before it;
@@ -17,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.accounts.user import User
-from app.booking.appointment import Appointment
+from app.booking.appointment import Appointment, AppointmentStatus
 from app.care_team.assessment import Assessment
 from app.care_team.member import CareTeamMember
 from app.care_team.plan import CarePlan
@@ -58,17 +62,9 @@ def _task(patient_id: int, owner_id: int, title: str, key: str, now: datetime, u
         pass  # another scheduler opened it first
 
 
-def missed_visit(appointment: Appointment, now: datetime) -> None:
-    """Called by the booking service when a clinician marks a no-show (inside its transaction)."""
+def missed_visit_task(appointment: Appointment, now: datetime) -> None:
+    """The clinician's task after a no-show (in the marking's transaction)."""
     patient = db.session.get(User, appointment.patient_id)
-    enqueue(
-        patient,
-        kind="followup_no_show",
-        body=messages.missed_visit(f"{_base()}/clinicians/{appointment.clinician_id}"),
-        due_at=now,
-        dedupe_key=f"appointment:{appointment.id}:followup_no_show",
-        appointment_id=appointment.id,
-    )
     _task(
         appointment.patient_id,
         appointment.clinician_id,
@@ -82,7 +78,7 @@ def _evaluations(now: datetime) -> int:
     due = db.session.scalars(
         select(Appointment).where(
             Appointment.type == "psychiatric_evaluation",
-            Appointment.status == "completed",
+            Appointment.status == AppointmentStatus.COMPLETED,
             Appointment.end_at <= now - EVALUATION_FOLLOW_UP,
             Appointment.end_at > now - EVALUATION_FOLLOW_UP * 3,
         )
@@ -94,7 +90,7 @@ def _evaluations(now: datetime) -> int:
             .where(
                 Appointment.patient_id == evaluation.patient_id,
                 Appointment.type == "medication_management",
-                Appointment.status.in_(("booked", "completed")),
+                Appointment.status.in_((AppointmentStatus.BOOKED, AppointmentStatus.COMPLETED)),
                 Appointment.start_at >= evaluation.start_at,
             )
             .limit(1)
@@ -125,7 +121,9 @@ def _evaluations(now: datetime) -> int:
 def _check_ins(now: datetime) -> int:
     upcoming = db.session.scalars(
         select(Appointment).where(
-            Appointment.status == "booked", Appointment.start_at > now, Appointment.start_at <= now + CHECK_IN_BEFORE
+            Appointment.status == AppointmentStatus.BOOKED,
+            Appointment.start_at > now,
+            Appointment.start_at <= now + CHECK_IN_BEFORE,
         )
     ).all()
     count = 0

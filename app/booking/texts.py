@@ -1,5 +1,6 @@
 """The texts an appointment's life causes: confirmation, 24 h and 2 h reminders, moved and cancelled
-notices. Called by the booking service inside its transaction."""
+notices, the rebooking text after a missed visit. Called by the booking service inside its
+transaction; the outbox (``app.notifications.outbox``) below keeps and sends them."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from app.accounts.user import User
-from app.booking.appointment import Appointment
-from app.notifications import messages
-from app.notifications.outbox import Text, enqueue_all, suppress_pending
+from app.booking.appointment import Appointment, AppointmentStatus
+from app.extensions import db
+from app.notifications import messages, sender
+from app.notifications.outbox import Text, enqueue, enqueue_all, suppress_pending
+from app.notifications.outbox_message import OutboxMessage
 
 
 def _link(appointment: Appointment) -> str:
@@ -66,3 +69,41 @@ def cancelled(patient: User, appointment: Appointment, now: datetime) -> None:
     suppress_pending(appointment_id=appointment.id, reason="appointment cancelled")
     book_again = f"{current_app.config['PUBLIC_BASE_URL']}/clinicians"
     enqueue_all(patient, [_text(patient, appointment, "cancel_notice", messages.cancelled, now, link=book_again)])
+
+
+def missed(patient: User, appointment: Appointment, now: datetime) -> None:
+    """A same-day text to rebook after a no-show (the care team's task is its own: ``events.visit_missed``)."""
+    enqueue(
+        patient,
+        kind="followup_no_show",
+        body=messages.missed_visit(f"{current_app.config['PUBLIC_BASE_URL']}/clinicians/{appointment.clinician_id}"),
+        due_at=now,
+        dedupe_key=f"appointment:{appointment.id}:followup_no_show",
+        appointment_id=appointment.id,
+    )
+
+
+# --- before sending ------------------------------------------------------------------------------
+
+VISIT_KINDS = {"booking_confirmation", "reschedule_notice", "checkin_link"}  # and every reminder_*
+
+
+def about_a_visit(kind: str) -> bool:
+    """Texts that only make sense while their visit is booked."""
+    return kind in VISIT_KINDS or kind.startswith("reminder_")
+
+
+def visit_still_booked(message: OutboxMessage) -> str | None:
+    """The sender's re-check for a visit's text: why it must not go out (the visit is gone or no
+    longer booked), or None."""
+    if message.appointment_id is None:
+        return None
+    appointment = db.session.get(Appointment, message.appointment_id)
+    if appointment is None or appointment.status != AppointmentStatus.BOOKED:
+        return "appointment no longer booked"
+    return None
+
+
+def connect() -> None:
+    """Called by the composition root: the sender re-checks a visit's texts with booking's rule."""
+    sender.register_check(about_a_visit, visit_still_booked)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from flask import Response, current_app
+from flask import Response
 from flask_login import current_user
 
 from app import access
-from app.accounts.roles import Role
 from app.accounts.user import User
 from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint, render
-from app.booking import calendar, openings, service, video
-from app.booking.appointment import Appointment
+from app.booking import access as booking_access
+from app.booking import openings, service, video
+from app.booking.appointment import Appointment, AppointmentStatus
+from app.booking.calendar import ics_response
 from app.booking.schemas import (
     AppointmentOut,
     AppointmentTypeOut,
@@ -31,9 +30,7 @@ from app.booking.schemas import (
     StatusOut,
 )
 from app.booking.types import TYPES
-from app.care_team import consent as care_consent
-from app.db import utcnow
-from app.errors import Forbidden, NotFound
+from app.reference.roles import Role
 
 PATIENT = access.roles(Role.PATIENT)
 CLINICIAN = access.roles(Role.CLINICIAN)
@@ -62,8 +59,7 @@ def list_clinicians(query: ClinicianQuery) -> list[ClinicianOut]:
 
 def _own_availability(clinician_id: int) -> User:
     clinician = service.get_clinician(clinician_id)
-    if current_user.role != Role.ADMIN.value and current_user.id != clinician.id:
-        raise Forbidden("Only that clinician or an admin manages this availability.")
+    booking_access.manages_availability(current_user, clinician.id)
     return clinician
 
 
@@ -109,10 +105,11 @@ def clinician_slots(clinician_id: int, query: SlotsQuery) -> SlotsOut:
 @endpoint(api_bp, "/appointments", methods=["POST"], access_rule=PATIENT, body=BookRequest, response=AppointmentOut,
           status=201, errors=[402, 403, 409], tags=["booking"])  # fmt: skip
 def book(body: BookRequest) -> AppointmentOut:
-    """Book an open slot; ``care_consent: true`` (optional) records consent to coordinated care first."""
-    if body.care_consent:
-        care_consent.give(current_user, "api")
-    return appointment_out(service.book(current_user, body.clinician_id, body.type, body.start))
+    """Book an open slot; ``care_consent: true`` (optional) records consent to coordinated care with it."""
+    consent = "api" if body.care_consent else None
+    return appointment_out(
+        service.book(current_user, body.clinician_id, body.type, body.start, care_consent_from=consent)
+    )
 
 
 @endpoint(api_bp, "/appointments", access_rule=access.ANY_USER, response=list[AppointmentOut], tags=["booking"])
@@ -147,28 +144,19 @@ def reschedule(appointment_id: int, body: RescheduleRequest) -> AppointmentOut:
           response=StatusOut, errors=[403, 404, 409], tags=["booking"])  # fmt: skip
 def complete(appointment_id: int) -> StatusOut:
     """Its clinician marks the visit completed."""
-    return StatusOut(status=service.mark(current_user, appointment_id, "completed").status)
+    return StatusOut(status=service.mark(current_user, appointment_id, AppointmentStatus.COMPLETED).status)
 
 
 @endpoint(api_bp, "/appointments/<int:appointment_id>/no-show", methods=["POST"], access_rule=access.ANY_USER,
           response=StatusOut, errors=[403, 404, 409], tags=["booking"])  # fmt: skip
 def no_show(appointment_id: int) -> StatusOut:
     """Its clinician marks the patient as not attending."""
-    return StatusOut(status=service.mark(current_user, appointment_id, "no_show").status)
-
-
-def ics_response(appointments: list[Appointment], filename: str) -> Response:
-    host = urlsplit(current_app.config["PUBLIC_BASE_URL"]).hostname or "localhost"
-    body = calendar.calendar_for(((a, video.visit_url(a)) for a in appointments), host, utcnow())
-    return Response(body, mimetype="text/calendar",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})  # fmt: skip
+    return StatusOut(status=service.mark(current_user, appointment_id, AppointmentStatus.NO_SHOW).status)
 
 
 @endpoint(api_bp, "/appointments/<int:appointment_id>/calendar.ics", access_rule=access.ANY_USER, errors=[404],
           tags=["booking"])  # fmt: skip
 def appointment_ics(appointment_id: int) -> Response:
     """The appointment as an iCalendar file (its patient or clinician)."""
-    appointment = service.visible_to(current_user, appointment_id)
-    if current_user.id not in (appointment.patient_id, appointment.clinician_id):
-        raise NotFound()
+    appointment = booking_access.participating(current_user, service.visible_to(current_user, appointment_id))
     return ics_response([appointment], f"appointment-{appointment.id}.ics")

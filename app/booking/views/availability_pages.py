@@ -10,13 +10,12 @@ from flask_login import current_user
 from pydantic import ValidationError
 
 from app import access
-from app.accounts.roles import Role
-from app.api.endpoint import validation_fields
 from app.booking import feeds, service
-from app.booking.routes import bp
 from app.booking.schemas import AvailabilityPatch
+from app.booking.views.pages import bp
 from app.errors import Invalid
-from app.validation import parse_int
+from app.reference.roles import Role
+from app.validation import parse_int, validation_fields
 from app.web.pages import page
 
 CLINICIAN = access.roles(Role.CLINICIAN)

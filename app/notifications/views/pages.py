@@ -7,10 +7,10 @@ from flask_login import current_user
 from pydantic import TypeAdapter, ValidationError
 
 from app import access
-from app.accounts.roles import Role
 from app.accounts.service import SMS_CONSENT_TEXT
 from app.notifications import preferences
 from app.notifications.outbox_message import STATUSES
+from app.reference.roles import Role
 from app.validation import PhoneNumber
 from app.web.pages import page
 

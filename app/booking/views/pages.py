@@ -10,16 +10,17 @@ from flask import Blueprint, Response, abort, flash, make_response, redirect, re
 from flask_login import current_user
 
 from app import access
-from app.accounts.roles import CREDENTIAL_TITLES, MODALITY_LABELS, US_STATES, Role
-from app.billing.gate import MembershipRequired, needs_membership
-from app.booking import feeds, openings, service, video
-from app.booking.api import ics_response
+from app.billing.gate import MembershipRequired, standing
+from app.booking import care_consent, feeds, openings, service, video
+from app.booking.appointment import AppointmentStatus
+from app.booking.calendar import ics_response
+from app.booking.service import needs_membership
 from app.booking.types import TYPES, offered_by
 from app.booking.validation import parse_start, parse_tz, parse_week
-from app.care_team import consent as care_consent
 from app.csp import allowing_form_action
 from app.db import utcnow
 from app.errors import DomainError, NotFound
+from app.reference.roles import COMMON_US_TIMEZONES, CREDENTIAL_TITLES, MODALITY_LABELS, US_STATES, Role
 from app.validation import parse_db_id
 from app.web.pages import page
 
@@ -84,8 +85,6 @@ def profile(clinician_id: int):
 
 
 def _zones(current: str) -> list[str]:
-    from app.accounts.roles import COMMON_US_TIMEZONES
-
     return list(dict.fromkeys([current, *COMMON_US_TIMEZONES]))
 
 
@@ -116,6 +115,8 @@ def confirm():
             consent_refused=refused,
             consent_text=care_consent.CONSENT_TEXT,
             needs_membership=not reschedule and needs_membership(current_user, kind.code),
+            membership=standing(current_user.id),  # what the gate offers: a trial, a plan billed today, a card update
+            here=request.full_path if request.method == "GET" else None,
             pricing=url_for("billing.pricing", next=request.full_path if request.method == "GET" else None),
         ), (422 if refused else 200)
     try:
@@ -123,14 +124,13 @@ def confirm():
             appointment = service.reschedule(current_user, reschedule, start)
             flash("Your appointment was moved.", "success")
         else:
-            if needs_consent:  # recorded just before the booking, which opens its own transaction
-                care_consent.give(current_user, "booking")
-            appointment = service.book(current_user, clinician.id, kind.code, start)
+            consent = "booking" if needs_consent else None  # recorded in the booking's transaction
+            appointment = service.book(current_user, clinician.id, kind.code, start, care_consent_from=consent)
             flash("You're booked.", "success")
     except NotFound:
         raise  # someone else's appointment: it does not exist for this caller
     except MembershipRequired as exc:
-        flash(exc.message, "info")
+        flash(exc.page_message, "info")
         again = url_for("booking.confirm", clinician=clinician.id, type=kind.code, start=start.isoformat())
         return redirect(url_for("billing.pricing", next=again))
     except DomainError as exc:
@@ -143,7 +143,9 @@ def confirm():
 def my_appointments():
     now = utcnow()
     items = service.list_for(current_user)
-    upcoming = sorted((a for a in items if a.end_at >= now and a.status == "booked"), key=lambda a: a.start_at)
+    upcoming = sorted(
+        (a for a in items if a.end_at >= now and a.status == AppointmentStatus.BOOKED), key=lambda a: a.start_at
+    )
     past = [a for a in items if a not in upcoming]
     zone = ZoneInfo(current_user.timezone)
     by_day: dict[date, list] = {}
@@ -193,7 +195,7 @@ def cancel(appointment_id: int):
 @page(bp, "/appointments/<int:appointment_id>/status", access_rule=access.ANY_USER, methods=["POST"])  # 403 patient
 def mark(appointment_id: int):
     status = request.form.get("status")
-    if status not in ("completed", "no_show"):
+    if status not in (AppointmentStatus.COMPLETED, AppointmentStatus.NO_SHOW):
         abort(400)
     try:
         service.mark(current_user, appointment_id, status)

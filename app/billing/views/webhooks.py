@@ -12,6 +12,7 @@ from app.billing import events
 from app.billing.backends import ProviderError
 from app.db import utcnow
 from app.extensions import csrf
+from app.settings import Settings
 from app.web.pages import page
 
 bp = Blueprint("stripe_webhook", __name__, url_prefix="/billing/stripe")
@@ -43,7 +44,8 @@ def _too_deep(value: object) -> bool:
 def stripe_webhook() -> Response:
     import stripe
 
-    secret = current_app.config.get("STRIPE_WEBHOOK_SECRET")
+    settings: Settings = current_app.config["SETTINGS"]
+    secret = settings.STRIPE_WEBHOOK_SECRET
     payload = request.get_data(cache=False)
     if not secret:
         return _json(400, error="not_configured", message="STRIPE_WEBHOOK_SECRET is not set.")
@@ -64,7 +66,7 @@ def stripe_webhook() -> Response:
     if errors := events.envelope_errors(event):
         return _json(400, error="invalid", message="This is not a Stripe event we can record.", fields=errors)
     try:
-        outcome = events.process(event, utcnow())
+        outcome = events.process(event, utcnow(), settings)
     except ProviderError:
         # Kept as "failed": Stripe retries the delivery, and the billing console can re-process it.
         return _json(503, error="provider_unavailable", message="Could not re-read the subscription; retry later.")

@@ -1,0 +1,1 @@
+"""The visit-notes pages and JSON API."""

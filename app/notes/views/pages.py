@@ -1,0 +1,139 @@
+"""Visit-note pages: the note of an appointment ("Start note", save draft, sign, addenda, withhold), a
+patient's visit notes, and the clinician's private psychotherapy note of a visit.
+
+The gate is any signed-in user; the services answer 404 to everyone who may not see the record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from app import access
+from app.errors import Invalid
+from app.notes import access as note_access
+from app.notes import psychotherapy, service
+from app.notes.note_templates import MAX_SECTION_CHARS, TEMPLATES, fitting
+from app.web.pages import page
+
+bp = Blueprint("notes", __name__)
+MAX_REASON_CHARS = 2000
+
+NOTE_LABELS = {"template": "Template", "sections": "Note", "confirm": "Confirmation", "text": "Addendum",
+               "reason": "Reason"}  # fmt: skip
+
+
+def _render_note(appointment_id: int, errors: dict[str, str] | None = None, status: int = 200) -> Any:
+    view = service.note_page(current_user, appointment_id, request.values.get("template"))
+    values: dict[str, str] = {}
+    if view.note is not None:
+        values = {k: str(v) for k, v in (view.note.sections or {}).items()}
+    if request.method == "POST" and errors:  # keep what was typed
+        values |= {k.removeprefix("section_"): v for k, v in request.form.items() if k.startswith("section_")}
+    return render_template(
+        "notes/visit_note.html", view=view, values=values, errors=errors or {}, labels=NOTE_LABELS,
+        max_chars=MAX_SECTION_CHARS,
+    ), status  # fmt: skip
+
+
+@page(bp, "/appointments/<int:appointment_id>/note", access_rule=access.ANY_USER)
+def visit_note(appointment_id: int) -> Any:
+    """The note of the visit: the editor for its clinician while a draft, the signed note for the team and
+    the patient, with the latest scores and active medications beside it for the team."""
+    return _render_note(appointment_id)
+
+
+@page(bp, "/appointments/<int:appointment_id>/note", access_rule=access.ANY_USER, methods=["POST"])
+def save_visit_note(appointment_id: int) -> Any:
+    """Save the draft (the first save starts the note with the chosen template)."""
+    appointment = note_access.its_clinician(current_user, appointment_id)
+    template = request.form.get("template", "")
+    codes = [t.code for t in fitting(appointment.type)]
+    template = template if template in TEMPLATES else (codes[0] if codes else "")
+    sections = {
+        key.removeprefix("section_"): value[: MAX_SECTION_CHARS + 1]
+        for key, value in request.form.items()
+        if key.startswith("section_")
+    }
+    try:
+        service.save_draft(current_user, appointment_id, template, sections)
+    except Invalid as exc:
+        errors = {("template" if k == "template" else "sections"): v for k, v in exc.fields.items()}
+        return _render_note(appointment_id, errors, 422)
+    flash("Draft saved. It is visible to you only until you sign it.", "success")
+    return redirect(url_for("notes.visit_note", appointment_id=appointment_id))
+
+
+@page(bp, "/visit-notes/<int:note_id>/sign", access_rule=access.ANY_USER, methods=["POST"])
+def sign_visit_note(note_id: int) -> Any:
+    """Sign after an explicit confirmation: the text is locked from then on."""
+    note = service.signable(current_user, note_id)
+    if request.form.get("confirm") != "yes":
+        return _render_note(note.appointment_id, {"confirm": "Tick the box to confirm you are signing."}, 422)
+    try:
+        service.sign(current_user, note_id)
+    except Invalid as exc:
+        return _render_note(note.appointment_id, {"sections": next(iter(exc.fields.values()))}, 422)
+    flash("Note signed. It can no longer be changed; add an addendum if something needs adding.", "success")
+    return redirect(url_for("notes.visit_note", appointment_id=note.appointment_id))
+
+
+@page(bp, "/visit-notes/<int:note_id>/addenda", access_rule=access.ANY_USER, methods=["POST"])
+def add_addendum(note_id: int) -> Any:
+    note = service.addendum_allowed(current_user, note_id)  # who may, before what to fix in the form
+    text = request.form.get("text", "").strip()
+    if not text or len(text) > MAX_SECTION_CHARS:
+        message = "Write the addendum." if not text else f"At most {MAX_SECTION_CHARS} characters."
+        return _render_note(note.appointment_id, {"text": message}, 422)
+    service.add_addendum(current_user, note_id, text)
+    flash("Addendum signed and added.", "success")
+    return redirect(url_for("notes.visit_note", appointment_id=note.appointment_id))
+
+
+@page(bp, "/visit-notes/<int:note_id>/withhold", access_rule=access.ANY_USER, methods=["POST"])
+def withhold_visit_note(note_id: int) -> Any:
+    note = service.withhold_allowed(current_user, note_id)  # who may, before what to fix in the form
+    reason = request.form.get("reason", "").strip()
+    if not reason or len(reason) > MAX_REASON_CHARS:
+        message = "Record why access would endanger someone." if not reason else "At most 2000 characters."
+        return _render_note(note.appointment_id, {"reason": message}, 422)
+    service.withhold(current_user, note_id, reason)
+    flash("The note is withheld from the patient. The reason is recorded in the audit trail.", "info")
+    return redirect(url_for("notes.visit_note", appointment_id=note.appointment_id))
+
+
+@page(bp, "/patients/<int:patient_id>/visit-notes", access_rule=access.ANY_USER)
+def patient_notes(patient_id: int) -> Any:
+    """The patient's visit notes: "Your visit notes" for the patient (signed, not withheld), the signed
+    notes and one's own drafts for the team."""
+    notes = service.patient_notes(current_user, patient_id)
+    return render_template(
+        "notes/patient_notes.html",
+        notes=notes,
+        patient_id=patient_id,
+        is_patient=current_user.id == patient_id,
+        names=service.names_of(notes),
+        templates=TEMPLATES,
+    )
+
+
+@page(bp, "/appointments/<int:appointment_id>/psychotherapy-note", access_rule=access.ANY_USER, methods=["GET", "POST"])
+def psychotherapy_note(appointment_id: int) -> Any:
+    """The clinician's private psychotherapy note of the visit: 404 for everyone else."""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        psychotherapy.authored_visit(current_user, appointment_id)
+        text = request.form.get("text", "")
+        if len(text) > MAX_SECTION_CHARS:
+            errors["text"] = f"At most {MAX_SECTION_CHARS} characters."
+        else:
+            psychotherapy.write(current_user, appointment_id, text)
+            flash("Psychotherapy note saved. Only you can read it.", "success")
+            return redirect(url_for("notes.psychotherapy_note", appointment_id=appointment_id))
+    appointment, note = psychotherapy.read(current_user, appointment_id)
+    text = request.form.get("text", "") if errors else (note.text if note else "")
+    return render_template(
+        "notes/psychotherapy_note.html", appointment=appointment, note=note, text=text, errors=errors,
+        labels={"text": "Psychotherapy note"},
+    ), (422 if errors else 200)  # fmt: skip

@@ -1,0 +1,1 @@
+"""Notifications' views: the outbox and text-settings pages (``pages``) and Twilio's callbacks (``webhooks``)."""

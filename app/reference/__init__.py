@@ -1,0 +1,1 @@
+"""Reference data every layer may read: roles, credentials, US states, modalities, common passwords."""
