@@ -180,7 +180,7 @@ def test_the_access_check_itself_refuses_a_session_owing_the_second_factor(app, 
     from flask_login import login_user
 
     from app import access
-    from app.accounts.roles import Role
+    from app.reference.roles import Role
     from app.auth.mfa_service import MfaRequired
 
     user = make_staff("admin")
