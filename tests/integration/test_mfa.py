@@ -180,8 +180,8 @@ def test_the_access_check_itself_refuses_a_session_owing_the_second_factor(app, 
     from flask_login import login_user
 
     from app import access
-    from app.reference.roles import Role
     from app.auth.mfa_service import MfaRequired
+    from app.reference.roles import Role
 
     user = make_staff("admin")
     user.login_session_id = "a-session-owing-its-second-factor"  # no cookie is written in this context
