@@ -15,6 +15,7 @@ from flask import current_app
 
 from app.accounts import service as accounts
 from app.accounts.schemas import ClinicianCreate, PatientSignup, StaffCreate
+from app.billing.demo import simulate as demo_billing
 from app.booking import service as booking
 from app.booking.availability import ClinicianAvailability
 from app.db import utcnow
@@ -139,8 +140,6 @@ def seed_demo(now: datetime | None = None) -> tuple[bool, list[DemoLogin]]:
             )  # fmt: skip
             patient = accounts.register_patient(data, source="demo_seed")
             if handle == "patient" and current_app.config["BILLING_BACKEND"] == "dummy":
-                from app.billing.demo import simulate as demo_billing
-
                 demo_billing.seed_trial(patient.id, "monthly", now)  # Sam (patient2) has none: the gate shows
             created = True
     team = {c[0]: accounts.find_by_email(email_for(c[0])) for c in CLINICIANS}
