@@ -215,6 +215,7 @@ ROUTES: dict[str, Route] = {
     "POST /api/v1/appointments/<int:appointment_id>/complete": Route("appt_clinician", _const({})),
     "POST /api/v1/appointments/<int:appointment_id>/no-show": Route("appt_clinician", _const({})),
     "GET /appointments/<int:appointment_id>": Route("appt_read"),
+    "GET /appointments/<int:appointment_id>/cancel": Route("appt_participant"),
     "POST /appointments/<int:appointment_id>/cancel": Route("appt_participant", _const({"reason": "x"})),
     "POST /appointments/<int:appointment_id>/status": Route("appt_clinician", _const({"status": "completed"})),
     "GET /visits/<visit_token>": Route("appt_participant"),
@@ -292,8 +293,10 @@ ROUTES: dict[str, Route] = {
     "POST /password/reset/<token>": Route("capability"),
     "GET /pricing": Route("public"),
     "GET /review": Route("role"),
+    "GET /schedule": Route("role"),  # a clinician's own visits only: test_schedule_grid
     "GET /schedule/availability": Route("role"),
     "POST /schedule/availability": Route("role"),
+    "GET /schedule/availability/text": Route("role"),
     "POST /schedule/calendar-feed": Route("role"),
     "GET /settings/sms": Route("role"),
     "POST /settings/sms": Route("role"),

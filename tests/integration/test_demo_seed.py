@@ -25,7 +25,7 @@ from app.db import utcnow
 from app.demo.seed import DEMO_PASSWORD, PATIENTS, seed_demo
 from app.demo.stories import STORIES
 from app.extensions import db
-from app.notifications.outbox_message import OutboxMessage
+from app.sms.outbox_message import OutboxMessage
 from tests.integration.conftest import csrf_token_from
 
 
