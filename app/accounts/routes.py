@@ -3,13 +3,15 @@ texts (step 3) as separate optional steps, then the "Which care fits me?" intake
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from pydantic import TypeAdapter, ValidationError
 
 from app import access
 from app.accounts import service
-from app.accounts.schemas import PatientSignup
+from app.accounts.schemas import BirthDateIn, PatientSignup
 from app.auth.browser import sign_in
 from app.auth.throttle import signup_throttled
 from app.notifications import preferences
@@ -21,9 +23,24 @@ bp = Blueprint("accounts", __name__)
 PATIENT = access.roles(Role.PATIENT)
 
 # Only what is needed to match a patient with a clinician licensed where they are.
-FIELDS = ("name", "email", "password", "state", "timezone")
+FIELDS = ("name", "email", "password", "state", "timezone", "date_of_birth")
 STEPS = ("Your account", "Mobile number", "Text reminders")
 CONSENT_SOURCE = "web_onboarding"
+
+
+def birth_date_problem(reason: str) -> str:
+    """A date-of-birth validation message in plain words, for the pages."""
+    if "future" in reason:
+        return "A date of birth cannot be in the future."
+    if "1900" in reason:
+        return "Enter a date of birth in 1900 or later."
+    return "Enter your date of birth as year-month-day, for example 1985-04-23."
+
+
+def _plain(errors: dict[str, str]) -> dict[str, str]:
+    if "date_of_birth" in errors:
+        errors["date_of_birth"] = birth_date_problem(errors["date_of_birth"])
+    return errors
 
 
 def _render(values: dict, errors: dict[str, str], status: int = 200):
@@ -54,7 +71,7 @@ def signup():
         user = service.register_patient(signup_data, source="web_signup")
     except ValidationError as exc:
         values.pop("password")
-        return _render(values, form_errors(validation_fields(exc)), 422)
+        return _render(values, _plain(form_errors(validation_fields(exc))), 422)
     except service.EmailTaken as exc:
         values.pop("password")
         return _render(values, {"email": exc.message}, 409)
@@ -125,3 +142,31 @@ def onboarding_texts():
 def onboarding_done():
     """Where "Skip" leads from either optional step: on to the intake."""
     return _to_intake()
+
+
+@page(bp, "/account/date-of-birth", access_rule=PATIENT, methods=["GET", "POST"])
+def date_of_birth():
+    """The patient adds or corrects their date of birth (needed before a psychiatric evaluation)."""
+    profile = current_user.patient
+    value = profile.date_of_birth.isoformat() if profile.date_of_birth else ""
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        value = request.form.get("date_of_birth", "").strip()[:40]
+        try:
+            data = BirthDateIn.model_validate({"date_of_birth": value})
+        except ValidationError as exc:
+            errors = _plain(form_errors(validation_fields(exc)))
+        else:
+            service.save_date_of_birth(current_user, data.date_of_birth)
+            flash("Your date of birth is saved.", "success")
+            return redirect(_same_site(request.form.get("next")) or url_for("auth.account"))
+    return render_template(
+        "accounts/date_of_birth.html", errors=errors, value=value, next=_same_site(request.values.get("next"))
+    ), (422 if errors else 200)
+
+
+def _same_site(target: str | None) -> str | None:
+    # Only same-site paths: an open redirect is a phishing gift.
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return None
