@@ -43,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from app.booking import texts as booking_texts
     from app.care_team import on_booking
     from app.cli import register_cli
+    from app.intake import for_chart as intake_for_chart
     from app.notifications import sender
     from app.routes import register_blueprints
     from app.web import formatting
@@ -63,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # The outbox's sender knows no domain: it finds a text's patient and re-checks a visit's texts through these.
     sender.install(find_recipient=lambda patient_id: extensions.db.session.get(User, patient_id))
     booking_texts.connect()
+    intake_for_chart.connect()  # the chart header reads the intake result through care_team.intake_port
     security.install(app)
     web_errors.install(app)
     formatting.install(app)

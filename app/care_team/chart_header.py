@@ -12,6 +12,7 @@ from app.accounts.user import User
 from app.booking.appointment import Appointment
 from app.care_team.assessment import Assessment
 from app.care_team.consent import CareConsent
+from app.care_team.intake_port import IntakeSummary
 
 
 def age_on(born: date, today: date) -> int:
@@ -40,6 +41,7 @@ class ChartHeader:
     gad7: Assessment | None
     safety_flag: bool  # the latest PHQ-9's item 9 above 0
     consented: bool
+    intake: IntakeSummary | None  # only once the patient has a team and has consented to coordinated care
 
 
 def build(
@@ -49,6 +51,7 @@ def build(
     measures: Sequence[Assessment],
     care_consent: CareConsent | None,
     visits: tuple[Appointment | None, Appointment | None],
+    intake: IntakeSummary | None,
 ) -> ChartHeader:
     profile = patient.patient
     born = profile.date_of_birth if profile else None
@@ -66,6 +69,7 @@ def build(
         gad7=_latest(measures, "GAD-7"),
         safety_flag=bool(phq9 and phq9.item9),
         consented=care_consent is not None,
+        intake=intake if team and care_consent is not None else None,
     )
 
 

@@ -17,7 +17,7 @@ from app.accounts.queries import names_by_id
 from app.accounts.user import User
 from app.audit import service as audit
 from app.booking import patient_visits
-from app.care_team import access, chart_header, consent, handoff, service
+from app.care_team import access, chart_header, consent, handoff, intake_port, service
 from app.care_team.assessment import Assessment
 from app.care_team.consent import CareConsent
 from app.care_team.medication import Medication
@@ -69,6 +69,8 @@ def chart(user: User, patient_id: int, now: datetime | None = None) -> Chart:
         measures,
         care_consent,
         patient_visits.next_and_last(patient_id, now),
+        # The team sees the intake only once there is a team and the patient consented: asked only then.
+        intake_port.latest(patient_id) if team and care_consent is not None else None,
     )
     view = Chart(
         patient=found.patient,

@@ -7,12 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.booking import openings
+from app.booking import care_consent, openings
 from app.booking import service as booking
 from app.care_team import chart_view, handoff
 from app.care_team import service as care
 from app.care_team.chart_header import age_on
 from app.db import utcnow
+from app.extensions import db
 
 EVERY_DAY = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "min_notice_minutes": 0}
 
@@ -78,3 +79,41 @@ def test_the_patient_sees_their_own_header_without_a_date_of_birth(client, make_
     html = client.get(f"/patients/{patient.id}/chart").get_data(as_text=True)
     assert "Date of birth not given" in html and "No one yet" in html and "Not given" in html
     assert handoff.team_members(patient.id) == []
+
+
+def _intake(patient):
+    from app.intake import service as intake
+
+    phq9 = [1, 1, 1, 1, 1, 1, 1, 1, 0]
+    intake.save(patient, {"medication"}, phq9, None, intake.evaluate({"medication"}, phq9, None))
+
+
+def test_the_intake_result_reaches_the_team_only_after_consent(client, make_patient, make_clinician, browser_login):
+    patient = make_patient(name="Ivy Intake")
+    _intake(patient)
+    prescriber = make_clinician("MD", licensed_states=["NY"])
+    booking.update_availability(prescriber, EVERY_DAY, actor=prescriber)
+    day = (utcnow() + timedelta(days=3)).date()
+    start = openings.open_slots(prescriber, "initial_consultation", day, day, "America/New_York")[0][0]
+    booking.book(patient, prescriber.id, "initial_consultation", start)  # on the team, no consent yet
+    assert chart_view.chart(prescriber, patient.id).header.intake is None
+    browser_login(prescriber)
+    html = client.get(f"/patients/{patient.id}/chart").get_data(as_text=True)
+    assert "I take, or want to discuss, medication" not in html and "Intake (" not in html
+    care_consent.record(patient, "booking")
+    db.session.commit()
+    header = chart_view.chart(prescriber, patient.id).header
+    assert header.intake is not None and header.intake.recommendation == "psychiatric_evaluation"
+    html = client.get(f"/patients/{patient.id}/chart").get_data(as_text=True)
+    assert "Intake (" in html and "psychiatric evaluation recommended" in html
+    assert "I take, or want to discuss, medication for a mental health condition" in html
+    assert "PHQ-9 8" in html and "GAD-7 skipped" in html
+    assert header.intake.reasons and header.intake.reasons[0] in html.replace("&#39;", "'")
+
+
+def test_without_a_team_the_consented_intake_stays_out_of_the_header(make_patient):
+    patient = make_patient()
+    _intake(patient)
+    care_consent.record(patient, "booking")
+    db.session.commit()
+    assert chart_view.chart(patient, patient.id).header.intake is None
