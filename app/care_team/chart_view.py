@@ -92,6 +92,23 @@ def chart(user: User, patient_id: int, now: datetime | None = None) -> Chart:
     return view
 
 
+def header_of(patient: User, now: datetime | None = None) -> chart_header.ChartHeader:
+    """The chart header for a chart sub-page (history, scores, minutes) whose own use case has already
+    decided access to ``patient`` and audited the read: this only loads what the header shows."""
+    now = now or utcnow()
+    team = handoff.team_members(patient.id)
+    care_consent = consent.current(patient.id)
+    return chart_header.build(
+        patient,
+        now.astimezone(ZoneInfo(patient.timezone)).date(),
+        team,
+        service.assessment_rows(patient.id, None),
+        care_consent,
+        patient_visits.next_and_last(patient.id, now),
+        intake_port.latest(patient.id) if team and care_consent is not None else None,
+    )
+
+
 def _author_names(notes: list[HandoffNote], team: list[User]) -> dict[int, str]:
     """Names of the notes' authors: the teammates are loaded already; only former members are asked for."""
     known = {m.id: m.name for m in team}

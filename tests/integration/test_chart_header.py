@@ -117,3 +117,15 @@ def test_without_a_team_the_consented_intake_stays_out_of_the_header(make_patien
     care_consent.record(patient, "booking")
     db.session.commit()
     assert chart_view.chart(patient, patient.id).header.intake is None
+
+
+@pytest.mark.parametrize("sub", ["/chart/history", "/chart/scores", "/minutes"])
+def test_every_chart_sub_page_carries_the_header(client, people, browser_login, sub):
+    patient, prescriber = people
+    browser_login(prescriber)
+    response = client.get(f"/patients/{patient.id}{sub}")
+    assert response.status_code == 200
+    header = response.get_data(as_text=True).split('class="card chart-header"', 1)[1].split("</section>", 1)[0]
+    assert (
+        "born 1990-06-15" in header and "Pat Prescriber (prescriber)" in header and "15 (moderately severe)" in header
+    )
