@@ -44,9 +44,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from app.care_team import on_booking
     from app.cli import register_cli
     from app.intake import for_chart as intake_for_chart
-    from app.notifications import sender
+    from app.pagekit import formatting
     from app.routes import register_blueprints
-    from app.web import formatting
+    from app.sms import sender
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(

@@ -13,7 +13,7 @@ from typing import Any, Final
 from flask import g
 from flask_login import current_user
 
-from app.errors import Forbidden, Unauthorized
+from app.errors import Forbidden, MfaRequired, Unauthorized
 from app.reference.roles import Role
 
 PUBLIC: Final = "public"
@@ -33,21 +33,18 @@ def check(rule: Access) -> None:
     if rule == PUBLIC:
         return
     if not current_user.is_authenticated:
-        if g.get("mfa_owed_by") is not None:  # signed in with a password only: on to the second factor
-            from app.auth.mfa_service import MfaRequired
-
-            raise MfaRequired()
+        owing = g.get("mfa_owed_by")  # signed in with a password only (the session is hidden until the code)
+        if owing is not None:
+            raise MfaRequired(enrolled=owing.mfa_enabled)
         raise Unauthorized()
     if rule == MFA_STEP:
         return
     if getattr(current_user, "mfa_pending", False):
-        from app.auth.mfa_service import MfaRequired
-
-        raise MfaRequired()
+        raise MfaRequired(enrolled=current_user.mfa_enabled)
     if rule == ANY_USER:
         return
     assert isinstance(rule, frozenset)
-    if current_user.role not in {r.value for r in rule}:
+    if current_user.role not in rule:
         raise Forbidden("Your role may not do this.", required_roles=sorted(r.value for r in rule))
 
 

@@ -9,6 +9,9 @@ class DomainError(Exception):
     status = 400
     code = "bad_request"
     message = "The request could not be processed."
+    # Where a person in the browser is sent instead of an error page (the endpoint, with ?next= this
+    # page); None shows the error page. The JSON API never uses it.
+    page_endpoint: str | None = None
 
     def __init__(self, message: str | None = None, **extra: Any) -> None:
         super().__init__(message or self.message)
@@ -30,6 +33,18 @@ class Unauthorized(DomainError):
     status = 401
     code = "unauthorized"
     message = "Sign in first."
+
+
+class MfaRequired(Unauthorized):
+    """Signed in with a password but owing the second factor: the browser goes on to the code page, or
+    to setting up two-factor sign-in first when ``enrolled`` is false."""
+
+    code = "mfa_required"
+    message = "Enter the code from your authenticator app to continue."
+
+    def __init__(self, message: str | None = None, *, enrolled: bool = True) -> None:
+        super().__init__(message)
+        self.page_endpoint = "auth.mfa_verify" if enrolled else "auth.mfa_setup"
 
 
 class Forbidden(DomainError):

@@ -8,7 +8,6 @@ from app.auth.api_token import ApiToken
 from app.auth.login_session import LoginSession
 from app.auth.mfa import MfaRecoveryCode, MfaSecret
 from app.auth.password_reset import PasswordResetToken
-from app.auth.throttle_counter import ThrottleCounter
 from app.billing.demo.store import DemoSubscription
 from app.billing.membership import Membership
 from app.billing.stripe_event import StripeEvent
@@ -29,7 +28,8 @@ from app.intake.result import IntakeResult
 from app.notes.addendum import NoteAddendum
 from app.notes.note import VisitNote
 from app.notes.psychotherapy_note import PsychotherapyNote
-from app.notifications.outbox_message import OutboxMessage, SmsNumber
+from app.sms.outbox_message import OutboxMessage, SmsNumber
+from app.throttle.counter import ThrottleCounter
 
 __all__ = [
     "ApiToken",

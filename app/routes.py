@@ -6,14 +6,15 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from app.accounts import api as _accounts_api  # noqa: F401 - attaches endpoints to api_bp
-    from app.accounts.routes import bp as accounts_bp
+    from app.accounts.views import api as _accounts_api  # noqa: F401 - attaches endpoints to api_bp
+    from app.accounts.views.pages import bp as accounts_bp
     from app.api import meta as _meta  # noqa: F401
+    from app.api import reference as _reference_api  # noqa: F401
     from app.api.blueprint import api_bp
-    from app.audit.routes import bp as audit_bp
-    from app.auth import api as _auth_api  # noqa: F401
-    from app.auth import mfa_routes as _mfa_routes  # noqa: F401 - attaches pages to the auth blueprint
-    from app.auth.routes import bp as auth_bp
+    from app.auth.views import api as _auth_api  # noqa: F401
+    from app.auth.views import mfa_pages as _mfa_pages  # noqa: F401 - attaches pages to the auth blueprint
+    from app.auth.views import signup_pages as _signup_pages  # noqa: F401 - attaches /signup to the accounts blueprint
+    from app.auth.views.pages import bp as auth_bp
     from app.billing.views import api as _billing_api  # noqa: F401
     from app.billing.views.pages import bp as billing_bp
     from app.billing.views.webhooks import bp as stripe_webhook_bp
@@ -25,11 +26,13 @@ def register_blueprints(app: Flask) -> None:
     from app.care_team.views import goal_pages as _goal_pages  # noqa: F401 - attaches pages to the care blueprint
     from app.care_team.views import minutes_pages as _minutes_pages  # noqa: F401 - attaches pages to the care blueprint
     from app.care_team.views.pages import bp as care_bp
-    from app.intake.routes import bp as intake_bp
+    from app.intake.views.pages import bp as intake_bp
     from app.notes.views import api as _notes_api  # noqa: F401
     from app.notes.views.pages import bp as notes_bp
+    from app.notifications.views import settings_pages as _settings_pages  # noqa: F401 - attaches pages to the notifications blueprint
     from app.notifications.views.pages import bp as notifications_bp
     from app.notifications.views.webhooks import bp as sms_bp
+    from app.web.audit_pages import bp as audit_bp
     from app.web.routes import bp as web_bp
 
     app.register_blueprint(api_bp)

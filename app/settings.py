@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-
-if TYPE_CHECKING:  # the bands are care_team's (pure, standard library only); settings only carries them
-    from app.care_team.measures import CocmBands
 
 DEV_SECRET_KEY = "dev-only-insecure-secret-key-change-me-0000000000"  # noqa: S105 - refused in production
 # The audit chain's HMAC key outside production (demo, dev server, tests); refused in production.
@@ -123,23 +120,25 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _cocm_bands_in_order(self) -> Settings:
-        try:
-            self.cocm_bands()
-        except ValueError as exc:
-            raise ValueError(f"COCM_* minute bands: {exc}") from exc
+        # The same order care_team's CocmBands insists on, checked here so a wrong environment stops start-up.
+        g2214 = self.COCM_G2214_FROM
+        for base, addon in ((self.COCM_INITIAL_BASE_FROM, self.COCM_INITIAL_ADDON_FROM),
+                            (self.COCM_LATER_BASE_FROM, self.COCM_LATER_ADDON_FROM)):  # fmt: skip
+            if not g2214 <= base < addon:
+                raise ValueError("COCM_* minute bands: they must satisfy 0 < G2214 <= base < add-on")
         return self
 
-    def cocm_bands(self) -> CocmBands:
-        from app.care_team.measures import CocmBands
-
-        return CocmBands(
-            g2214_from=self.COCM_G2214_FROM,
-            initial_base_from=self.COCM_INITIAL_BASE_FROM,
-            later_base_from=self.COCM_LATER_BASE_FROM,
-            initial_addon_from=self.COCM_INITIAL_ADDON_FROM,
-            later_addon_from=self.COCM_LATER_ADDON_FROM,
-            addon_step=self.COCM_ADDON_STEP,
-        )
+    def cocm_band_minutes(self) -> dict[str, int]:
+        """The CoCM minute thresholds as plain numbers, named as care_team's ``CocmBands`` fields: care_team
+        builds its bands from them (``CocmBands(**settings.cocm_band_minutes())``)."""
+        return {
+            "g2214_from": self.COCM_G2214_FROM,
+            "initial_base_from": self.COCM_INITIAL_BASE_FROM,
+            "later_base_from": self.COCM_LATER_BASE_FROM,
+            "initial_addon_from": self.COCM_INITIAL_ADDON_FROM,
+            "later_addon_from": self.COCM_LATER_ADDON_FROM,
+            "addon_step": self.COCM_ADDON_STEP,
+        }
 
     @field_validator("PUBLIC_BASE_URL")
     @classmethod

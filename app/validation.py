@@ -31,6 +31,7 @@ from pydantic import (
     ValidationError,
 )
 
+from app.reference.common_passwords import is_common
 from app.reference.roles import US_STATES
 
 PASSWORD_MIN = 12
@@ -67,8 +68,6 @@ def _phone(value: str) -> str:
 
 
 def _not_common(value: str) -> str:
-    from app.reference.common_passwords import is_common
-
     if is_common(value):
         raise ValueError("this password is too common or too easy to guess; a short sentence works well")
     return value

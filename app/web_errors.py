@@ -4,9 +4,10 @@ bad input."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
-from flask import Flask, Response, g, jsonify, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask import Flask, Response, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -34,7 +35,7 @@ def wants_json() -> bool:
     return request.path.startswith(("/api/", "/billing/stripe/", "/sms/"))
 
 
-def _json(status: int, code: str, message: str, **extra) -> Response:
+def _json(status: int, code: str, message: str, **extra: Any) -> Response:
     body = {"error": code, "message": message, **extra}
     response = jsonify(body)
     response.status_code = status
@@ -48,26 +49,24 @@ def _page(status: int, message: str) -> tuple[str, int]:
 
 def install(app: Flask) -> None:
     @app.errorhandler(DomainError)
-    def _domain(exc: DomainError):
+    def _domain(exc: DomainError) -> ResponseReturnValue:
         if wants_json():
             return _json(exc.status, exc.code, exc.message, **exc.extra)
-        if exc.code == "mfa_required":
-            owing = g.get("mfa_owed_by") or current_user  # set when the half-signed-in session is hidden
-            step = "auth.mfa_verify" if owing.mfa_enabled else "auth.mfa_setup"
-            return redirect(url_for(step, next=request.full_path.rstrip("?")))
+        if exc.page_endpoint is not None:  # e.g. the second factor still owed: on to its page
+            return redirect(url_for(exc.page_endpoint, next=request.full_path.rstrip("?")))
         if exc.status == 401:
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
         return _page(exc.status, exc.message)
 
     @app.errorhandler(CSRFError)
-    def _csrf(exc: CSRFError):
+    def _csrf(exc: CSRFError) -> ResponseReturnValue:
         message = "Your form expired or was sent from elsewhere. Please reload the page and try again."
         if wants_json():
             return _json(400, "csrf_failed", message)
         return _page(400, message)
 
     @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException):
+    def _http(exc: HTTPException) -> ResponseReturnValue:
         status = exc.code or 500
         message = MESSAGES.get(status) or exc.description or "Request failed."
         if wants_json():
@@ -84,7 +83,7 @@ def install(app: Flask) -> None:
         return response
 
     @app.errorhandler(OperationalError)
-    def _database(exc: OperationalError):
+    def _database(exc: OperationalError) -> ResponseReturnValue:
         if not exc.connection_invalidated:  # not a lost connection: a real failure
             return _unexpected(exc)
         # The database restarted or failed over under this request; the pool has already started
@@ -99,7 +98,7 @@ def install(app: Flask) -> None:
         return response
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
+    def _unexpected(exc: Exception) -> ResponseReturnValue:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if wants_json():
             return _json(500, "server_error", MESSAGES[500])

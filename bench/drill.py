@@ -42,7 +42,7 @@ import psycopg
 
 from app import create_app
 from app.extensions import db
-from app.notifications import messages
+from app.sms import messages
 from bench.processes import BIN, Proc, start_gunicorn
 from bench.slots import HASH, _copy
 from tests.fakes.stripe_server import FakeStripe

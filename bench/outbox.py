@@ -14,8 +14,8 @@ from sqlalchemy import text
 from app import create_app
 from app.db import utcnow
 from app.extensions import db
-from app.notifications.backends import TwilioSms
-from app.notifications.sender import dispatch_due
+from app.sms.backends import TwilioSms
+from app.sms.sender import dispatch_due
 from bench.slots import ADMIN_URL
 from tests.fakes.twilio_server import FakeTwilio
 

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from app.auth import passwords
+from app import passwords
 
 # Property tests check logic, not speed: no per-example deadline and no "too slow" health check, so a
 # loaded CI machine cannot fail them (speed is measured by bench/, never by tests).

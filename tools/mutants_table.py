@@ -55,10 +55,10 @@ MUTANTS = [
            'if row is not None and row.outcome != "failed" and not again:', "if False:",
            ("tests/integration/test_billing_stripe.py::"
             "test_an_event_delivered_again_after_it_was_processed_is_a_duplicate_and_changes_nothing",)),
-    Mutant("SMS take-over matches a body by prefix (the defect)", "app/notifications/backends.py",
+    Mutant("SMS take-over matches a body by prefix (the defect)", "app/sms/backends.py",
            '(message.body or "") == body', '(message.body or "").startswith(body)',
            ("tests/integration/test_sms.py::test_take_over_does_not_adopt_a_text_whose_body_merely_starts_with_ours",)),
-    Mutant("a row's error stops the sender (the defect)", "app/notifications/sender.py",
+    Mutant("a row's error stops the sender (the defect)", "app/sms/sender.py",
            "        except Exception:\n", "        except ZeroDivisionError:\n",
            ("tests/integration/test_sms.py::"
             "test_a_sender_survives_one_rows_error_and_the_row_is_reconciled_on_take_over",)),

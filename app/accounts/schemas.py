@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.reference.roles import Credential, Modality
 from app.validation import BirthDate, Email, Password, PersonName, PhoneNumber, StateCode, TimeZoneName
@@ -27,7 +27,7 @@ class PatientSignup(_Strict):
 
     @field_validator("sms_opt_in")
     @classmethod
-    def _needs_phone(cls, value: bool, info) -> bool:
+    def _needs_phone(cls, value: bool, info: ValidationInfo) -> bool:
         if value and not info.data.get("phone"):
             raise ValueError("a mobile number is needed to receive texts")
         return value
@@ -49,7 +49,7 @@ class ClinicianCreate(_Strict):
 
     @field_validator("licensed_states", "modalities", "languages")
     @classmethod
-    def _dedupe(cls, values: list) -> list:
+    def _dedupe(cls, values: list[Any]) -> list[Any]:
         return list(dict.fromkeys(values))
 
 

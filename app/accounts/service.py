@@ -13,10 +13,10 @@ from app.accounts.patient import PatientProfile
 from app.accounts.schemas import ClinicianCreate, PatientSignup, StaffCreate
 from app.accounts.user import User
 from app.audit import service as audit
-from app.auth.passwords import hash_password
 from app.db import utcnow
 from app.errors import Conflict
 from app.extensions import db
+from app.passwords import hash_password
 from app.reference.roles import CLINICAL_ROLE_BY_CREDENTIAL, Credential, Role
 
 SMS_CONSENT_TEXT = (
@@ -80,6 +80,7 @@ def save_mobile(patient: User, phone: str) -> None:
     is a separate step (``notifications.preferences.opt_in``) that records time, source and wording.
     A number the patient already agreed to texts at is changed only with a new consent."""
     profile = patient.patient
+    assert profile is not None, "only a patient has a mobile number"
     if profile.sms_opt_in and profile.phone != phone:
         raise ConsentedNumber()
     profile.phone = phone
@@ -89,7 +90,9 @@ def save_mobile(patient: User, phone: str) -> None:
 
 def save_date_of_birth(patient: User, born: date) -> None:
     """The patient sets or corrects their own date of birth (validated by ``BirthDate``); audited."""
-    patient.patient.date_of_birth = born
+    profile = patient.patient
+    assert profile is not None, "only a patient has a date of birth"
+    profile.date_of_birth = born
     audit.record("account.date_of_birth", actor=patient, patient_id=patient.id, object_type="patient",
                  object_id=patient.id)  # fmt: skip
     db.session.commit()

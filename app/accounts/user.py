@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Boolean, CheckConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -38,7 +38,7 @@ class User(db.Model):
     clinician: Mapped[ClinicianProfile | None] = relationship(back_populates="user", uselist=False)
 
     # Set by the auth layer for the request: the server-side session this user came in with.
-    login_session_id = None  # str | None; a plain attribute, not a column
+    login_session_id = cast("str | None", None)  # a plain attribute, not a column (no annotation: the ORM would map it)
     # True while a browser session still owes its second factor (set by the session loader).
     mfa_pending = False
 
@@ -64,7 +64,7 @@ class User(db.Model):
     @property
     def must_use_mfa(self) -> bool:
         """Staff always need a second factor; patients only once they chose one."""
-        return self.role != Role.PATIENT.value or self.mfa_enabled
+        return self.role != Role.PATIENT or self.mfa_enabled
 
     def has_role(self, *roles: Role | str) -> bool:
         return self.role in {str(r) for r in roles}

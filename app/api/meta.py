@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import current_app, jsonify
+from flask.typing import ResponseReturnValue
 
 from app import access
 from app.api.blueprint import api_bp
@@ -10,7 +11,7 @@ from app.api.openapi import build_document
 
 
 @api_bp.get("/openapi.json")
-def openapi_document():
+def openapi_document() -> ResponseReturnValue:
     return jsonify(build_document(current_app.config["PUBLIC_BASE_URL"]))
 
 

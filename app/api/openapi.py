@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, TypeAdapter
 
@@ -82,8 +82,11 @@ def _operation(spec: EndpointSpec, components: dict[str, Any]) -> dict[str, Any]
     _, params = _path_params(spec.path)
     if spec.query is not None:
         for name, fld in spec.query.model_fields.items():
-            schema = _schema(fld.annotation, "validation", components)
-            params.append({"name": fld.alias or name, "in": "query", "required": fld.is_required(), "schema": schema})
+            # The field's constraints (a minimum length, a range) are in its metadata, not its annotation.
+            schema = _schema(Annotated[(fld.annotation, *fld.metadata)] if fld.metadata else fld.annotation,
+                             "validation", components)  # fmt: skip
+            param = {"name": fld.alias or name, "in": "query", "required": fld.is_required(), "schema": schema}
+            params.append(param | ({"description": fld.description} if fld.description else {}))
     if params:
         op["parameters"] = params
     if spec.body is not None:

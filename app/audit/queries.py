@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, select
 
-from app.accounts.user import User
 from app.audit.event import AuditEvent
 from app.csv_safe import to_csv
 from app.extensions import db
@@ -41,9 +41,9 @@ ACTION_LABELS = {
 
 
 @dataclass(frozen=True)
-class AccessRow:
+class AccessEntry:
     occurred_at: datetime
-    who: str
+    actor_id: int | None  # the trail keeps ids; the page looks the names up (app.audit.views)
     role: str | None
     what: str
     outcome: str
@@ -53,16 +53,15 @@ def _label(action: str) -> str:
     return ACTION_LABELS.get(action, action.replace("_", " ").replace(".", ": "))
 
 
-def record_access(patient_id: int, limit: int = 200) -> list[AccessRow]:
+def record_access(patient_id: int, limit: int = 200) -> list[AccessEntry]:
     """Everyone other than the patient who touched the patient's record, newest first."""
-    rows = db.session.execute(
-        select(AuditEvent, User.name)
-        .outerjoin(User, User.id == AuditEvent.actor_id)
+    events = db.session.scalars(
+        select(AuditEvent)
         .where(AuditEvent.patient_id == patient_id, AuditEvent.actor_id != patient_id)
         .order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
         .limit(limit)
-    ).all()
-    return [AccessRow(e.occurred_at, name or "System", e.actor_role, _label(e.action), e.outcome) for e, name in rows]
+    )
+    return [AccessEntry(e.occurred_at, e.actor_id, e.actor_role, _label(e.action), e.outcome) for e in events]
 
 
 @dataclass(frozen=True)
@@ -74,7 +73,7 @@ class AuditFilter:
     until: datetime | None = None
 
 
-def search_query(f: AuditFilter) -> Select:
+def search_query(f: AuditFilter) -> Select[AuditEvent]:
     query = select(AuditEvent).order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
     if f.patient_id is not None:
         query = query.where(AuditEvent.patient_id == f.patient_id)
@@ -101,7 +100,7 @@ def export_csv(f: AuditFilter) -> str:
     """An accounting of disclosures: every matching row, oldest first, with its chain hash."""
     query = search_query(f).order_by(None).order_by(AuditEvent.occurred_at, AuditEvent.id)
 
-    def rows():
+    def rows() -> Iterator[Sequence[object]]:
         yield EXPORT_COLUMNS
         for event in db.session.scalars(query.execution_options(yield_per=1000)):
             row = [getattr(event, c) for c in EXPORT_COLUMNS]

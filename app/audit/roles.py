@@ -10,6 +10,8 @@ other update). It cannot UPDATE content, DELETE, TRUNCATE, or ALTER the table.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import current_app
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
@@ -26,14 +28,14 @@ def owner_engine() -> Engine:
     settings = current_app.config["SETTINGS"]
     if not settings.MIGRATION_DATABASE_URL:
         return db.engine
-    engines = current_app.extensions.setdefault("owner_engines", {})
+    engines: dict[str, Engine] = current_app.extensions.setdefault("owner_engines", {})
     url = settings.migration_database_url(current_app.instance_path)
     if url not in engines:
         engines[url] = create_engine(url, poolclass=NullPool)
     return engines[url]
 
 
-def grant_statements(role: str, quote) -> list[str]:
+def grant_statements(role: str, quote: Callable[[str], str]) -> list[str]:
     r = quote(role)
     return [
         f"GRANT USAGE ON SCHEMA public TO {r}",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from contextvars import ContextVar
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from sqlalchemy import insert
 
@@ -18,8 +18,16 @@ from app.audit.event import AuditEvent
 from app.db import utcnow
 from app.extensions import db
 
-if TYPE_CHECKING:
-    from app.accounts.user import User
+
+class Actor(Protocol):
+    """Who acted, as the trail keeps it: an account's id and role (a ``User``, or anything alike)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def role(self) -> str: ...
+
 
 current_ip: ContextVar[str | None] = ContextVar("audit_current_ip", default=None)
 
@@ -27,7 +35,7 @@ current_ip: ContextVar[str | None] = ContextVar("audit_current_ip", default=None
 def record(
     action: str,
     *,
-    actor: User | None,
+    actor: Actor | None,
     patient_id: int | None = None,
     object_type: str | None = None,
     object_id: int | str | None = None,
@@ -52,7 +60,7 @@ def record(
 def record_patients(
     action: str,
     *,
-    actor: User | None,
+    actor: Actor | None,
     patient_ids: Iterable[int | None],
     object_type: str | None = None,
     object_id: int | str | None = None,
@@ -90,7 +98,7 @@ def commit_keeping_loaded() -> None:
         session.expire_on_commit = keep
 
 
-def record_now(action: str, **kwargs) -> None:
+def record_now(action: str, **kwargs: Any) -> None:
     """Record in a transaction of its own: the denial must stay in the trail even if the request fails."""
     db.session.rollback()
     record(action, **kwargs)

@@ -14,18 +14,14 @@ from sqlalchemy import delete, select
 from app.accounts.user import User
 from app.audit import service as audit
 from app.auth.mfa import MfaRecoveryCode, MfaSecret
+from app.auth.service import end_all_sessions
 from app.db import utcnow
-from app.errors import DomainError, Unauthorized
+from app.errors import DomainError
 from app.extensions import db
 
 ISSUER = "Harbor Mind"
 RECOVERY_CODES = 10
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read off paper
-
-
-class MfaRequired(Unauthorized):
-    code = "mfa_required"
-    message = "Enter the code from your authenticator app to continue."
 
 
 class MfaEnrollmentRequired(DomainError):
@@ -125,8 +121,6 @@ def check_code(user: User, code: str, now: datetime | None = None) -> None:
 
 def reset(target: User, *, actor: User, now: datetime | None = None) -> None:
     """An admin removes a user's second factor (they enrol again at next sign-in); every session ends."""
-    from app.auth.service import end_all_sessions
-
     db.session.execute(delete(MfaRecoveryCode).where(MfaRecoveryCode.user_id == target.id))
     db.session.execute(delete(MfaSecret).where(MfaSecret.user_id == target.id))
     target.mfa_enabled = False

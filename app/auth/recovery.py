@@ -13,12 +13,12 @@ from app import connections
 from app.accounts.service import find_by_email
 from app.audit import service as audit
 from app.auth.password_reset import PasswordResetToken
-from app.auth.passwords import hash_password
 from app.auth.service import end_all_sessions
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
 from app.mail.backends import Mail, send
+from app.passwords import hash_password
 
 RESET_TTL = timedelta(minutes=30)
 

@@ -9,8 +9,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import CursorResult, bindparam, delete, or_, select, update
 
 from app import connections
 from app.accounts.service import find_by_email
@@ -18,10 +19,10 @@ from app.accounts.user import User
 from app.audit import service as audit
 from app.auth.api_token import ApiToken
 from app.auth.login_session import LoginSession
-from app.auth.passwords import hash_password, needs_rehash, verify_password
 from app.db import utcnow
 from app.errors import Unauthorized
 from app.extensions import db
+from app.passwords import hash_password, needs_rehash, verify_password
 
 # Writing last_seen_at on every request would turn each page view into a write; a minute of slack
 # against a 15-minute idle limit is harmless.
@@ -165,15 +166,15 @@ def purge_expired(policy: SessionPolicy, now: datetime | None = None) -> int:
     """Delete sessions and tokens that can no longer be used (a periodic job)."""
     now = now or utcnow()
     keep_after = now - timedelta(days=30)
-    removed = db.session.execute(
-        delete(LoginSession).where(
-            or_(
-                LoginSession.ended_at < keep_after,
-                LoginSession.created_at < now - policy.absolute - timedelta(days=30),
-            )
+    sessions = delete(LoginSession).where(
+        or_(
+            LoginSession.ended_at < keep_after,
+            LoginSession.created_at < now - policy.absolute - timedelta(days=30),
         )
-    ).rowcount
-    removed += db.session.execute(delete(ApiToken).where(ApiToken.expires_at < keep_after)).rowcount
+    )
+    removed = cast("CursorResult[Any]", db.session.execute(sessions)).rowcount
+    tokens = delete(ApiToken).where(ApiToken.expires_at < keep_after)
+    removed += cast("CursorResult[Any]", db.session.execute(tokens)).rowcount
     db.session.commit()
     return removed or 0
 

@@ -11,8 +11,8 @@ from app.accounts.user import User
 from app.billing.membership import Membership, MembershipStatus
 from app.billing.plans import PLANS
 from app.extensions import db
-from app.notifications.messages import PRACTICE
-from app.notifications.outbox import enqueue
+from app.sms.messages import PRACTICE
+from app.sms.outbox import enqueue
 
 
 def _link(base_url: str) -> str:

@@ -1,6 +1,6 @@
 """The texts an appointment's life causes: confirmation, 24 h and 2 h reminders, moved and cancelled
 notices, the rebooking text after a missed visit. Called by the booking service inside its
-transaction; the outbox (``app.notifications.outbox``) below keeps and sends them."""
+transaction; the outbox (``app.sms.outbox``) below keeps and sends them."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from flask import current_app
 from app.accounts.user import User
 from app.booking.appointment import Appointment, AppointmentStatus
 from app.extensions import db
-from app.notifications import messages, sender
-from app.notifications.outbox import Text, enqueue, enqueue_all, suppress_pending
-from app.notifications.outbox_message import OutboxMessage
+from app.sms import messages, sender
+from app.sms.outbox import Text, enqueue, enqueue_all, suppress_pending
+from app.sms.outbox_message import OutboxMessage
 
 
 def _link(appointment: Appointment) -> str:

@@ -28,9 +28,9 @@ from app.care_team.plan import CarePlan
 from app.care_team.task import Task
 from app.db import utcnow
 from app.extensions import db
-from app.notifications import messages
-from app.notifications.outbox import enqueue
-from app.notifications.outbox_message import OutboxMessage
+from app.sms import messages
+from app.sms.outbox import enqueue
+from app.sms.outbox_message import OutboxMessage
 
 EVALUATION_FOLLOW_UP = timedelta(days=21)
 CHECK_IN_BEFORE = timedelta(days=2)

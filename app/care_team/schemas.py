@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints, model_validator
 
+from app.reference import icd10
 from app.validation import MAX_DB_ID, DbId
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -17,9 +18,28 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _icd10_code(value: str) -> str:
+    if icd10.lookup(value) is None:
+        written = icd10.normalise(value)
+        under = [code for code, _ in icd10.search(written, limit=3) if code.startswith(written)]
+        if under:  # a heading such as F33
+            raise ValueError(f"{written} is not a billable ICD-10-CM code; codes under it: {', '.join(under)}")
+        raise ValueError("not a billable ICD-10-CM code")
+    return icd10.normalise(value)
+
+
 class Problem(_Strict):
+    """``code`` is stored as CMS writes it ("f331" becomes "F33.1") with the code set's ``description``;
+    a ``description`` sent (a plan read and sent back) is replaced by the code set's."""
+
     text: Text
-    code: Annotated[str, StringConstraints(pattern=r"^[A-Z][0-9][0-9A-Z](\.[0-9A-Z]{1,4})?$")] | None = None
+    code: Annotated[str, StringConstraints(max_length=10), AfterValidator(_icd10_code)] | None = None
+    description: str | None = None
+
+    @model_validator(mode="after")
+    def _describe(self) -> Problem:
+        self.description = icd10.lookup(self.code) if self.code else None
+        return self
 
 
 class Goal(_Strict):

@@ -9,8 +9,8 @@ from sqlalchemy import Select, select
 
 from app.accounts.user import User
 from app.care_team.member import CareTeamMember
-from app.notifications.outbox_message import OutboxMessage
 from app.reference.roles import Role
+from app.sms.outbox_message import OutboxMessage
 
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])  # a query over OutboxMessage (and more columns)
 

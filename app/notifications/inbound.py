@@ -10,8 +10,8 @@ from app.accounts.patient import PatientProfile
 from app.audit import service as audit
 from app.booking.appointment import Appointment, AppointmentStatus
 from app.extensions import db
-from app.notifications import messages
-from app.notifications.outbox_message import OutboxMessage, OutboxStatus, SmsNumber
+from app.sms import messages
+from app.sms.outbox_message import OutboxMessage, OutboxStatus, SmsNumber
 
 STOP = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"}
 START = {"START", "UNSTOP", "YES"}

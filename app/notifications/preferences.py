@@ -10,8 +10,8 @@ from app.audit import service as audit
 from app.db import utcnow
 from app.extensions import db
 from app.notifications import access
-from app.notifications.outbox_message import OutboxMessage, OutboxStatus, SmsNumber
 from app.reference.roles import Role
+from app.sms.outbox_message import OutboxMessage, OutboxStatus, SmsNumber
 
 STOPPED_NOTICE = (
     "Your choice is saved, but this number replied STOP to our texts, so we send it nothing until it "

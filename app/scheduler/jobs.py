@@ -24,7 +24,7 @@ class Job:
 def _purge_auth() -> int:
     from app.auth.loaders import session_policy
     from app.auth.service import purge_expired
-    from app.auth.throttle_store import purge_expired as purge_counters
+    from app.throttle.store import purge_expired as purge_counters
 
     return purge_expired(session_policy()) + purge_counters()
 
@@ -40,7 +40,7 @@ def _dispatch_texts() -> dict[str, int]:
     (quiet hours end at 08:00 for everyone at once) goes out at the sender's pace, not 50 per run."""
     from flask import current_app
 
-    from app.notifications.sender import dispatch_due
+    from app.sms.sender import dispatch_due
 
     config = current_app.config
     deadline = time.monotonic() + 0.8 * config["SMS_DISPATCH_SECONDS"]

@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 
 from app.accounts.queries import names_by_id
 from app.accounts.user import User
-from app.audit import queries as audit_queries
 from app.booking import video
 from app.booking.appointment import Appointment, AppointmentStatus
 from app.booking.types import TYPES
@@ -30,6 +29,7 @@ from app.extensions import db
 from app.intake import service as intake
 from app.intake.result import IntakeResult
 from app.reference.roles import CREDENTIAL_TITLES, ClinicalRole, Credential
+from app.web import record_access as access_log
 
 INSTRUMENTS = tuple(Instrument)
 # A check-in is open when the last one of that questionnaire is older than this (as for the
@@ -37,7 +37,7 @@ INSTRUMENTS = tuple(Instrument)
 CHECK_IN_DUE_AFTER = timedelta(days=14)
 PAST_SHOWN = 5
 ACCESS_SHOWN = 5
-ROLE_LABELS = {ClinicalRole.PRESCRIBER.value: "Medication care", ClinicalRole.THERAPIST.value: "Therapy"}
+ROLE_LABELS: dict[str, str] = {ClinicalRole.PRESCRIBER: "Medication care", ClinicalRole.THERAPIST: "Therapy"}
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ class PatientDashboard:
     team: list[TeamMember]
     charts: dict[str, Markup]
     latest_scores: dict[str, Assessment]
-    record_access: list[audit_queries.AccessRow]
+    record_access: list[access_log.AccessRow]
     intake: IntakeResult | None
     names: dict[int, str] = field(default_factory=dict)
 
@@ -163,7 +163,7 @@ def patient_dashboard(patient: User, now: datetime) -> PatientDashboard:
         team=_team(patient),
         charts=charts,
         latest_scores=latest,
-        record_access=audit_queries.record_access(patient.id, limit=ACCESS_SHOWN),
+        record_access=access_log.record_access(patient.id, limit=ACCESS_SHOWN),
         intake=intake.latest(patient.id),
         names=names,
     )

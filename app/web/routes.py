@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, render_template
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app import access
 from app.db import utcnow
 from app.notes.service import overdue_drafts
+from app.pagekit.pages import page
 from app.reference.roles import CREDENTIAL_TITLES, Credential, Role
 from app.web.dashboard import patient_dashboard
-from app.web.pages import page
 
 bp = Blueprint("web", __name__)
 
 
 @bp.app_context_processor
-def _globals():
+def _globals() -> dict[str, Any]:
     return {
         "demo_sms": current_app.config["SMS_BACKEND"] == "console",
         "demo_billing": current_app.config["BILLING_BACKEND"] == "dummy",
@@ -26,17 +29,17 @@ def _globals():
 
 
 @page(bp, "/", access_rule=access.PUBLIC)
-def home():
+def home() -> ResponseReturnValue:
     return render_template("web/home.html")
 
 
 @page(bp, "/dashboard", access_rule=access.ANY_USER)
-def dashboard():
+def dashboard() -> ResponseReturnValue:
     title = None
     if current_user.clinician is not None:
         title = CREDENTIAL_TITLES[Credential(current_user.clinician.credential)]
-    mine = patient_dashboard(current_user, utcnow()) if current_user.role == Role.PATIENT.value else None
-    overdue = overdue_drafts(current_user.id, utcnow()) if current_user.role == Role.CLINICIAN.value else []
+    mine = patient_dashboard(current_user, utcnow()) if current_user.role == Role.PATIENT else None
+    overdue = overdue_drafts(current_user.id, utcnow()) if current_user.role == Role.CLINICIAN else []
     return render_template(
         "web/dashboard.html",
         clinician_title=title,

@@ -241,6 +241,7 @@ ROUTES: dict[str, Route] = {
     "GET /api/v1/billing/report": Route("role"),  # counts only, no patient
     "GET /api/v1/caseload": Route("role"),
     "POST /api/v1/clinicians": Route("role"),
+    "GET /api/v1/icd10": Route("role"),  # reference data, no patient: clinicians only
     "GET /api/v1/clinicians": Route("own"),
     "GET /api/v1/clinicians/<int:clinician_id>/availability": Route("clinician"),
     "PUT /api/v1/clinicians/<int:clinician_id>/availability": Route("clinician"),

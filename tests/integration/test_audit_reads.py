@@ -9,12 +9,12 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from app.audit.event import AuditEvent
-from app.audit.queries import record_access
 from app.booking import feeds, openings, service
 from app.care_team.member import CareTeamMember
 from app.db import utcnow
 from app.extensions import db
-from app.notifications.outbox import enqueue
+from app.sms.outbox import enqueue
+from app.web.record_access import record_access
 
 EVERY_DAY = {"weekly": [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(7)], "min_notice_minutes": 0}
 

@@ -12,7 +12,7 @@ from app.billing.membership import Membership
 from app.billing.stripe_event import StripeEvent
 from app.booking import service as booking
 from app.extensions import db
-from app.notifications.outbox_message import OutboxMessage
+from app.sms.outbox_message import OutboxMessage
 from tests.integration.conftest import csrf_token_from
 
 EVERY_DAY = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "min_notice_minutes": 0}

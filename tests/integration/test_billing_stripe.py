@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from app.billing.membership import Membership
 from app.billing.stripe_event import StripeEvent
 from app.extensions import db
-from app.notifications.outbox_message import OutboxMessage
+from app.sms.outbox_message import OutboxMessage
 from tests.fakes.stripe_server import FakeStripe
 from tests.integration.conftest import REAL_SESSION
 

@@ -16,7 +16,7 @@ from app.booking.care_consent import CareConsent
 from app.care_team.member import CareTeamMember
 from app.db import utcnow
 from app.extensions import db
-from app.notifications.outbox_message import OutboxMessage
+from app.sms.outbox_message import OutboxMessage
 
 EVERY_DAY = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "min_notice_minutes": 0}
 

@@ -106,7 +106,7 @@ def test_initial_then_later_months_and_add_ons(team):
 
 
 def test_bands_come_from_settings(app):
-    bands = app.config["SETTINGS"].cocm_bands()
+    bands = CocmBands(**app.config["SETTINGS"].cocm_band_minutes())
     assert bands == CocmBands() and bands.g2214_from == app.config["COCM_G2214_FROM"]
 
 

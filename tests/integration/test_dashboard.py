@@ -17,8 +17,8 @@ from app.booking import openings
 from app.booking import service as booking
 from app.care_team import service as care
 from app.db import utcnow
+from app.pagekit.formatting import localtime
 from app.web.dashboard import patient_dashboard
-from app.web.formatting import localtime
 from tests.integration.conftest import csrf_token_from
 
 EVERY_DAY = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "min_notice_minutes": 0}

@@ -25,7 +25,7 @@ from app.db import utcnow
 from app.demo.seed import DEMO_PASSWORD, PATIENTS, seed_demo
 from app.demo.stories import STORIES
 from app.extensions import db
-from app.notifications.outbox_message import OutboxMessage
+from app.sms.outbox_message import OutboxMessage
 from tests.integration.conftest import csrf_token_from
 
 
@@ -116,7 +116,10 @@ def _no_crisis_answers_and_no_urgent_tasks() -> None:
 def test_plans_medications_notes_tasks_minutes_memberships_and_texts(seeded):
     maya, marcus, riley = seeded["psychiatrist"], seeded["lmhc"], seeded["patient4"]
     plan, meds = care.get_plan(maya, riley.id)
-    assert {p["code"] for p in plan.problems} == {"F33.1", "F41.1"}
+    assert {p["code"]: p["description"] for p in plan.problems} == {
+        "F33.1": "Major depressive disorder, recurrent, moderate",
+        "F41.1": "Generalized anxiety disorder",
+    }
     assert all(g["target"] for g in plan.goals)
     team_ids = {maya.id, marcus.id}
     assert plan.interventions and {i["owner_id"] for i in plan.interventions} <= team_ids

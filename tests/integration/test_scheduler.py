@@ -13,12 +13,12 @@ from app.auth.api_token import ApiToken
 from app.auth.loaders import session_policy
 from app.auth.login_session import LoginSession
 from app.auth.service import issue_token, purge_expired
-from app.auth.throttle_counter import ThrottleCounter
 from app.db import utcnow
 from app.extensions import db
-from app.notifications.outbox import enqueue
 from app.scheduler.jobs import JOBS
 from app.scheduler.runner import JOB_DEFAULTS, build
+from app.sms.outbox import enqueue
+from app.throttle.counter import ThrottleCounter
 
 
 def test_jobs_are_registered_with_coalescing_and_one_instance(app):

@@ -11,11 +11,11 @@ from twilio.request_validator import RequestValidator
 
 from app.booking import service as booking
 from app.extensions import db
-from app.notifications import messages
-from app.notifications.backends import TwilioSms
-from app.notifications.outbox import Text, after_quiet_hours, enqueue, enqueue_all
-from app.notifications.outbox_message import OutboxMessage, SmsNumber
-from app.notifications.sender import claim, dispatch_due
+from app.sms import messages
+from app.sms.backends import TwilioSms
+from app.sms.outbox import Text, after_quiet_hours, enqueue, enqueue_all
+from app.sms.outbox_message import OutboxMessage, SmsNumber
+from app.sms.sender import claim, dispatch_due
 from tests.fakes.twilio_server import FakeTwilio
 from tests.integration.conftest import csrf_token_from
 
@@ -357,7 +357,7 @@ def test_a_sender_survives_one_rows_error_and_the_row_is_reconciled_on_take_over
 
 
 def test_a_sender_whose_lease_ran_out_skips_rows_taken_over(world, sms, fake):
-    from app.notifications.sender import send_one
+    from app.sms.sender import send_one
 
     clinician, patient = world
     _book(clinician, patient, _at(3, 14))
@@ -522,7 +522,7 @@ def _raw(
 def test_backoff_doubles_from_the_base_with_a_quarter_jitter_either_way():
     import random
 
-    from app.notifications.sender import backoff
+    from app.sms.sender import backoff
 
     for attempt in range(1, 6):
         random.seed(attempt)
@@ -536,7 +536,7 @@ def test_backoff_doubles_from_the_base_with_a_quarter_jitter_either_way():
 def test_a_retry_comes_due_after_the_backoff_of_its_base(app, sms, fake):
     import random
 
-    from app.notifications.sender import send_one
+    from app.sms.sender import send_one
 
     fake.fail_ratio = 1.0
     now = _now()
@@ -560,7 +560,7 @@ def test_a_retry_comes_due_after_the_backoff_of_its_base(app, sms, fake):
 def test_claim_times_read_back_are_utc_aware():
     from zoneinfo import ZoneInfo
 
-    from app.notifications.sender import _aware
+    from app.sms.sender import _aware
 
     assert _aware("2026-03-08 06:30:00") == datetime(2026, 3, 8, 6, 30, tzinfo=UTC)
     naive = _aware(datetime(2026, 3, 8, 6, 30))
@@ -570,7 +570,7 @@ def test_claim_times_read_back_are_utc_aware():
 
 
 def test_a_round_claims_at_most_its_batch_and_each_console_text_has_its_own_id(app):
-    from app.notifications.backends import ConsoleSms
+    from app.sms.backends import ConsoleSms
 
     now = _now()
     rows = _raw(now, 53)
@@ -583,7 +583,7 @@ def test_a_round_claims_at_most_its_batch_and_each_console_text_has_its_own_id(a
 
 
 def test_a_row_that_is_not_being_sent_is_skipped(app, sms, fake):
-    from app.notifications.sender import send_one
+    from app.sms.sender import send_one
 
     now = _now()
     (done,) = _raw(now, status="sent", provider_sid="SMdone")
@@ -596,7 +596,7 @@ def test_a_claimed_text_about_a_visit_no_longer_booked_is_suppressed(world, sms,
     """Cancelled after the sender claimed the texts (so ``suppress_pending`` could not reach them):
     the re-check just before sending stops every text about the visit, reminders included."""
     from app.booking.appointment import Appointment
-    from app.notifications.sender import send_one
+    from app.sms.sender import send_one
 
     clinician, patient = world
     appointment = _book(clinician, patient, _at(3, 14))
@@ -679,7 +679,7 @@ def test_take_over_does_not_adopt_a_text_another_row_already_recorded(app, sms, 
 def test_a_sender_whose_lease_is_taken_mid_batch_skips_the_rest(app, sms, fake):
     """The sender stalls on its first text for longer than its lease; another sender takes the rest of
     its batch over meanwhile. Back from the stall it must not send those (the other sender will)."""
-    from app.notifications import sender
+    from app.sms import sender
 
     now = _now()
     rows = _raw(now, 3)

@@ -16,8 +16,8 @@ from sqlalchemy import text
 from app import create_app
 from app.db import utcnow
 from app.extensions import db
-from app.notifications.backends import TwilioSms
-from app.notifications.sender import dispatch_due
+from app.sms.backends import TwilioSms
+from app.sms.sender import dispatch_due
 from tests.conftest import TEST_SECRET
 from tests.fakes.twilio_server import FakeTwilio
 from tests.integration.conftest import REAL_SESSION
@@ -121,7 +121,7 @@ import os, signal, sys
 from datetime import timedelta
 from app import create_app
 from app.db import utcnow
-from app.notifications.sender import claim
+from app.sms.sender import claim
 app = create_app({"DATABASE_URL": sys.argv[1], "SECRET_KEY": "k" * 48, "AUDIT_KEY": "a" * 48, "REDIS_URL": ""})
 with app.app_context():
     ids = claim(utcnow(), 50, timedelta(seconds=120))

@@ -26,13 +26,13 @@ from app.accounts import service as accounts
 from app.accounts.schemas import ClinicianCreate, PatientSignup
 from app.accounts.user import User
 from app.auth import service as auth_service
-from app.auth.throttle_counter import ThrottleCounter
 from app.booking import service as booking
 from app.db import utcnow
 from app.extensions import db
-from app.notifications import backends
-from app.notifications.outbox_message import OutboxMessage
-from app.notifications.sender import dispatch_due
+from app.sms import backends
+from app.sms.outbox_message import OutboxMessage
+from app.sms.sender import dispatch_due
+from app.throttle.counter import ThrottleCounter
 from tests.conftest import PASSWORD, TEST_SECRET
 from tests.integration.conftest import REAL_SESSION, give_membership, real_commits
 

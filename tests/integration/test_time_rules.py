@@ -17,7 +17,7 @@ from app.care_team import service as care
 from app.care_team.task import Task
 from app.errors import Conflict
 from app.extensions import db
-from app.notifications.outbox_message import OutboxMessage
+from app.sms.outbox_message import OutboxMessage
 from tests.integration.conftest import csrf_token_from, sent_to_login
 
 ALL_DAY = {
@@ -254,7 +254,7 @@ def test_reminder_whose_time_passed_at_booking_is_skipped(make_patient, make_cli
     ],
 )
 def test_quiet_hours_21_to_08_in_patient_zone_on_dst_days(due, sent):
-    from app.notifications.outbox import after_quiet_hours
+    from app.sms.outbox import after_quiet_hours
 
     assert after_quiet_hours(due.replace(tzinfo=UTC), "America/New_York") == sent.replace(tzinfo=UTC)
 

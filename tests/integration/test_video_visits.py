@@ -20,7 +20,7 @@ from app.booking import feeds, openings, service
 from app.booking.appointment import Appointment
 from app.extensions import db
 from app.notifications import preferences
-from app.notifications.outbox_message import OutboxMessage
+from app.sms.outbox_message import OutboxMessage
 from tests.integration.actors import sign_in
 from tests.integration.conftest import csrf_token_from
 

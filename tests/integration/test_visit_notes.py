@@ -12,7 +12,6 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError
 
 from app.audit.event import AuditEvent
-from app.audit.queries import record_access
 from app.booking import openings
 from app.booking import service as booking
 from app.care_team import service as care
@@ -21,6 +20,7 @@ from app.extensions import db
 from app.notes import service as notes
 from app.notes.addendum import NoteAddendum
 from app.notes.note import VisitNote
+from app.web.record_access import record_access
 from tests.integration.actors import EVERY_DAY, sign_in
 from tests.integration.conftest import csrf_token_from
 

@@ -13,8 +13,10 @@ from app.settings import Settings, SettingsError
 
 
 def test_bands_default_to_the_reference_table_and_can_be_set():
-    assert Settings.load(environ={}).cocm_bands() == CocmBands()
-    custom = Settings.load({"COCM_G2214_FROM": "20", "COCM_ADDON_STEP": "20"}, environ={}).cocm_bands()
+    assert CocmBands(**Settings.load(environ={}).cocm_band_minutes()) == CocmBands()
+    custom = CocmBands(
+        **Settings.load({"COCM_G2214_FROM": "20", "COCM_ADDON_STEP": "20"}, environ={}).cocm_band_minutes()
+    )
     assert custom.g2214_from == 20 and custom.addon_step == 20 and custom.initial_base_from == 36
 
 

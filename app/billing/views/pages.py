@@ -19,9 +19,9 @@ from app.billing.stripe_event import STORED_OUTCOMES
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
+from app.pagekit.pages import page
 from app.reference.roles import Role
 from app.settings import Settings
-from app.web.pages import page
 
 bp = Blueprint("billing", __name__)
 PATIENT = access.roles(Role.PATIENT)

@@ -12,8 +12,8 @@ from app.billing import events
 from app.billing.backends import ProviderError
 from app.db import utcnow
 from app.extensions import csrf
+from app.pagekit.pages import page
 from app.settings import Settings
-from app.web.pages import page
 
 bp = Blueprint("stripe_webhook", __name__, url_prefix="/billing/stripe")
 csrf.exempt(bp)

@@ -14,9 +14,9 @@ from app.booking import feeds, service
 from app.booking.schemas import AvailabilityPatch
 from app.booking.views.pages import bp
 from app.errors import Invalid
+from app.pagekit.pages import page
 from app.reference.roles import Role
 from app.validation import parse_int, validation_fields
-from app.web.pages import page
 
 CLINICIAN = access.roles(Role.CLINICIAN)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")

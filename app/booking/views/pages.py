@@ -20,9 +20,9 @@ from app.booking.validation import parse_start, parse_tz, parse_week
 from app.csp import allowing_form_action
 from app.db import utcnow
 from app.errors import DomainError, NotFound
+from app.pagekit.pages import page
 from app.reference.roles import COMMON_US_TIMEZONES, CREDENTIAL_TITLES, MODALITY_LABELS, US_STATES, Role
 from app.validation import parse_db_id
-from app.web.pages import page
 
 bp = Blueprint("booking", __name__)
 PATIENT = access.roles(Role.PATIENT)

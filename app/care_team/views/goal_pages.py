@@ -11,8 +11,8 @@ from app import access
 from app.care_team import access as care_access
 from app.care_team import service
 from app.care_team.views.pages import bp
+from app.pagekit.pages import page
 from app.validation import MAX_DB_ID, parse_int
-from app.web.pages import page
 
 GOAL_STATUSES = {"active": "active", "met": "met", "not_met": "not met", "on_hold": "on hold"}
 

@@ -15,10 +15,10 @@ from app.care_team import chart_view, consent, minutes
 from app.care_team.measures import CocmBands
 from app.care_team.views.pages import bp
 from app.errors import Invalid
+from app.pagekit.pages import page
 from app.reference.roles import Role
 from app.settings import Settings
 from app.validation import parse_day, parse_int
-from app.web.pages import page
 
 P = "/patients/<int:patient_id>"
 
@@ -34,7 +34,7 @@ def _minutes_context() -> dict[str, object]:
 
 def _bands() -> CocmBands:
     settings: Settings = current_app.config["SETTINGS"]
-    return settings.cocm_bands()
+    return CocmBands(**settings.cocm_band_minutes())
 
 
 def _month() -> date:

@@ -28,9 +28,9 @@ from app.care_team.schemas import MedicationIn
 from app.care_team.trend_chart import trend_svg
 from app.care_team.views import forms
 from app.errors import Conflict, DomainError, NotFound
+from app.pagekit.pages import page
 from app.reference.roles import Role
 from app.validation import MAX_DB_ID, parse_int, validation_fields
-from app.web.pages import page
 
 bp = Blueprint("care", __name__)
 CLINICIAN = access.roles(Role.CLINICIAN)

@@ -15,7 +15,7 @@ from app.errors import Invalid
 from app.notes import access as note_access
 from app.notes import psychotherapy, service
 from app.notes.note_templates import MAX_SECTION_CHARS, TEMPLATES, fitting
-from app.web.pages import page
+from app.pagekit.pages import page
 
 bp = Blueprint("notes", __name__)
 MAX_REASON_CHARS = 2000

@@ -9,10 +9,10 @@ from pydantic import TypeAdapter, ValidationError
 from app import access
 from app.accounts.service import SMS_CONSENT_TEXT
 from app.notifications import preferences
-from app.notifications.outbox_message import STATUSES
+from app.pagekit.pages import page
 from app.reference.roles import Role
+from app.sms.outbox_message import STATUSES
 from app.validation import PhoneNumber
-from app.web.pages import page
 
 bp = Blueprint("notifications", __name__)
 

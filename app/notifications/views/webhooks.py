@@ -11,7 +11,7 @@ from app import access
 from app.db import utcnow
 from app.extensions import csrf
 from app.notifications import inbound
-from app.web.pages import page
+from app.pagekit.pages import page
 
 bp = Blueprint("sms", __name__, url_prefix="/sms/twilio")
 csrf.exempt(bp)

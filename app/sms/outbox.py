@@ -16,7 +16,7 @@ from sqlalchemy import String, cast, update
 
 from app.db import insert_skipping_existing
 from app.extensions import db
-from app.notifications.outbox_message import OutboxMessage, OutboxStatus, SmsNumber
+from app.sms.outbox_message import OutboxMessage, OutboxStatus, SmsNumber
 
 QUIET_START, QUIET_END = time(21, 0), time(8, 0)
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app import access
 from app.care_team.measures import ANSWER_LABELS, GAD7_ITEMS, PHQ9_ITEMS, InvalidAnswers
 from app.intake import service
 from app.intake.recommend import CRISIS_SIGN, CRISIS_TEXT, PSYCHIATRY_SIGNS, THERAPY_SIGNS
-from app.web.pages import page
+from app.pagekit.pages import page
+from app.reference.roles import Role
 
 bp = Blueprint("intake", __name__)
 
@@ -23,7 +27,7 @@ def _answers(prefix: str, count: int) -> tuple[list[int] | None, list[int]]:
     return ([int(v) for v in raw] if not missing else None), missing
 
 
-def _form(**extra):
+def _form(**extra: Any) -> str:
     return render_template(
         "intake/form.html", psychiatry=PSYCHIATRY_SIGNS, therapy=THERAPY_SIGNS, crisis_key=CRISIS_SIGN,
         crisis_text=CRISIS_TEXT, phq9=PHQ9_ITEMS, gad7=GAD7_ITEMS, labels=ANSWER_LABELS, **extra,
@@ -31,7 +35,7 @@ def _form(**extra):
 
 
 @page(bp, "/care-finder", access_rule=access.PUBLIC, methods=["GET", "POST"])
-def care_finder():
+def care_finder() -> ResponseReturnValue:
     if request.method == "GET":
         return _form(values=request.form, missing={})
     signs = set(request.form.getlist("signs"))
@@ -45,7 +49,7 @@ def care_finder():
     except InvalidAnswers:
         return _form(values=request.form, missing={}), 422
     saved = False
-    if current_user.is_authenticated and current_user.role == "patient":
+    if current_user.is_authenticated and current_user.role == Role.PATIENT:
         service.save(current_user, signs, phq9, gad7, outcome)
         saved = True
     return render_template("intake/result.html", outcome=outcome, saved=saved)

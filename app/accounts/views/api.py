@@ -1,4 +1,5 @@
-"""Accounts API: patient sign-up, clinician and staff creation, the caller's profile."""
+"""Accounts API: patient sign-up, clinician and staff creation, the caller's profile (``profile_of`` turns an
+account's rows into the response model)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,38 @@ from flask_login import current_user
 
 from app import access
 from app.accounts import service
-from app.accounts.schemas import ClinicianCreate, PatientSignup, Profile, StaffCreate
-from app.accounts.views import profile_of
+from app.accounts.schemas import ClinicianCreate, ClinicianInfo, PatientInfo, PatientSignup, Profile, StaffCreate
+from app.accounts.throttle import signup_throttled
+from app.accounts.user import User
 from app.api.blueprint import api_bp
 from app.api.endpoint import endpoint
-from app.auth.throttle import signup_throttled
 from app.reference.roles import Role
 
 ADMIN = access.roles(Role.ADMIN)
+
+
+def profile_of(user: User) -> Profile:
+    profile = Profile(
+        id=user.id, email=user.email, name=user.name, role=user.role, timezone=user.timezone,
+        created_at=user.created_at,
+    )  # fmt: skip
+    if user.patient is not None:
+        p = user.patient
+        profile.patient = PatientInfo(
+            state=p.state, phone=p.phone, sms_opt_in=p.sms_opt_in, date_of_birth=p.date_of_birth
+        )
+    if user.clinician is not None:
+        c = user.clinician
+        profile.clinical_role = c.clinical_role
+        profile.clinician = ClinicianInfo(
+            credential=c.credential,
+            clinical_role=c.clinical_role,
+            licensed_states=list(c.licensed_states),
+            modalities=list(c.modalities),
+            languages=list(c.languages),
+            bio=c.bio,
+        )
+    return profile
 
 
 @endpoint(api_bp, "/patients", methods=["POST"], access_rule=access.PUBLIC, body=PatientSignup,

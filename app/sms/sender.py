@@ -27,9 +27,9 @@ from sqlalchemy import and_, or_, select, text, update
 from app import connections
 from app.db import utcnow
 from app.extensions import db
-from app.notifications import backends
-from app.notifications.outbox import Recipient, blocked_reason
-from app.notifications.outbox_message import OutboxMessage, OutboxStatus, SmsNumber
+from app.sms import backends
+from app.sms.outbox import Recipient, blocked_reason
+from app.sms.outbox_message import OutboxMessage, OutboxStatus, SmsNumber
 
 log = logging.getLogger("app.sms")
 MAX_ATTEMPTS = 6  # the first try plus up to five retries

@@ -1,4 +1,5 @@
-"""Pages over the audit trail: a patient's access log, the admins' search and CSV export."""
+"""Pages over the audit trail: a patient's access log, the admins' search and CSV export. Above accounts:
+the admin finds a patient by e-mail, the patient reads names, where the trail itself keeps ids."""
 
 from __future__ import annotations
 
@@ -13,16 +14,17 @@ from app.accounts.service import find_by_email
 from app.audit import queries
 from app.audit import service as audit
 from app.extensions import db
+from app.pagekit.pages import page
 from app.reference.roles import Role
 from app.validation import MAX_DAY, MIN_DAY, parse_day, parse_db_id, parse_int
-from app.web.pages import page
+from app.web.record_access import record_access
 
 bp = Blueprint("audit", __name__)
 
 
 @page(bp, "/my/record-access", access_rule=access.roles(Role.PATIENT))
-def my_record_access():
-    return render_template("audit/my_access.html", rows=queries.record_access(current_user.id))
+def my_record_access() -> str:
+    return render_template("audit/my_access.html", rows=record_access(current_user.id))
 
 
 def _date(name: str, errors: dict[str, str], tz: ZoneInfo, *, end: bool = False) -> datetime | None:
@@ -63,7 +65,7 @@ def _filter() -> tuple[queries.AuditFilter, dict[str, str]]:
 
 
 @page(bp, "/admin/audit", access_rule=access.roles(Role.ADMIN))
-def admin_audit():
+def admin_audit() -> str:
     f, errors = _filter()
     page_no = parse_int(request.args.get("page", "1"), 1, 10_000) or 1
     events = queries.search(f, page_no) if not errors else []
@@ -75,7 +77,7 @@ def admin_audit():
 
 
 @page(bp, "/admin/audit/export.csv", access_rule=access.roles(Role.ADMIN))
-def admin_audit_export():
+def admin_audit_export() -> Response:
     f, errors = _filter()
     if errors:
         return Response("; ".join(f"{k}: {v}" for k, v in errors.items()), status=422, mimetype="text/plain")

@@ -4,23 +4,24 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app import access
 from app.accounts.user import User
 from app.auth import mfa_service, service
 from app.auth.browser import complete_mfa
-from app.auth.routes import bp, safe_next
 from app.auth.throttle import second_factor_throttled
+from app.auth.views.pages import bp, safe_next
 from app.errors import NotFound
 from app.extensions import db
+from app.pagekit.pages import page
 from app.reference.roles import Role
-from app.web.pages import page
 
 
 @page(bp, "/login/verify", access_rule=access.MFA_STEP, methods=["GET", "POST"])
 @second_factor_throttled
-def mfa_verify():
+def mfa_verify() -> ResponseReturnValue:
     if not current_user.mfa_enabled:
         return redirect(url_for("auth.mfa_setup", next=request.args.get("next")))
     if request.method == "GET":
@@ -34,7 +35,7 @@ def mfa_verify():
 
 
 @page(bp, "/account/mfa/setup", access_rule=access.MFA_STEP, methods=["GET", "POST"])
-def mfa_setup():
+def mfa_setup() -> ResponseReturnValue:
     if current_user.mfa_enabled:
         flash("Two-factor sign-in is already set up.", "info")
         return redirect(url_for("auth.account"))
@@ -50,22 +51,20 @@ def mfa_setup():
     return render_template("auth/mfa_codes.html", codes=codes, next_url=safe_next(request.args.get("next")))
 
 
-def _setup_page(secret: str, *, error: str | None, status: int = 200):
+def _setup_page(secret: str, *, error: str | None, status: int = 200) -> ResponseReturnValue:
     qr = mfa_service.provisioning_qr(current_user, secret)
     grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
     return render_template("auth/mfa_setup.html", qr=qr, secret=grouped, error=error), status
 
 
 @page(bp, "/admin/users", access_rule=access.roles(Role.ADMIN))
-def admin_users():
-    staff = db.session.scalars(
-        db.select(User).where(User.role != Role.PATIENT.value).order_by(User.role, User.name)
-    ).all()
+def admin_users() -> ResponseReturnValue:
+    staff = db.session.scalars(db.select(User).where(User.role != Role.PATIENT).order_by(User.role, User.name)).all()
     return render_template("auth/admin_users.html", staff=staff)
 
 
 @page(bp, "/admin/users/<int:user_id>/mfa/reset", access_rule=access.roles(Role.ADMIN), methods=["POST"])
-def admin_reset_mfa(user_id: int):
+def admin_reset_mfa(user_id: int) -> ResponseReturnValue:
     target = db.session.get(User, user_id)
     if target is None:
         raise NotFound()
@@ -75,7 +74,7 @@ def admin_reset_mfa(user_id: int):
 
 
 @page(bp, "/admin/users/<int:user_id>/enabled", access_rule=access.roles(Role.ADMIN), methods=["POST"])
-def admin_set_enabled(user_id: int):
+def admin_set_enabled(user_id: int) -> ResponseReturnValue:
     target = db.session.get(User, user_id)
     if target is None:
         raise NotFound()

@@ -7,20 +7,23 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-# Empty in every running app: argon2-cffi's defaults (RFC 9106, low memory). The test suite alone
+# Off in every running app: argon2-cffi's defaults (RFC 9106, low memory). The test suite alone
 # lowers the cost through ``use_test_cost`` — it creates over a thousand accounts, and the cost of a
 # hash is a production property, not something a test checks.
-_PARAMETERS: dict[str, int] = {}
+_test_cost = False
 
 
 @lru_cache(maxsize=1)
 def _hasher() -> PasswordHasher:
-    return PasswordHasher(**_PARAMETERS)
+    if _test_cost:
+        return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    return PasswordHasher()
 
 
 def use_test_cost() -> None:
     """For the test suite only: argon2id still, at the smallest cost."""
-    _PARAMETERS.update(time_cost=1, memory_cost=8, parallelism=1)
+    global _test_cost
+    _test_cost = True
     _hasher.cache_clear()
     _decoy_hash.cache_clear()
 

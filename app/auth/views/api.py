@@ -13,6 +13,7 @@ from app.api.endpoint import endpoint
 from app.auth import mfa_service, service
 from app.auth.schemas import TokenOut, TokenRequest
 from app.auth.throttle import login_throttled
+from app.errors import MfaRequired
 
 
 @endpoint(api_bp, "/auth/token", methods=["POST"], access_rule=access.PUBLIC, body=TokenRequest,
@@ -25,12 +26,12 @@ def issue_token(body: TokenRequest) -> TokenOut:
         if not user.mfa_enabled:
             raise mfa_service.MfaEnrollmentRequired()
         if not body.otp:
-            raise mfa_service.MfaRequired()
+            raise MfaRequired()
         try:
             mfa_service.check_code(user, body.otp)
         except mfa_service.InvalidCode:
             # The contract answers a wrong or reused code like a missing one (still counted by the throttle).
-            raise mfa_service.MfaRequired() from None
+            raise MfaRequired() from None
     hours = current_app.config["API_TOKEN_TTL_HOURS"]
     raw = service.issue_token(user, timedelta(hours=hours))
     return TokenOut(token=raw, expires_in=hours * 3600, user=UserOut(id=user.id, role=user.role))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 from pydantic import BaseModel, ValidationError
 
@@ -12,8 +13,8 @@ from app import access
 from app.auth import recovery, service
 from app.auth.browser import sign_in
 from app.auth.throttle import login_throttled, reset_request_throttled
+from app.pagekit.pages import form_errors, page
 from app.validation import Password, validation_fields
-from app.web.pages import form_errors, page
 
 bp = Blueprint("auth", __name__)
 
@@ -31,7 +32,7 @@ def safe_next(target: str | None) -> str:
 
 @page(bp, "/login", access_rule=access.PUBLIC, methods=["GET", "POST"])
 @login_throttled
-def login():
+def login() -> ResponseReturnValue:
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(url_for("web.dashboard"))
@@ -49,7 +50,7 @@ def login():
 
 
 @page(bp, "/logout", access_rule=access.PUBLIC, methods=["POST"])
-def logout():
+def logout() -> ResponseReturnValue:
     if current_user.is_authenticated:
         # The cookie's own server-side session, even when a bearer token named the request's user.
         service.end_session(session.get("_user_id") or current_user.login_session_id, actor=current_user)
@@ -61,7 +62,7 @@ def logout():
 
 @page(bp, "/password/forgot", access_rule=access.PUBLIC, methods=["GET", "POST"])
 @reset_request_throttled
-def forgot_password():
+def forgot_password() -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("auth/forgot.html", sent=False)
     recovery.request_reset(request.form.get("email", "").strip(), link_base=current_app.config["PUBLIC_BASE_URL"])
@@ -69,7 +70,7 @@ def forgot_password():
 
 
 @page(bp, "/password/reset/<token>", access_rule=access.PUBLIC, methods=["GET", "POST"])
-def reset_password(token: str):
+def reset_password(token: str) -> ResponseReturnValue:
     if recovery.valid_token(token) is None:
         return render_template("auth/reset.html", invalid=True, errors={}), 400
     if request.method == "GET":
@@ -86,12 +87,12 @@ def reset_password(token: str):
 
 
 @page(bp, "/account", access_rule=access.ANY_USER)
-def account():
+def account() -> ResponseReturnValue:
     return render_template("auth/account.html")
 
 
 @page(bp, "/account/sign-out-everywhere", access_rule=access.ANY_USER, methods=["POST"])
-def sign_out_everywhere():
+def sign_out_everywhere() -> ResponseReturnValue:
     service.end_all_sessions(current_user, actor=current_user)
     logout_user()
     session.clear()

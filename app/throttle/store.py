@@ -9,16 +9,16 @@ several web instances. Nothing here reads the request: the scheduler purges expi
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol, cast
 
 import redis
-from sqlalchemy import case, delete, select
+from sqlalchemy import CursorResult, case, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from app.auth.throttle_counter import ThrottleCounter
 from app.db import utcnow
 from app.extensions import db
+from app.throttle.counter import ThrottleCounter
 
 
 class CounterStore(Protocol):
@@ -67,7 +67,7 @@ class RedisCounters:
         self.prefix = f"{prefix}:throttle:" if prefix else "throttle:"
 
     def hits(self, key: str, now: datetime) -> int:
-        return int(self.client.get(self.prefix + key) or 0)
+        return int(cast("bytes | None", self.client.get(self.prefix + key)) or 0)
 
     def add(self, key: str, window: timedelta, now: datetime) -> int:
         name = self.prefix + key
@@ -79,6 +79,9 @@ class RedisCounters:
 
 def purge_expired(now: datetime | None = None) -> int:
     """Delete counters whose window has passed (a periodic job)."""
-    removed = db.session.execute(delete(ThrottleCounter).where(ThrottleCounter.expires_at <= (now or utcnow())))
+    removed = cast(
+        "CursorResult[Any]",
+        db.session.execute(delete(ThrottleCounter).where(ThrottleCounter.expires_at <= (now or utcnow()))),
+    )
     db.session.commit()
     return removed.rowcount or 0

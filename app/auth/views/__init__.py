@@ -1,0 +1,1 @@
+"""Auth's pages and JSON API."""

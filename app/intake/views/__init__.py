@@ -1,0 +1,1 @@
+"""The intake's pages ("Which care fits me?")."""

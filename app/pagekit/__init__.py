@@ -1,0 +1,1 @@
+"""The page toolkit: @page (access rule per page) and the template filters."""

@@ -1,0 +1,1 @@
+"""Counting failed attempts against guessing: the shared counter store and the guard that consults it."""
