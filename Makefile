@@ -69,16 +69,20 @@ bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(BIN)/python -m bench
 
-# Mutation testing, not part of `make test` (about 75 minutes on 2 cores): mutmut mutates the rule-bearing
-# modules listed in pyproject's [tool.mutmut] and runs the tests that reach each mutant; then the
-# hand-made rule mutants of issue 18 run against the tests named to kill them. Report and the
-# disposition of every survivor: bench/results/mutation.md. `mutmut browse` or `mutmut show NAME`
-# shows a survivor; mutants/ keeps the results so a second run only re-checks what changed.
+# Mutation testing, not part of `make test` (several hours on 2 shared cores from scratch): first the pure
+# modules (slots, measures) against their unit tests only (tools/mutate_pure.py, a mutmut project in
+# build/mutate-pure/), then the rule-bearing modules listed in pyproject's [tool.mutmut] against the tests
+# that reach each mutant; then the hand-made rule mutants of issue 18 run against the tests named to kill
+# them. Report and the disposition of every survivor: bench/results/mutation.md. `mutmut show NAME`
+# (or `python tools/mutate_pure.py show NAME`) shows a survivor; mutants/ and build/mutate-pure/mutants/
+# keep the results so a second run only re-checks what changed.
 MUTATE_CHILDREN ?= 2
 mutate: install
+	$(BIN)/python tools/mutate_pure.py run --max-children $(MUTATE_CHILDREN)
+	$(BIN)/python tools/mutate_pure.py results
 	$(BIN)/mutmut run --max-children $(MUTATE_CHILDREN)
 	$(BIN)/mutmut results
 	$(BIN)/python tools/mutants_table.py
 
 clean:
-	rm -rf $(VENV) instance test-artifacts mutants
+	rm -rf $(VENV) instance test-artifacts mutants build/mutate-pure

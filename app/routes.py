@@ -20,6 +20,7 @@ def register_blueprints(app: Flask) -> None:
     from app.billing.views.webhooks import bp as stripe_webhook_bp
     from app.booking.views import api as _booking_api  # noqa: F401
     from app.booking.views import availability_pages as _availability  # noqa: F401 - attaches to the booking blueprint
+    from app.booking.views import schedule_pages as _schedule  # noqa: F401 - attaches to the booking blueprint
     from app.booking.views.pages import bp as booking_bp
     from app.care_team.views import api as _care_team_api  # noqa: F401
     from app.care_team.views import fhir_api as _fhir_api  # noqa: F401

@@ -52,7 +52,7 @@ MUTANTS = [
            'cls(job_defaults=JOB_DEFAULTS, timezone="UTC")', 'cls(timezone="UTC")',
            ("tests/integration/test_scheduler.py::test_the_built_scheduler_gives_every_job_the_safe_defaults",)),
     Mutant("Stripe 'already processed -> duplicate' check removed", "app/billing/events.py",
-           'if row is not None and row.outcome != "failed" and not again:', "if False:",
+           'if row is not None and row.outcome != EventOutcome.FAILED and not again:', "if False:",
            ("tests/integration/test_billing_stripe.py::"
             "test_an_event_delivered_again_after_it_was_processed_is_a_duplicate_and_changes_nothing",)),
     Mutant("SMS take-over matches a body by prefix (the defect)", "app/sms/backends.py",

@@ -15,3 +15,17 @@ _signals = Namespace()
 visit_booked = _signals.signal("visit-booked")
 # sender: the Appointment its clinician has just marked a no-show; keyword ``now``.
 visit_missed = _signals.signal("visit-missed")
+
+# A question, not an event: sender: a tuple of appointment ids; each receiver returns a dict
+# {appointment_id: note status} for the visits that have a note (the notes domain answers). Booking
+# shows "Start note" or "Open note" without knowing the notes domain; nobody connected = no notes.
+notes_asked = _signals.signal("visit-notes-asked")
+
+
+def note_statuses(appointment_ids: tuple[int, ...]) -> dict[int, str]:
+    """The note status of each of these visits that has a note, as the connected receivers tell it."""
+    found: dict[int, str] = {}
+    if appointment_ids:
+        for _receiver, answer in notes_asked.send(appointment_ids):
+            found.update(answer or {})
+    return found

@@ -9,7 +9,7 @@ from app.accounts.user import User
 from app.audit import service as audit
 from app.care_team.measures import Score, score_assessment
 from app.extensions import db
-from app.intake.recommend import CRISIS_SIGN, PSYCHIATRY_SIGNS, THERAPY_SIGNS, Recommendation, recommend
+from app.intake.recommend import CRISIS_SIGN, PSYCHIATRY_SIGNS, THERAPY_SIGNS, Care, Recommendation, recommend
 from app.intake.result import IntakeResult
 
 KNOWN_SIGNS = frozenset(PSYCHIATRY_SIGNS) | frozenset(THERAPY_SIGNS) | {CRISIS_SIGN}
@@ -61,3 +61,18 @@ def latest(patient_id: int) -> IntakeResult | None:
     return db.session.scalar(
         db.select(IntakeResult).where(IntakeResult.patient_id == patient_id).order_by(IntakeResult.id.desc()).limit(1)
     )
+
+
+# What each recommendation means for booking: the visit a member starts with at each kind of clinician.
+VISITS_FOR_CARE: dict[str, tuple[str, ...]] = {
+    Care.EVALUATION: ("psychiatric_evaluation",),
+    Care.THERAPY: ("therapy_session",),
+    Care.BOTH: ("psychiatric_evaluation", "therapy_session"),
+}
+
+
+def recommended_visit_types(patient_id: int) -> tuple[str, ...]:
+    """The appointment type codes the patient's latest intake recommends (booking's default visit);
+    empty when they took none."""
+    found = latest(patient_id)
+    return VISITS_FOR_CARE.get(found.care, ()) if found else ()

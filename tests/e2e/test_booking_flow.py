@@ -32,6 +32,9 @@ def test_sign_up_find_book_reschedule_cancel(page: Page, live_server: str) -> No
     page.get_by_role("link", name="Priya Patel, LCSW").click()
     expect(page.get_by_text("Licensed clinical social worker (LCSW)")).to_be_visible()
     expect(page.get_by_label("Show times in")).to_have_value("America/New_York")
+    # Without a membership the page starts on the free consultation: ask for a therapy session.
+    page.get_by_label("Visit").select_option("therapy_session")
+    page.get_by_role("button", name="Update").click()
     page.get_by_role("link", name="Next week →").click()  # a full week ahead always has open weekdays
     first = page.locator("a.slot").first
     slot_time = first.inner_text()
@@ -72,6 +75,7 @@ def test_sign_up_find_book_reschedule_cancel(page: Page, live_server: str) -> No
     expect(upcoming).to_contain_text("Therapy session with Priya Patel, LCSW")
     shot(page, "booking-my-appointments")
     upcoming.get_by_role("link").click()
-    page.get_by_role("button", name="Cancel this visit").click()
+    page.get_by_role("link", name="Cancel this visit").click()  # a page that asks first
+    page.get_by_role("button", name="Yes, cancel this visit").click()
     expect(page.get_by_text("The appointment was cancelled")).to_be_visible()
     expect(page.get_by_text("No upcoming visits.")).to_be_visible()

@@ -118,7 +118,8 @@ def test_patient_signs_up_gets_a_recommendation_starts_a_trial_books_twice_and_c
     shot(page, "journey-patient-texts")
     page.goto(f"{live_server}/appointments")
     page.locator("li.card", has_text="Dr. Ana Torres, PsyD").get_by_role("link").first.click()
-    page.get_by_role("button", name="Cancel this visit").click()
+    page.get_by_role("link", name="Cancel this visit").click()  # a page that asks first
+    page.get_by_role("button", name="Yes, cancel this visit").click()
     expect(page.get_by_text(re.compile("The appointment was cancelled"))).to_be_visible()
     page.goto(f"{live_server}/settings/sms")
     expect(page.get_by_text(re.compile("was cancelled"))).to_have_count(1)

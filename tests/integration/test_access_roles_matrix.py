@@ -215,6 +215,7 @@ ROUTES: dict[str, Route] = {
     "POST /api/v1/appointments/<int:appointment_id>/complete": Route("appt_clinician", _const({})),
     "POST /api/v1/appointments/<int:appointment_id>/no-show": Route("appt_clinician", _const({})),
     "GET /appointments/<int:appointment_id>": Route("appt_read"),
+    "GET /appointments/<int:appointment_id>/cancel": Route("appt_participant"),
     "POST /appointments/<int:appointment_id>/cancel": Route("appt_participant", _const({"reason": "x"})),
     "POST /appointments/<int:appointment_id>/status": Route("appt_clinician", _const({"status": "completed"})),
     "GET /visits/<visit_token>": Route("appt_participant"),
@@ -292,8 +293,10 @@ ROUTES: dict[str, Route] = {
     "POST /password/reset/<token>": Route("capability"),
     "GET /pricing": Route("public"),
     "GET /review": Route("role"),
+    "GET /schedule": Route("role"),  # a clinician's own visits only: test_schedule_grid
     "GET /schedule/availability": Route("role"),
     "POST /schedule/availability": Route("role"),
+    "GET /schedule/availability/text": Route("role"),
     "POST /schedule/calendar-feed": Route("role"),
     "GET /settings/sms": Route("role"),
     "POST /settings/sms": Route("role"),
@@ -828,3 +831,27 @@ def test_idor_variants(app, world):
     ):
         with rolled_back(connection):
             check(app, world)
+
+
+def test_a_role_the_route_refuses_gets_403_naming_the_roles_that_may(client, make_patient, auth_headers):
+    response = client.get("/api/v1/billing/report", headers=auth_headers(make_patient()))
+    assert response.status_code == 403
+    assert response.get_json() == {
+        "error": "forbidden",
+        "message": "Your role may not do this.",
+        "required_roles": ["admin", "billing_admin"],
+    }
+
+
+def test_a_patient_is_told_a_team_only_action_is_for_their_care_team(client, make_patient, auth_headers):
+    patient = make_patient()
+    response = client.post(f"/api/v1/patients/{patient.id}/notes", headers=auth_headers(patient), json={"body": "hi"})
+    assert response.status_code == 403
+    assert response.get_json() == {"error": "forbidden", "message": "This is for your care team."}
+
+
+def test_an_id_that_is_no_patients_is_404_even_to_its_owner(client, make_clinician, auth_headers):
+    clinician = make_clinician("MD")
+    for patient_id in (clinician.id, 999_999):
+        response = client.get(f"/api/v1/patients/{patient_id}/care-plan", headers=auth_headers(clinician))
+        assert response.status_code == 404, patient_id

@@ -475,3 +475,59 @@ def test_a_billing_admin_can_apply_a_processed_event_again_and_not_a_missing_one
     with pytest.raises(NotFound) as missing:
         events.reprocess("evt_missing", utcnow(), settings)
     assert str(missing.value) == "No such event."
+
+
+def _payment_failed_texts() -> list[str]:
+    db.session.expire_all()
+    return [m.dedupe_key for m in db.session.scalars(
+        db.select(OutboxMessage).where(OutboxMessage.kind == "payment_failed").order_by(OutboxMessage.id))]  # fmt: skip
+
+
+def test_a_payment_failure_texts_once_per_invoice_and_says_so_in_the_detail(
+    client, stripe_mode, make_patient, auth_headers
+):
+    """Stripe retries a failed charge with new events for the same invoice: one text per invoice, keyed
+    by the invoice's id (an invoice without an id falls back to the event's id)."""
+    patient = make_patient(member=False, phone="+12125550142", sms_opt_in=True)
+    sub_id = _start_trial(client, stripe_mode, patient, auth_headers(patient))
+    sub = stripe_mode.update_subscription(sub_id, status="past_due")
+
+    def failed(invoice_id: str | None) -> dict:
+        invoice = {"object": "invoice", "customer": sub["customer"],
+                   "parent": {"subscription_details": {"subscription": sub_id}}}  # fmt: skip
+        if invoice_id is not None:
+            invoice["id"] = invoice_id
+        return stripe_mode.event("invoice.payment_failed", invoice)
+
+    for event in (failed("in_retry"), failed("in_retry")):  # two attempts at one invoice
+        assert _outcome(client, stripe_mode, event) == ("processed", f"{sub_id} is past_due; payment failed")
+    assert _payment_failed_texts() == ["payment_failed:in_retry"]
+    no_id = failed(None)
+    assert _outcome(client, stripe_mode, no_id)[0] == "processed"
+    assert _payment_failed_texts() == ["payment_failed:in_retry", f"payment_failed:{no_id['id']}"]
+
+
+def test_only_the_trial_will_end_event_texts_about_the_trial_ending(client, stripe_mode, make_patient, auth_headers):
+    patient = make_patient(member=False, phone="+12125550142", sms_opt_in=True)
+    sub_id = _start_trial(client, stripe_mode, patient, auth_headers(patient))
+    trialing = stripe_mode.subscriptions[sub_id]
+    assert trialing["status"] == "trialing"
+    for kind in ("customer.subscription.updated", "customer.subscription.created", "invoice.paid"):
+        obj = (
+            trialing
+            if kind.startswith("customer.")
+            else {"id": f"in_{kind}", "object": "invoice", "customer": trialing["customer"], "subscription": sub_id}
+        )
+        assert _outcome(client, stripe_mode, stripe_mode.event(kind, obj)) == ("processed", f"{sub_id} is trialing")
+    db.session.expire_all()
+    assert not db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.kind == "trial_ending")).all()
+
+
+def test_an_event_records_its_type_created_time_and_payload(client, stripe_mode, make_patient, auth_headers):
+    patient = make_patient(member=False)
+    sub_id = _start_trial(client, stripe_mode, patient, auth_headers(patient))
+    event = stripe_mode.event("customer.subscription.updated", stripe_mode.subscriptions[sub_id], created=1_700_000_123)
+    assert _outcome(client, stripe_mode, event)[0] == "processed"
+    row = db.session.get(StripeEvent, event["id"])
+    assert (row.type, row.created, json.loads(row.payload)) == (event["type"], 1_700_000_123, event)
+    assert row.patient_id == patient.id and row.received_at is not None and row.processed_at is not None

@@ -140,7 +140,8 @@ def test_calendar_feed_is_private_and_revocable(app, client, make_patient, make_
     service.book(make_patient(), therapist.id, "therapy_session", start)
     browser_login(therapist)
     page = client.get("/schedule/availability").get_data(as_text=True)
-    created = client.post("/schedule/calendar-feed", data={"csrf_token": csrf_token_from(page), "action": "create"})
+    made = client.post("/schedule/calendar-feed", data={"csrf_token": csrf_token_from(page), "action": "create"})
+    created = client.get(made.headers["Location"])  # the address is shown on the page it redirects to
     url = re.search(r'<code class="wrap">([^<]+)</code>', created.get_data(as_text=True)).group(1)
     path = url.split("://", 1)[1].split("/", 1)[1]
     feed = app.test_client().get("/" + path)

@@ -100,3 +100,40 @@ def test_break_the_glass_page(client, make_patient, make_clinician, browser_logi
     )
     assert ok.status_code == 302 and f"/patients/{patient.id}/chart" in ok.headers["Location"]
     assert client.get(ok.headers["Location"]).status_code == 200
+
+
+def test_an_emergency_grant_opens_the_record_until_just_before_its_expiry_instant(
+    client, make_patient, make_clinician, auth_headers
+):
+    import time_machine
+
+    patient = make_patient()
+    on_call = make_clinician("MD", name="Dr. On Call")
+    headers = auth_headers(on_call)
+    granted = client.post(f"/api/v1/patients/{patient.id}/emergency-access", headers=headers,
+                          json={"reason": "Patient called the crisis line, team unreachable overnight"})  # fmt: skip
+    assert granted.status_code == 201
+    grant = db.session.scalars(db.select(EmergencyAccess)).one()
+    expiry = (utcnow() + timedelta(minutes=30)).replace(microsecond=0)
+    grant.expires_at = expiry
+    db.session.commit()
+    plan = f"/api/v1/patients/{patient.id}/care-plan"
+    with time_machine.travel(expiry - timedelta(seconds=1), tick=False):
+        assert client.get(plan, headers=headers).status_code == 200
+    with time_machine.travel(expiry, tick=False):
+        assert client.get(plan, headers=headers).status_code == 404
+
+
+def test_an_emergency_grant_opens_one_patients_record_to_one_clinician(
+    client, make_patient, make_clinician, auth_headers
+):
+    patient, other_patient = make_patient(), make_patient()
+    on_call, colleague = make_clinician("MD", name="Dr. On Call"), make_clinician("MD", name="Dr. Colleague")
+    granted = client.post(f"/api/v1/patients/{patient.id}/emergency-access", headers=auth_headers(on_call),
+                          json={"reason": "Patient called the crisis line, team unreachable overnight"})  # fmt: skip
+    assert granted.status_code == 201
+    assert client.get(f"/api/v1/patients/{patient.id}/care-plan", headers=auth_headers(on_call)).status_code == 200
+    # not the colleague (the grant is Dr. On Call's), not another patient (the grant is for this one)
+    assert client.get(f"/api/v1/patients/{patient.id}/care-plan", headers=auth_headers(colleague)).status_code == 404
+    other = f"/api/v1/patients/{other_patient.id}/care-plan"
+    assert client.get(other, headers=auth_headers(on_call)).status_code == 404

@@ -171,3 +171,27 @@ def test_admin_disables_an_account_and_its_sessions_stop(
     )
     own = client.post(f"/admin/users/{admin.id}/enabled", data={"enabled": "0", "csrf_token": csrf_token_from(page)})
     assert own.status_code == 302 and client.get("/dashboard").status_code == 200
+
+
+def test_the_access_check_itself_refuses_a_session_owing_the_second_factor(app, make_staff):
+    """Behind the loader (which hides a half-signed-in user everywhere but the two-factor pages and
+    sign-out), ``access.check`` refuses such a user on its own: a second gate, not the only one."""
+    import pytest
+    from flask_login import login_user
+
+    from app import access
+    from app.errors import MfaRequired
+    from app.reference.roles import Role
+
+    user = make_staff("admin")
+    user.login_session_id = "a-session-owing-its-second-factor"  # no cookie is written in this context
+    with app.test_request_context("/"):
+        login_user(user)
+        user.mfa_pending = True
+        for rule in (access.ANY_USER, access.roles(Role.ADMIN)):
+            with pytest.raises(MfaRequired):
+                access.check(rule)
+        access.check(access.MFA_STEP)  # the two-factor pages stay open to it
+        user.mfa_pending = False
+        access.check(access.ANY_USER)
+        access.check(access.roles(Role.ADMIN))

@@ -695,3 +695,79 @@ def test_a_sender_whose_lease_is_taken_mid_batch_skips_the_rest(app, sms, fake):
 
     assert sender.dispatch_due(now=now, sms=Stalling()) == {"sent": 1, "skipped": 2}
     assert len(fake.bodies_to(PHONE)) == 1
+
+
+def test_a_lease_holds_up_to_and_including_its_expiry_instant(app):
+    """A claimed row stays its sender's while ``now <= lease_expires_at``; only after that may another
+    sender take it over (claim_rows' ``lease_expires_at < now``)."""
+    now = _now()
+    (row,) = _raw(now)
+    assert claim(now, 10, LEASE) == [row.id]
+    expiry = now + LEASE
+    assert claim(expiry, 10, LEASE) == []  # the lease's last instant: still the first sender's
+    assert claim(expiry + timedelta(microseconds=1), 10, LEASE) == [row.id]
+
+
+def test_a_round_claims_the_longest_due_texts_first(app):
+    """With more due texts than the batch, the ones due earliest go first: not the oldest rows, and a
+    text taken over from a dead sender in its turn among the queued ones."""
+    now = _now()
+    late, early = _raw(now, 2)
+    (abandoned,) = _raw(now, status="sending", lease_expires_at=now - timedelta(seconds=1))
+    late.due_at, early.due_at = now - timedelta(minutes=1), now - timedelta(minutes=30)
+    abandoned.due_at = now - timedelta(minutes=10)
+    db.session.commit()
+    assert [claim(now, 1, LEASE) for _ in range(3)] == [[early.id], [abandoned.id], [late.id]]
+
+
+def test_a_rows_error_is_logged_with_its_id_and_the_traceback(app, sms, fake, caplog):
+    """Twilio's answer cannot be read (the SDK raises): the log says which row and why."""
+    import logging
+
+    now = _now()
+    (row,) = _raw(now)
+    fake.garbled_for.add(PHONE)
+    with caplog.at_level(logging.ERROR, logger="app.sms"):
+        assert dispatch_due(now=now, sms=sms) == {"error": 1}
+    (record,) = [r for r in caplog.records if r.name == "app.sms"]
+    assert record.getMessage() == f"outbox {row.id}: sending failed; left for retry after its lease"
+    assert record.levelno == logging.ERROR and record.exc_info is not None
+
+
+def test_cancelling_a_visit_withdraws_only_its_own_queued_texts_under_a_voided_key(world, sms, fake):
+    clinician, patient = world
+    first, second = _book(clinician, patient, _at(3, 14)), _book(clinician, patient, _at(4, 14))
+    assert dispatch_due(now=_now(), sms=sms) == {"sent": 2}  # both confirmations went out
+    booking.cancel(patient, first.id, None)
+    by = {(m.appointment_id, m.kind): m for m in _outbox()}
+    assert {by[(second.id, k)].status for k in ("reminder_24h", "reminder_2h")} == {"queued"}  # the other visit's
+    confirmation = by[(first.id, "booking_confirmation")]
+    assert confirmation.status == "sent" and ":void:" not in confirmation.dedupe_key  # history is not rewritten
+    for kind in ("reminder_24h", "reminder_2h"):
+        withdrawn = by[(first.id, kind)]
+        key = f"appointment:{first.id}:{int(first.start_at.timestamp())}:{kind}"
+        assert (withdrawn.status, withdrawn.dedupe_key) == ("suppressed", f"{key}:void:{withdrawn.id}")
+
+
+def test_enqueue_records_the_visit_a_text_is_about_and_suppress_pending_counts_what_it_withdrew(world):
+    from app.sms.outbox import suppress_pending
+
+    clinician, patient = world
+    appointment = _book(clinician, patient, _at(3, 14))
+    assert enqueue(patient, kind="followup_no_show", body="Harbor: we missed you", due_at=_now(),
+                   dedupe_key="test:about-a-visit", appointment_id=appointment.id)  # fmt: skip
+    db.session.commit()
+    text = next(m for m in _outbox() if m.dedupe_key == "test:about-a-visit")
+    assert text.appointment_id == appointment.id
+    assert suppress_pending(appointment_id=appointment.id, reason="test", kinds=("reminder_2h",)) == 1
+    assert suppress_pending(appointment_id=appointment.id, reason="test", kinds=("reminder_2h",)) == 0
+
+
+def test_enqueue_drops_a_text_that_quiet_hours_would_push_past_its_not_after(world):
+    _, patient = world
+    late_evening = _now() + timedelta(hours=10)  # 22:00 in New York: quiet hours move it to 08:00
+    keys = {"test:too-late": late_evening + timedelta(hours=9), "test:in-time": late_evening + timedelta(hours=11)}
+    sent = [enqueue(patient, kind="note", body="Harbor: a note", due_at=late_evening, dedupe_key=key, not_after=until)
+            for key, until in keys.items()]  # fmt: skip
+    assert sent == [False, True]
+    assert [m.dedupe_key for m in _outbox()] == ["test:in-time"]

@@ -304,3 +304,58 @@ def test_invalid_answers_carry_their_reason_as_the_message():
     with pytest.raises(InvalidAnswers, match=r"^PHQ-9 needs exactly 9 answers$") as caught:
         score_assessment("PHQ-9", [0, 1])
     assert caught.value.reason == "PHQ-9 needs exactly 9 answers"
+
+
+@pytest.mark.parametrize(
+    ("instrument", "total", "reason"),
+    [("BDI", 3, "instrument must be PHQ-9 or GAD-7"), ("PHQ-9", -1, "total out of range"),
+     ("PHQ-9", 28, "total out of range"), ("GAD-7", 22, "total out of range"),
+     ("PHQ-9", True, "total out of range"), ("PHQ-9", 3.5, "total out of range")],
+)  # fmt: skip
+def test_severity_refuses_a_total_that_is_not_a_whole_number_in_range_and_says_why(instrument, total, reason):
+    with pytest.raises(InvalidAnswers, match=f"^{reason}$"):
+        severity(instrument, total)
+
+
+def test_cocm_minutes_that_are_not_a_whole_number_say_so():
+    for bad in (-1, True, 30.0):
+        with pytest.raises(ValueError, match=r"^minutes must be a whole number of at least 0$"):
+            cocm_codes(bad, True, consent_on_file=True)
+
+
+def test_summary_latest_is_the_newest_of_several_scores():
+    summary = summarize([m(40, 12), m(2, 6), m(90, 20)], NOW, care_started_at=NOW - timedelta(days=100))
+    assert (summary.baseline_phq9, summary.latest_phq9, summary.change_percent) == (20, 6, 70.0)
+
+
+def test_summary_flags_default_to_10_weeks_without_response_and_30_days_since_the_last_score():
+    """The caseload and the review call ``summarize`` with its defaults: both sides of each."""
+    started = NOW - timedelta(weeks=12)
+    assert summarize([m(70, 12), m(30.01, 12)], NOW, started).flags == ("not_improving", "no_recent_measure")
+    assert summarize([m(69.99, 12), m(30, 12)], NOW, started).flags == ()
+
+
+def test_summary_passes_its_thresholds_on_to_the_flags():
+    summary = summarize([m(30, 20), m(20, 15)], NOW, NOW - timedelta(days=40), not_improving_weeks=4, recent_days=10)
+    assert summary.flags == ("not_improving", "no_recent_measure")
+
+
+def test_invalid_answers_say_exactly_what_is_wrong():
+    """The reason is shown to the user as it is: the whole sentence, not a fragment of it."""
+    cases = [("BDI", [0] * 21, "instrument must be PHQ-9 or GAD-7"),
+             ("GAD-7", [4] * 7, "each answer must be a whole number from 0 to 3")]  # fmt: skip
+    for instrument, answers, reason in cases:
+        with pytest.raises(InvalidAnswers, match=f"^{reason}$"):
+            score_assessment(instrument, answers)
+
+
+def test_cocm_bands_are_checked_on_both_sides_of_each_bound():
+    assert CocmBands(g2214_from=1).g2214_from == 1  # any positive threshold
+    assert CocmBands(g2214_from=31, later_base_from=31).later_base_from == 31  # G2214 may equal the base
+    assert CocmBands(addon_step=1).addon_step == 1
+    order = r"^CoCM bands must satisfy 0 < G2214 <= base < add-on$"
+    for bad in ({"g2214_from": 0}, {"g2214_from": 32}, {"later_base_from": 76}):  # 0; above a base; base == add-on
+        with pytest.raises(ValueError, match=order):
+            CocmBands(**bad)
+    with pytest.raises(ValueError, match=r"^CoCM add-on step must be positive$"):
+        CocmBands(addon_step=0)

@@ -489,6 +489,8 @@ def test_validation_errors():
         " 9:00",
         "+9:00",
         "\u0660\u0669:\u0660\u0660",
+        "09: 5",
+        "09:+5",
     ],
 )
 def test_parse_hhmm_rejects(bad):
@@ -542,3 +544,68 @@ def test_format_hhmm_says_which_minute_is_out_of_range():
     assert format_hhmm(0) == "00:00" and format_hhmm(1440) == "24:00"
     with pytest.raises(ValueError, match=r"^minute 1441 outside 0\.\.1440$"):
         format_hhmm(1441)
+
+
+def test_parse_hhmm_says_what_is_wrong_with_a_time():
+    with pytest.raises(ValueError, match=r"^invalid time '09:a5': expected HH:MM$"):
+        parse_hhmm("09:a5")
+    with pytest.raises(ValueError, match=r"^invalid time '12:60': out of range$"):
+        parse_hhmm("12:60")
+
+
+def test_local_range_to_utc_says_why_it_refuses_a_range():
+    with pytest.raises(ValueError, match=r"^from_date must not be after to_date$"):
+        local_range_to_utc(date(2027, 1, 5), date(2027, 1, 4), "UTC")
+    with pytest.raises(ValueError, match=r"^to_date out of range$"):
+        local_range_to_utc(date(2027, 1, 5), date.max, "UTC")
+
+
+def test_from_document_reads_every_optional_setting_and_merges_a_dates_overrides():
+    a = Availability.from_document(
+        {
+            "timezone": NY,
+            "overrides": [
+                {"date": "2027-03-15", "intervals": [{"start": "09:00", "end": "10:00"}]},
+                {"date": "2027-03-15", "intervals": [{"start": "14:00", "end": "15:00"}]},
+            ],
+            "gap_minutes": 7,
+            "slot_step_minutes": 20,
+            "min_notice_minutes": 90,
+            "horizon_days": 14,
+            "max_per_day": 3,
+        }
+    )
+    settings_read = (a.gap_minutes, a.slot_step_minutes, a.min_notice_minutes, a.horizon_days, a.max_per_day)
+    assert settings_read == (7, 20, 90, 14, 3)
+    assert a.weekly == {} and a.intervals_on(date(2027, 3, 15)) == (Interval(540, 600), Interval(840, 900))
+    bare = Availability.from_document({"timezone": "UTC"})  # no weekly hours, no overrides: no slots
+    assert (bare.weekly, bare.overrides) == ({}, {})
+
+
+def test_busy_window_is_the_clinicians_local_days_around_the_window_widened_by_the_gap():
+    """lo = start of (first local day - 1) - gap; hi = start of (last local day + 2) + gap + duration,
+    the days taken in the clinician's zone (02:00 UTC on 5 January is still 4 January in Los Angeles)."""
+    a = avail(LA, gap_minutes=10)
+    lo, hi = busy_window(a, 30, utc(2027, 1, 5, 2), utc(2027, 1, 5, 3))
+    assert lo == utc(2027, 1, 3, 8) - timedelta(minutes=10)
+    assert hi == utc(2027, 1, 6, 8) + timedelta(minutes=10 + 30)
+    with pytest.raises(ValueError, match=r"^window_start must be a timezone-aware datetime$"):
+        busy_window(a, 30, datetime(2027, 1, 5, 2), utc(2027, 1, 5, 3))
+    with pytest.raises(ValueError, match=r"^window_end must be a timezone-aware datetime$"):
+        busy_window(a, 30, utc(2027, 1, 5, 2), datetime(2027, 1, 5, 3))
+
+
+def test_a_naive_datetime_is_refused_by_the_name_of_its_argument():
+    a = avail(weekly=every_day(iv("09:00", "10:00")))
+    naive, aware = datetime(2027, 1, 4, 9), utc(2027, 1, 4, 9)
+    calls = {
+        "now": lambda: compute_slots(a, 30, [], naive, aware, aware),
+        "window_start": lambda: compute_slots(a, 30, [], FAR_PAST, naive, aware),
+        "window_end": lambda: compute_slots(a, 30, [], FAR_PAST, aware, naive),
+        "start": lambda: is_offered(a, 30, [], FAR_PAST, naive),
+        "Busy.start": lambda: Busy(naive, aware),
+        "Busy.end": lambda: Busy(aware, naive),
+    }
+    for name, call in calls.items():
+        with pytest.raises(ValueError, match=rf"^{name} must be a timezone-aware datetime$"):
+            call()

@@ -1,16 +1,19 @@
-"""The clinician's availability editor page: one form for weekly hours, date overrides, gap, step,
-notice, horizon and daily cap, plus the private calendar feed."""
+"""The clinician's availability editor: a weekly grid of time ranges per day and date overrides, each
+checked in place (``app.booking.availability_grid``), with gap, step, notice, horizon and daily cap;
+the free-text form stays as a fallback (``/schedule/availability/text``). Both save through
+``service.update_availability``, with the API's validation. Plus the private calendar feed."""
 
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from pydantic import ValidationError
 
 from app import access
-from app.booking import feeds, service
+from app.booking import availability_grid, feeds, service
 from app.booking.schemas import AvailabilityPatch
 from app.booking.views.pages import bp
 from app.errors import Invalid
@@ -19,7 +22,9 @@ from app.reference.roles import Role
 from app.validation import parse_int, validation_fields
 
 CLINICIAN = access.roles(Role.CLINICIAN)
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+NEW_FEED = "new_calendar_feed"  # session key: the feed token made by the last POST, until shown
+WEEKDAYS = availability_grid.WEEKDAYS
+SETTINGS = ("gap_minutes", "slot_step_minutes", "min_notice_minutes", "horizon_days", "max_per_day")
 _RANGE = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})\s*$")
 
 
@@ -63,33 +68,63 @@ def _patch_from_form(form) -> tuple[dict, dict[str, str]]:
             overrides.append({"date": day, "intervals": [] if rest.strip().lower() == "off" else _intervals(rest)})
         except ValueError as exc:
             errors["overrides"] = f"line {n}: {exc}"
-    data = {"timezone": form.get("timezone", "").strip(), "weekly": weekly, "overrides": overrides}
-    for key in ("gap_minutes", "slot_step_minutes", "min_notice_minutes", "horizon_days", "max_per_day"):
+    return {**_settings(form), "weekly": weekly, "overrides": overrides}, errors
+
+
+def _settings(form) -> dict:
+    data = {"timezone": form.get("timezone", "").strip()}
+    for key in SETTINGS:
         raw = form.get(key, "").strip()
         number = parse_int(raw, 0, 10**6)  # the model's own bounds say what is allowed
         data[key] = number if number is not None else (None if key == "max_per_day" and not raw else raw)
-    return data, errors
+    return data
 
 
 @page(bp, "/schedule/availability", access_rule=CLINICIAN, methods=["GET", "POST"])
 def availability():
     doc = service.availability_of(current_user).document()
     if request.method == "GET":
-        return _render(_form_values(doc), {})
-    data, errors = _patch_from_form(request.form)
+        return _render_grid(availability_grid.from_document(doc), _form_values(doc), {}, feed_url=_new_feed_url())
+    if request.form.get("editor") == "grid":
+        return _save_grid()
+    data, errors = _patch_from_form(request.form)  # the free-text fallback form
     if not errors:
-        try:
-            patch = AvailabilityPatch.model_validate(data)
-            service.update_availability(
-                current_user, patch.model_dump(mode="json", exclude_unset=True), actor=current_user
-            )
-            flash("Availability saved.", "success")
+        if (refused := _save(data)) is None:
             return redirect(url_for("booking.availability"))
-        except ValidationError as exc:
-            errors = {_field(k): v for k, v in validation_fields(exc).items()}
-        except Invalid as exc:
-            errors = exc.fields
+        errors = refused
     return _render(dict(request.form), errors, 422)
+
+
+@page(bp, "/schedule/availability/text", access_rule=CLINICIAN)
+def availability_text():
+    """The free-text fallback form (ranges typed as ``09:00-12:00, 13:00-17:00``); it posts to the editor."""
+    return _render(_form_values(service.availability_of(current_user).document()), {})
+
+
+def _save_grid() -> Any:
+    rows = availability_grid.from_form(request.form)
+    values = {key: request.form.get(key, "") for key in ("timezone", *SETTINGS)}
+    if availability_grid.edit(rows, request.form.get("action", "")):  # add or remove a row: nothing saved yet
+        return _render_grid(rows, values, {}, unsaved=True)
+    weekly, overrides, errors = availability_grid.document_parts(rows)
+    if not errors:
+        if (refused := _save({**_settings(request.form), "weekly": weekly, "overrides": overrides})) is None:
+            return redirect(url_for("booking.availability"))
+        errors = refused
+    return _render_grid(rows, values, errors, status=422)
+
+
+def _save(data: dict) -> dict[str, str] | None:
+    """Save through the service (the API's validation); None when saved, else the errors by field."""
+    try:
+        patch = AvailabilityPatch.model_validate(data)
+        service.update_availability(current_user, patch.model_dump(mode="json", exclude_unset=True), actor=current_user)
+    except ValidationError as exc:
+        return {_field(k): v for k, v in validation_fields(exc).items()}
+    except Invalid as exc:
+        return exc.fields
+    flash("Availability saved.", "success")
+    return None
 
 
 def _field(path: str) -> str:
@@ -105,7 +140,27 @@ def _render(values: dict, errors: dict[str, str], status: int = 200):
         errors=errors,
         weekdays=WEEKDAYS,
         has_feed=feeds.has_calendar_feed(current_user),
-        feed_url=None,
+        feed_url=_new_feed_url(),
+    ), status
+
+
+def _new_feed_url() -> str | None:
+    """The address made by the feed form just before, once."""
+    token = session.pop(NEW_FEED, None)
+    return url_for("booking.calendar_feed", token=token, _external=True) if token else None
+
+
+def _render_grid(rows, values: dict, errors: dict[str, str], *, status: int = 200, unsaved: bool = False,
+                 feed_url: str | None = None):  # fmt: skip
+    return render_template(
+        "booking/availability_grid.html",
+        rows=rows,
+        values=values,
+        errors=errors,
+        unsaved=unsaved,
+        weekdays=WEEKDAYS,
+        has_feed=feed_url is not None or feeds.has_calendar_feed(current_user),
+        feed_url=feed_url,
     ), status
 
 
@@ -115,9 +170,7 @@ def calendar_feed_action():
         feeds.revoke_calendar_feed(current_user)
         flash("The calendar feed was turned off; subscribed calendars stop updating.", "info")
         return redirect(url_for("booking.availability"))
-    token = feeds.new_calendar_feed(current_user)
-    url = url_for("booking.calendar_feed", token=token, _external=True)
-    values = _form_values(service.availability_of(current_user).document())
-    return render_template(
-        "booking/availability.html", values=values, errors={}, weekdays=WEEKDAYS, has_feed=True, feed_url=url
-    )
+    # Redirect after the POST, so a reload never makes (and silently rotates to) another address: the
+    # new address rides in the session to the next page and is shown there once.
+    session[NEW_FEED] = feeds.new_calendar_feed(current_user)
+    return redirect(url_for("booking.availability"), code=303)

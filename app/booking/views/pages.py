@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from app import access
 from app.billing.gate import MembershipRequired, standing
-from app.booking import care_consent, feeds, openings, service, video
+from app.booking import care_consent, defaults, events, feeds, openings, service, video
 from app.booking.appointment import AppointmentStatus
 from app.booking.calendar import ics_response
 from app.booking.service import needs_membership
@@ -22,7 +22,7 @@ from app.db import utcnow
 from app.errors import DomainError, NotFound
 from app.pagekit.pages import page
 from app.reference.roles import COMMON_US_TIMEZONES, CREDENTIAL_TITLES, MODALITY_LABELS, US_STATES, Role
-from app.validation import parse_db_id
+from app.validation import parse_day, parse_db_id
 
 bp = Blueprint("booking", __name__)
 PATIENT = access.roles(Role.PATIENT)
@@ -55,17 +55,27 @@ def directory():
         "state": state if state in US_STATES else "",
     }
     clinicians = service.find_clinicians(**{k: v or None for k, v in filters.items()})
-    return render_template("booking/directory.html", clinicians=clinicians, filters=filters, states=US_STATES)
+    viewer = defaults.Viewer.of(current_user)
+    kinds = {c.id: defaults.default_type(c.clinician.clinical_role, viewer) for c in clinicians}
+    tz = _viewer_tz()
+    next_open = openings.next_open_times([(c, kinds[c.id]) for c in clinicians], tz)
+    return render_template("booking/directory.html", clinicians=clinicians, filters=filters, states=US_STATES,
+                           kinds=kinds, next_open=next_open, tz=tz)  # fmt: skip
 
 
 @page(bp, "/clinicians/<int:clinician_id>", access_rule=access.PUBLIC)
 def profile(clinician_id: int):
     clinician = service.get_clinician(clinician_id)
     types = offered_by(clinician.clinician.clinical_role)
-    kind = request.args.get("type") if request.args.get("type") in {t.code for t in types} else types[-1].code
+    kind = request.args.get("type")
+    if kind not in {t.code for t in types}:
+        kind = defaults.default_type(clinician.clinician.clinical_role, defaults.Viewer.of(current_user))
     tz = parse_tz(request.args.get("tz")) or _viewer_tz()
     today = datetime.now(ZoneInfo(tz)).date()
-    week = parse_week(request.args.get("week"), today)
+    asked_week = request.args.get("week")
+    if asked_week is None and (first := openings.next_open_times([(clinician, kind)], tz)[clinician.id]):
+        asked_week = first.date().isoformat()  # no week asked: open on the week of the next open time
+    week = parse_week(asked_week, today)
     days: dict[date, list] = {week + timedelta(days=i): [] for i in range(7)}
     for start, end in openings.open_slots(clinician, kind, week, week + timedelta(days=6), tz):
         days[start.date()].append((start, end))
@@ -79,9 +89,19 @@ def profile(clinician_id: int):
         week=week,
         days=days,
         today=today,
+        chosen=_chosen_day(days, today, parse_day(request.args.get("day"))),
         reschedule=reschedule,
         timezones=_zones(tz),
     )
+
+
+def _chosen_day(days: dict[date, list], today: date, asked: date | None) -> date:
+    """The day the phone's day strip shows: the one asked for, else the week's first day with open
+    times, else its first day that is not past."""
+    if asked is not None and asked in days and asked >= today:
+        return asked
+    ahead = [day for day in days if day >= today]
+    return next((day for day in ahead if days[day]), ahead[0] if ahead else next(iter(days)))
 
 
 def _zones(current: str) -> list[str]:
@@ -99,7 +119,10 @@ def confirm():
         abort(400, description="That slot link is incomplete. Please pick a time again.")
     if reschedule:
         service.participant_of(current_user, reschedule)  # someone else's visit does not exist here
-    back = url_for("booking.profile", clinician_id=clinician.id, type=kind.code, reschedule=reschedule)
+    tz = parse_tz(source.get("tz")) or current_user.timezone
+    day = start.astimezone(ZoneInfo(tz)).date()  # the picker goes back to the week and day this time is on
+    back = url_for("booking.profile", clinician_id=clinician.id, type=kind.code, tz=tz, week=day.isoformat(),
+                   day=day.isoformat(), reschedule=reschedule)  # fmt: skip
     needs_consent = not reschedule and care_consent.current(current_user.id) is None
     refused = request.method == "POST" and needs_consent and request.form.get("care_consent") != "yes"
     if request.method == "GET" or refused:
@@ -110,6 +133,7 @@ def confirm():
             start=start,
             end=start + timedelta(minutes=kind.duration_minutes),
             reschedule=reschedule,
+            tz=tz,
             back=back,
             needs_consent=needs_consent,
             consent_refused=refused,
@@ -178,6 +202,7 @@ def appointment(appointment_id: int):
         late=item.start_at - now < service.LATE_CANCEL,
         can_join=video.can_join(item, now),
         can_mark=now >= item.start_at - service.EARLY_ACTION,
+        note=events.note_statuses((item.id,)).get(item.id),
     )
 
 
@@ -185,9 +210,18 @@ def appointment(appointment_id: int):
     bp,
     "/appointments/<int:appointment_id>/cancel",
     access_rule=access.ANY_USER,  # the service: 404 for anyone but its patient and clinician
-    methods=["POST"],
+    methods=["GET", "POST"],
 )
 def cancel(appointment_id: int):
+    """GET asks first, stating the late-cancel rule (and whether it applies now); POST cancels."""
+    if request.method == "GET":
+        item = service.participant_of(current_user, appointment_id)
+        if item.status != AppointmentStatus.BOOKED:
+            flash(service.NotBooked.message, "error")
+            return redirect(url_for("booking.appointment", appointment_id=appointment_id))
+        now = utcnow()
+        return render_template("booking/cancel.html", a=item, names=service.names_for([item]),
+                               late=item.start_at - now < service.LATE_CANCEL)  # fmt: skip
     try:
         item = service.cancel(current_user, appointment_id, request.form.get("reason", "")[:1000])
     except service.NotBooked as exc:
