@@ -44,6 +44,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from app.booking import texts as booking_texts
     from app.care_team import on_booking
     from app.cli import register_cli
+    from app.intake import for_chart as intake_for_chart
     from app.intake import service as intake
     from app.notes import on_booking as notes_on_booking
     from app.pagekit import formatting
@@ -66,6 +67,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # The outbox's sender knows no domain: it finds a text's patient and re-checks a visit's texts through these.
     sender.install(find_recipient=lambda patient_id: extensions.db.session.get(User, patient_id))
     booking_texts.connect()
+    intake_for_chart.connect()  # the chart header reads the intake result through care_team.intake_port
     booking_recommended.install(intake.recommended_visit_types)  # the intake's advice, asked by booking's pages
     notes_on_booking.connect()  # the notes domain tells booking's pages which visits have a note
     security.install(app)

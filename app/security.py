@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Flask, Response, abort, request
 from flask_login import current_user
 
+from app.api.blueprint import api_bp
 from app.audit.service import current_ip
 from app.auth.loaders import authenticated_by_bearer
 from app.csp import CSP
@@ -16,8 +17,6 @@ UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def install(app: Flask) -> None:
-    from app.api.blueprint import api_bp
-
     # Flask-WTF's own check is off for the API; ``_csrf_for_cookie_auth`` below decides instead.
     csrf.exempt(api_bp)
 

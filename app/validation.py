@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import Annotated
 
@@ -107,6 +107,16 @@ def _instant_in_range(value: datetime) -> datetime:
 
 
 Day = Annotated[date, AfterValidator(_day_in_range)]
+
+
+def _born_by_today(value: date) -> date:
+    # UTC's today is the latest calendar date anywhere in the US: nobody here is born "tomorrow" by it.
+    if value > datetime.now(UTC).date():
+        raise ValueError("a date of birth cannot be in the future")
+    return value
+
+
+BirthDate = Annotated[date, AfterValidator(_day_in_range), AfterValidator(_born_by_today)]
 Instant = Annotated[AwareDatetime, AfterValidator(_instant_in_range)]
 DbId = Annotated[int, Strict(), Field(ge=1, le=MAX_DB_ID)]
 

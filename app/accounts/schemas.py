@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app.reference.roles import Credential, Modality
-from app.validation import Email, Password, PersonName, PhoneNumber, StateCode, TimeZoneName
+from app.validation import BirthDate, Email, Password, PersonName, PhoneNumber, StateCode, TimeZoneName
 
 
 class _Strict(BaseModel):
@@ -23,6 +23,7 @@ class PatientSignup(_Strict):
     timezone: TimeZoneName
     phone: PhoneNumber | None = None
     sms_opt_in: bool = False
+    date_of_birth: BirthDate | None = None  # optional here; asked for before the first psychiatric evaluation
 
     @field_validator("sms_opt_in")
     @classmethod
@@ -68,6 +69,11 @@ class PatientInfo(BaseModel):
     state: str
     phone: str | None
     sms_opt_in: bool
+    date_of_birth: date | None = None
+
+
+class BirthDateIn(_Strict):
+    date_of_birth: BirthDate
 
 
 class ClinicianInfo(BaseModel):

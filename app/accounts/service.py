@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -62,7 +62,9 @@ def register_patient(data: PatientSignup, *, source: str, now: datetime | None =
     """A patient signs themselves up; SMS consent is recorded with its time, source and wording."""
     now = now or utcnow()
     user = _new_user(data.email, data.password, data.name, Role.PATIENT, data.timezone)
-    user.patient = PatientProfile(state=data.state, phone=data.phone, sms_opt_in=data.sms_opt_in)
+    user.patient = PatientProfile(
+        state=data.state, phone=data.phone, sms_opt_in=data.sms_opt_in, date_of_birth=data.date_of_birth
+    )
     if data.sms_opt_in:
         user.patient.sms_consent_at = now
         user.patient.sms_consent_source = source
@@ -83,6 +85,16 @@ def save_mobile(patient: User, phone: str) -> None:
         raise ConsentedNumber()
     profile.phone = phone
     audit.record("account.phone", actor=patient, patient_id=patient.id, object_type="patient", object_id=patient.id)
+    db.session.commit()
+
+
+def save_date_of_birth(patient: User, born: date) -> None:
+    """The patient sets or corrects their own date of birth (validated by ``BirthDate``); audited."""
+    profile = patient.patient
+    assert profile is not None, "only a patient has a date of birth"
+    profile.date_of_birth = born
+    audit.record("account.date_of_birth", actor=patient, patient_id=patient.id, object_type="patient",
+                 object_id=patient.id)  # fmt: skip
     db.session.commit()
 
 

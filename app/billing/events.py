@@ -21,6 +21,7 @@ from app.billing.backends import ProviderError, ProviderRefused, backend
 from app.billing.membership import MembershipStatus
 from app.billing.service import sync
 from app.billing.stripe_event import EventOutcome, StripeEvent
+from app.errors import NotFound
 from app.extensions import db
 from app.settings import Settings
 from app.validation import MAX_YEAR, parse_db_id
@@ -156,7 +157,5 @@ def process(event: dict[str, Any], now: datetime, settings: Settings, *, again: 
 def reprocess(event_id: str, now: datetime, settings: Settings) -> str:
     row = db.session.get(StripeEvent, event_id)
     if row is None:
-        from app.errors import NotFound
-
         raise NotFound("No such event.")
     return process(json.loads(row.payload), now, settings, again=True)

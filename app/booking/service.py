@@ -51,6 +51,23 @@ class NotLicensedInState(Forbidden):
 VISIT_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")  # secrets.token_urlsafe's alphabet
 
 
+class BirthDateNeeded(Invalid):
+    """A psychiatric evaluation needs the patient's date of birth (doses and some medicines depend on age)."""
+
+    message = "Add your date of birth before booking a psychiatric evaluation."
+
+    def __init__(self) -> None:
+        super().__init__({"date_of_birth": "needed before a psychiatric evaluation"}, self.message)
+
+
+EVALUATION = "psychiatric_evaluation"
+
+
+def needs_birth_date(patient: User, type_code: str) -> bool:
+    """Whether booking ``type_code`` would be refused until the patient gives their date of birth."""
+    return type_code == EVALUATION and patient.patient is not None and patient.patient.date_of_birth is None
+
+
 class TooEarly(Conflict):
     code = "too_early"
     message = "A visit can be marked from 15 minutes before its start."
@@ -298,6 +315,8 @@ def book(patient: User, clinician_id: int, type_code: str, start: datetime, now:
     start = start.astimezone(UTC)
     clinician = _bookable_clinician(clinician_id, patient.id)
     kind = _type_for(clinician, type_code)
+    if needs_birth_date(patient, kind.code):  # the profile is loaded with the clinician above: no query
+        raise BirthDateNeeded()
     if patient.patient.state not in clinician.clinician.licensed_states:
         raise NotLicensedInState()
     _membership_gate(patient, kind)

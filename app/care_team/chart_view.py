@@ -9,18 +9,22 @@ Template filters for the trend picture and the notes' mentions live with the pag
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from app.accounts.queries import names_by_id
 from app.accounts.user import User
 from app.audit import service as audit
-from app.care_team import access, consent, handoff, service
+from app.booking import patient_visits
+from app.care_team import access, chart_header, consent, handoff, intake_port, service
 from app.care_team.assessment import Assessment
 from app.care_team.consent import CareConsent
 from app.care_team.medication import Medication
 from app.care_team.note import HandoffNote
 from app.care_team.plan import CarePlan
 from app.care_team.task import Task
+from app.db import utcnow
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ class Chart:
     team: list[User]
     author_names: dict[int, str]
     patient_tasks: list[tuple[Task, None, User]]
+    header: chart_header.ChartHeader
     med_extras: dict[int, dict[str, Any]]  # route, who discontinued, earlier doses (``medication_history``)
     med_names: dict[int, str]  # who prescribed, changed or discontinued
 
@@ -46,24 +51,37 @@ class Chart:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
-def chart(user: User, patient_id: int) -> Chart:
-    """The chart as ``user`` may see it; 404 for anyone who may not read the record."""
+def chart(user: User, patient_id: int, now: datetime | None = None) -> Chart:
+    """The chart as ``user`` may see it; 404 for anyone who may not read the record. The header's age
+    is counted on the patient's own calendar day at ``now``."""
+    now = now or utcnow()
     found = access.grant(user, patient_id)
     notes: list[HandoffNote] = []
-    team: list[User] = []
     tasks: list[tuple[Task, None, User]] = []
+    team = handoff.team_members(patient_id)  # the header names the team to the patient too
     if found.is_team:
         notes = service.note_rows(patient_id)
-        team = handoff.team_members(patient_id)
         tasks = handoff.open_tasks_about(patient_id)
     meds = service.medications(patient_id)
     extras = service.medication_extras(patient_id, meds)
+    measures = service.assessment_rows(patient_id, None)
+    care_consent = consent.current(patient_id)
+    header = chart_header.build(
+        found.patient,
+        now.astimezone(ZoneInfo(found.patient.timezone)).date(),
+        team,
+        measures,
+        care_consent,
+        patient_visits.next_and_last(patient_id, now),
+        # The team sees the intake only once there is a team and the patient consented: asked only then.
+        intake_port.latest(patient_id) if team and care_consent is not None else None,
+    )
     view = Chart(
         patient=found.patient,
         plan=service.plan_of(patient_id),
         meds=meds,
-        measures=service.assessment_rows(patient_id, None),
-        care_consent=consent.current(patient_id),
+        measures=measures,
+        care_consent=care_consent,
         is_team=found.is_team,
         is_prescriber=found.is_prescriber,
         on_team=found.on_team,
@@ -71,12 +89,30 @@ def chart(user: User, patient_id: int) -> Chart:
         team=team,
         author_names=_author_names(notes, team),
         patient_tasks=tasks,
+        header=header,
         med_extras=extras,
         med_names=_med_names(meds, extras, team),
     )
     audit.record("care_plan.read", actor=user, patient_id=patient_id, object_type="chart")
     audit.commit_keeping_loaded()
     return view
+
+
+def header_of(patient: User, now: datetime | None = None) -> chart_header.ChartHeader:
+    """The chart header for a chart sub-page (history, scores, minutes) whose own use case has already
+    decided access to ``patient`` and audited the read: this only loads what the header shows."""
+    now = now or utcnow()
+    team = handoff.team_members(patient.id)
+    care_consent = consent.current(patient.id)
+    return chart_header.build(
+        patient,
+        now.astimezone(ZoneInfo(patient.timezone)).date(),
+        team,
+        service.assessment_rows(patient.id, None),
+        care_consent,
+        patient_visits.next_and_last(patient.id, now),
+        intake_port.latest(patient.id) if team and care_consent is not None else None,
+    )
 
 
 def _author_names(notes: list[HandoffNote], team: list[User]) -> dict[int, str]:

@@ -18,6 +18,8 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.accounts.user import User
+from app.billing.demo import simulate as demo_billing
+from app.billing.plans import PLANS
 from app.booking import service as booking
 from app.booking.appointment import Appointment, AppointmentStatus
 from app.booking.service import needs_membership
@@ -75,9 +77,6 @@ def play(story: stories.Story, patient: User, team: dict[str, User], now: dateti
 
 def _membership(plan: stories.Membership, patient_id: int, now: datetime) -> bool:
     """A trial started ``plan.day`` days ago, converted and renewed as the demo provider would."""
-    from app.billing.demo import simulate as demo_billing
-    from app.billing.plans import PLANS
-
     if demo_billing.current_for(patient_id) is not None:
         return False
     start = now + timedelta(days=plan.day)

@@ -9,12 +9,13 @@ obeys every rule real data does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from flask import current_app
 
 from app.accounts import service as accounts
 from app.accounts.schemas import ClinicianCreate, PatientSignup, StaffCreate
+from app.billing.demo import simulate as demo_billing
 from app.booking import service as booking
 from app.booking.availability import ClinicianAvailability
 from app.db import utcnow
@@ -50,6 +51,11 @@ PATIENTS = [
     ("patient", "Alex Rivera", "NY", "America/New_York", "+12125550142"),
     ("patient2", "Sam Nguyen", "CA", "America/Los_Angeles", None),
 ]
+# Every demo patient has a date of birth (the chart header shows the age; evaluations need it).
+BIRTH_DATES = {
+    "patient": date(1991, 3, 14), "patient2": date(1985, 11, 2), "patient3": date(1978, 7, 30),
+    "patient4": date(1996, 1, 9), "patient5": date(1969, 5, 21), "patient6": date(2001, 9, 17),
+}  # fmt: skip
 # The other patients of the stories (patient3 to patient6, same password).
 STORY_PATIENTS = [(s.handle, s.name, s.state, s.timezone, s.phone) for s in STORIES
                   if s.handle not in {p[0] for p in PATIENTS}]  # fmt: skip
@@ -135,12 +141,10 @@ def seed_demo(now: datetime | None = None) -> tuple[bool, list[DemoLogin]]:
         if accounts.find_by_email(email_for(handle)) is None:
             data = PatientSignup(
                 email=email_for(handle), password=DEMO_PASSWORD, name=name, state=state, timezone=tz,
-                phone=phone, sms_opt_in=phone is not None,
+                phone=phone, sms_opt_in=phone is not None, date_of_birth=BIRTH_DATES.get(handle),
             )  # fmt: skip
             patient = accounts.register_patient(data, source="demo_seed")
             if handle == "patient" and current_app.config["BILLING_BACKEND"] == "dummy":
-                from app.billing.demo import simulate as demo_billing
-
                 demo_billing.seed_trial(patient.id, "monthly", now)  # Sam (patient2) has none: the gate shows
             created = True
     team = {c[0]: accounts.find_by_email(email_for(c[0])) for c in CLINICIANS}

@@ -1,7 +1,9 @@
 """ICD-10-CM diagnosis codes: look one up, search by code prefix or by words.
 
 The code set is CMS's tabular list as shipped by ``simple-icd-10-cm`` (the package carries the fiscal
-year's file, updated on its April/October releases: bump the package to move to a new year). Only
+year's file, updated on its April/October releases), written by ``tools/build_icd10.py`` into
+``data/icd10cm.tsv.gz`` beside this module: to move to a new release, bump the package (a ``dev`` extra),
+run the tool and commit the file (tests/unit/test_icd10.py fails while the two differ). Only
 **billable** codes count: the leaves of the tabular list (``F33.1``, ``F41.1``, ``I10``, 7th-character
 codes such as ``S72.001A``). A category such as ``F33`` is a heading that a claim or a problem list cannot
 carry, so ``lookup("F33")`` is ``None`` and ``search("F33")`` lists the codes under it.
@@ -9,19 +11,23 @@ carry, so ``lookup("F33")`` is ``None`` and ``search("F33")`` lists the codes un
 Codes are read in any case, with or without the dot and surrounding spaces (``"f331"``, ``" F33.1 "``)
 and always returned in CMS's written form ``"F33.1"`` (``normalise``).
 
-The package parses its 10 MB XML file when imported (about 4 s and 170 MB per process), so it is
-imported on the first lookup or search, once per process, and the index below is built from it then.
+The file (0.6 MB, 6.7 MB of text) is read on the first lookup or search, once per process, and the index
+below is built from it then; the package itself, which parses a 10 MB XML file when imported (seconds and
+about 200 MB per process), is never imported here.
 """
 
 from __future__ import annotations
 
 import bisect
+import gzip
 import heapq
 import re
 import threading
-import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+
+DATA_FILE = Path(__file__).with_name("data") / "icd10cm.tsv.gz"
 
 _CODE_SHAPE = re.compile(r"[A-Z][0-9][0-9A-Z]{0,5}")
 _WORD = re.compile(r"[a-z0-9]+")
@@ -107,8 +113,13 @@ def _stem(word: str) -> str:
     return word
 
 
-def _words(text: str) -> set[str]:
-    return {_stem(w) for w in _WORD.findall(text.lower().replace(".", ""))}
+def _words(text: str, stems: dict[str, str] | None = None) -> set[str]:
+    """The stems of ``text``'s words; ``stems`` remembers each word's stem across calls (the index build
+    stems 800,000 words, 10,600 of them distinct)."""
+    found = _WORD.findall(text.lower().replace(".", ""))
+    if stems is None:
+        return {_stem(w) for w in found}
+    return {stems[w] if w in stems else stems.setdefault(w, _stem(w)) for w in found}
 
 
 def _query_words(q: str) -> list[str]:
@@ -172,32 +183,52 @@ def _index() -> _Index:
 
 
 def _build() -> _Index:
-    # The package parses the code set on import: only when first needed. On Python 3.11 it reads its data
-    # with importlib.resources.read_text and open_text, deprecated there (and restored in 3.13): not ours to fix.
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="(read|open)_text is deprecated", category=DeprecationWarning)
-        import simple_icd_10_cm as cm
-
+    # Lists while building (a code is added to a word once), tuples once built: sets here would double
+    # the peak, and a worker keeps the peak as resident memory.
     descriptions: dict[str, str] = {}
-    description_words: dict[str, set[str]] = {}
-    term_words: dict[str, set[str]] = {}
-    for code in cm.get_all_codes(with_dots=True):
-        if cm.is_chapter_or_block(code) or not cm.is_leaf(code):
-            continue
-        description = cm.get_description(code)
+    description_words: dict[str, list[str]] = {}
+    term_words: dict[str, list[str]] = {}
+    stems: dict[str, str] = {}
+    for code, description, terms in _read(DATA_FILE):
         descriptions[code] = description
         bare = code.replace(".", "").lower()
-        for word in _words(description) | {bare}:
-            description_words.setdefault(word, set()).add(code)
-        for term in cm.get_inclusion_term(code):
-            for word in _words(term):
-                term_words.setdefault(word, set()).add(code)
+        for word in _words(description, stems) | {bare}:
+            description_words.setdefault(word, []).append(code)
+        for word in set().union(*(_words(term, stems) for term in terms)):
+            term_words.setdefault(word, []).append(code)
     by_bare = {code.replace(".", ""): code for code in descriptions}
     return _Index(
         descriptions=descriptions,
         bare_codes=sorted(by_bare),
         by_bare=by_bare,
         vocabulary=sorted(description_words.keys() | term_words.keys()),
-        description_postings={w: tuple(c) for w, c in description_words.items()},
-        term_postings={w: tuple(c) for w, c in term_words.items()},
+        description_postings=_frozen(description_words),
+        term_postings=_frozen(term_words),
     )
+
+
+def _frozen(postings: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    frozen: dict[str, tuple[str, ...]] = {}
+    while postings:  # each list is dropped as soon as it is copied
+        word, codes = postings.popitem()
+        frozen[word] = tuple(codes)
+    return frozen
+
+
+_ESCAPED = re.compile(r"\\(.)")
+_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "\\": "\\"}
+
+
+def _read(path: Path) -> Iterator[tuple[str, str, list[str]]]:
+    """``(code, description, inclusion terms)`` of each billable code in the file (tools/build_icd10.py
+    says its form: a ``#`` header line, then tab-separated fields with tab, newline, CR and backslash
+    escaped). Read a line at a time: the whole text would be another 7 to 14 MB at the peak."""
+    with gzip.open(path, "rt", encoding="utf-8", newline="\n") as lines:
+        for line in lines:
+            if line.startswith("#"):
+                continue
+            fields = line.removesuffix("\n").split("\t")
+            if "\\" in line:
+                fields = [_ESCAPED.sub(lambda m: _ESCAPES[m[1]], field) for field in fields]
+            code, description, *terms = fields
+            yield code, description, terms

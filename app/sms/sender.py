@@ -117,10 +117,6 @@ def _aware(value: datetime | str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def claim(now: datetime, batch: int, lease: timedelta) -> list[int]:
-    return [row.id for row in claim_rows(now, batch, lease)]
-
-
 def _still_relevant(message: OutboxMessage) -> str | None:
     """Why a claimed text must not go out after all (re-checked just before sending)."""
     if message.patient_id is not None:

@@ -7,7 +7,7 @@ import contextvars
 import itertools
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import flask_migrate
@@ -141,6 +141,7 @@ def make_patient() -> Callable[..., User]:
             "name": f"Patient {n}",
             "state": "NY",
             "timezone": "America/New_York",
+            "date_of_birth": date(1990, 6, 15),  # optional at sign-up; psychiatric evaluations need it
         }
         member = overrides.pop("member", True)
         data.update(overrides)

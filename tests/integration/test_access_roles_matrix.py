@@ -326,6 +326,8 @@ ROUTES: dict[str, Route] = {
     "POST /sms/twilio/status": Route("webhook"),
     "GET /welcome/done": Route("role"),
     "GET /welcome/mobile": Route("role"),
+    "GET /account/date-of-birth": Route("role"),
+    "POST /account/date-of-birth": Route("role"),
     "POST /welcome/mobile": Route("role"),
     "GET /welcome/texts": Route("role"),
     "POST /welcome/texts": Route("role"),

@@ -92,8 +92,10 @@ def _request(client, url: str, actor_id: int) -> tuple[Counted, int]:
 
 # Each request also loads the signed-in user and their login session (and may refresh it); those are
 # the same for every page and part of the pinned figure.
-CHART_TEAM_QUERIES = 12  # was 34, with 3 commits and 3 audit rows
-CHART_PATIENT_QUERIES = 7  # was 10, with 2 commits and 2 audit rows
+# Issue 16's chart header: +1 the patient's profile (date of birth, phone, state), +1 the next and last
+# visit; the patient's own chart also +1 the care team by name (the team's chart loaded it already).
+CHART_TEAM_QUERIES = 14  # was 12 before the header; 34 with 3 commits and 3 audit rows
+CHART_PATIENT_QUERIES = 10  # was 7 before the header; 10 with 2 commits and 2 audit rows
 CASELOAD_QUERIES = 9  # was 12, the last 4 in a second transaction (the template loading the profile)
 
 

@@ -32,7 +32,10 @@ def test_sign_up_asks_only_what_is_needed_and_shows_step_1_of_3(client):
     assert 'aria-current="step"' in html
     form = html.split('<form method="post"', 1)[1].split("</form>", 1)[0]
     names = set(re.findall(r'name="([a-z_]+)"', form)) - {"csrf_token"}
-    assert names == {"name", "email", "password", "state", "timezone"}
+    # The date of birth is the one optional field (issue 16: needed before a psychiatric evaluation only).
+    assert names == {"name", "email", "password", "state", "timezone", "date_of_birth"}
+    dob = form.split('id="date_of_birth"', 1)[1].split(">", 1)[0]
+    assert " required" not in dob
     assert "data-detect-timezone" in html
 
 

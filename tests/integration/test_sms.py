@@ -15,7 +15,7 @@ from app.sms import messages
 from app.sms.backends import TwilioSms
 from app.sms.outbox import Text, after_quiet_hours, enqueue, enqueue_all
 from app.sms.outbox_message import OutboxMessage, SmsNumber
-from app.sms.sender import claim, dispatch_due
+from app.sms.sender import claim_rows, dispatch_due
 from tests.fakes.twilio_server import FakeTwilio
 from tests.integration.conftest import csrf_token_from
 
@@ -23,6 +23,11 @@ TOKEN = "twilio-auth-token-for-tests-0123456789abcdef"
 SID = "AC" + "a" * 32
 PHONE = "+12125550142"
 EVERY_DAY = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "min_notice_minutes": 0}
+
+
+def claim(now, batch, lease):
+    """The ids a sender claims (what ``dispatch_due`` does first), for tests that stop a sender there."""
+    return [row.id for row in claim_rows(now, batch, lease)]
 
 
 @pytest.fixture

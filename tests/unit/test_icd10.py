@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
+import itertools
+from pathlib import Path
+from types import ModuleType
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -137,3 +143,31 @@ def test_any_text_searches_without_error_and_every_result_looks_up(q: str) -> No
 def test_lookup_of_any_text_is_a_description_or_none(q: str) -> None:
     result = icd10.lookup(q)
     assert result is None or (isinstance(result, str) and result)
+
+
+@pytest.fixture(scope="module")
+def build_tool() -> ModuleType:
+    path = Path(__file__).resolve().parents[2] / "tools" / "build_icd10.py"
+    spec = importlib.util.spec_from_file_location("build_icd10", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_shipped_code_set_is_what_the_tool_writes_from_the_installed_package(build_tool: ModuleType) -> None:
+    # Fails after an upgrade of simple-icd-10-cm (its version is in the header) until the file is rewritten.
+    shipped = gzip.decompress(icd10.DATA_FILE.read_bytes()).decode("utf-8").split("\n")
+    expected = build_tool.render().split("\n")
+    first_difference = next(
+        ((n, got, want) for n, (got, want) in enumerate(itertools.zip_longest(shipped, expected)) if got != want), None
+    )
+    assert first_difference is None, f"run tools/build_icd10.py; (line, shipped, expected): {first_difference}"
+
+
+def test_every_billable_code_of_the_package_looks_up_to_its_description(build_tool: ModuleType) -> None:
+    # Read back from the file: tabs inside CMS's descriptions ("...involvement/\tadvanced dry stage") survive.
+    package = [(code, description) for code, description, _ in build_tool.billable_codes()]
+    assert len(package) > 70_000
+    wrong = [(code, want, got) for code, want in package if (got := icd10.lookup(code)) != want]
+    assert not wrong, wrong[:5]

@@ -24,7 +24,9 @@ def profile_of(user: User) -> Profile:
     )  # fmt: skip
     if user.patient is not None:
         p = user.patient
-        profile.patient = PatientInfo(state=p.state, phone=p.phone, sms_opt_in=p.sms_opt_in)
+        profile.patient = PatientInfo(
+            state=p.state, phone=p.phone, sms_opt_in=p.sms_opt_in, date_of_birth=p.date_of_birth
+        )
     if user.clinician is not None:
         c = user.clinician
         profile.clinical_role = c.clinical_role

@@ -11,14 +11,14 @@ from app import access
 from app.accounts import service
 from app.accounts.schemas import PatientSignup
 from app.accounts.throttle import signup_throttled
-from app.accounts.views.pages import STEPS, bp
+from app.accounts.views.pages import STEPS, bp, plain_birth_date
 from app.auth.browser import sign_in
 from app.pagekit.pages import form_errors, page
 from app.reference.roles import COMMON_US_TIMEZONES, US_STATES
 from app.validation import validation_fields
 
 # Only what is needed to match a patient with a clinician licensed where they are.
-FIELDS = ("name", "email", "password", "state", "timezone")
+FIELDS = ("name", "email", "password", "state", "timezone", "date_of_birth")
 
 
 def _render(values: dict[str, str], errors: dict[str, str], status: int = 200) -> tuple[str, int]:
@@ -49,7 +49,7 @@ def signup() -> ResponseReturnValue:
         user = service.register_patient(signup_data, source="web_signup")
     except ValidationError as exc:
         values.pop("password")
-        return _render(values, form_errors(validation_fields(exc)), 422)
+        return _render(values, plain_birth_date(form_errors(validation_fields(exc))), 422)
     except service.EmailTaken as exc:
         values.pop("password")
         return _render(values, {"email": exc.message}, 409)

@@ -139,6 +139,7 @@ def confirm():
             consent_refused=refused,
             consent_text=care_consent.CONSENT_TEXT,
             needs_membership=not reschedule and needs_membership(current_user, kind.code),
+            needs_birth_date=not reschedule and service.needs_birth_date(current_user, kind.code),
             membership=standing(current_user.id),  # what the gate offers: a trial, a plan billed today, a card update
             here=request.full_path if request.method == "GET" else None,
             pricing=url_for("billing.pricing", next=request.full_path if request.method == "GET" else None),
@@ -153,6 +154,10 @@ def confirm():
             flash("You're booked.", "success")
     except NotFound:
         raise  # someone else's appointment: it does not exist for this caller
+    except service.BirthDateNeeded as exc:
+        flash(exc.message, "info")
+        again = url_for("booking.confirm", clinician=clinician.id, type=kind.code, start=start.isoformat())
+        return redirect(url_for("accounts.date_of_birth", next=again))
     except MembershipRequired as exc:
         flash(exc.page_message, "info")
         again = url_for("booking.confirm", clinician=clinician.id, type=kind.code, start=start.isoformat())

@@ -11,7 +11,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from app import access
-from app.care_team import consent, minutes
+from app.care_team import chart_view, consent, minutes
 from app.care_team.measures import CocmBands
 from app.care_team.views.pages import bp
 from app.errors import Invalid
@@ -56,6 +56,7 @@ def minutes_report(patient_id: int) -> ResponseReturnValue:
     return render_template(
         "care/minutes.html",
         report=report,
+        header=chart_view.header_of(report.patient),
         names=minutes.names_for(report.entries),
         activities=minutes.ACTIVITIES,
         previous=minutes.add_months(month, -1),

@@ -162,7 +162,11 @@ def plan_history(patient_id: int) -> ResponseReturnValue:
         for v, cs in zip(versions, changes, strict=True)
     ]
     return render_template(
-        "care/history.html", patient=found.patient, entries=list(reversed(entries)), is_team=found.is_team
+        "care/history.html",
+        patient=found.patient,
+        entries=list(reversed(entries)),
+        is_team=found.is_team,
+        header=chart_view.header_of(found.patient),
     )
 
 
@@ -183,6 +187,7 @@ def visit_scores(patient_id: int) -> ResponseReturnValue:
     instrument = forms.instrument_from(request.values)
     context = {
         "patient": patient,
+        "header": chart_view.header_of(patient),
         "instrument": instrument,
         "items": forms.QUESTIONS[instrument],
         "labels": ANSWER_LABELS,
