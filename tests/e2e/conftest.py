@@ -129,13 +129,18 @@ def sign_in(page: Page, base: str, email: str, password: str) -> None:
     expect(page).to_have_url(re.compile(r"/dashboard$"))
 
 
-def sign_up(page: Page, base: str, name: str, email: str, password: str, state: str) -> None:
-    """Step 1 of onboarding: the sign-up form, filled in and sent."""
+def sign_up(
+    page: Page, base: str, name: str, email: str, password: str, state: str, birth_date: str | None = None
+) -> None:
+    """Step 1 of onboarding: the sign-up form, filled in and sent (the date of birth is optional there,
+    needed before a psychiatric evaluation)."""
     page.goto(f"{base}/signup")
     page.get_by_label("Your name").fill(name)
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_label("State you are in during visits").select_option(state)
+    if birth_date:
+        page.get_by_label("Date of birth").fill(birth_date)
     page.get_by_role("button", name="Create account").click()
 
 

@@ -63,7 +63,9 @@ def alex(live_server: str) -> dict:
 def test_patient_signs_up_gets_a_recommendation_starts_a_trial_books_twice_and_cancels_one(
     page: Page, live_server: str
 ) -> None:
-    sign_up(page, live_server, "Casey Journey", "casey.journey@example.com", "a long enough passphrase", "NY")
+    sign_up(
+        page, live_server, "Casey Journey", "casey.journey@example.com", "a long enough passphrase", "NY", "1988-03-02"
+    )
     page.get_by_label("Mobile number").fill("(212) 555-0177")
     page.get_by_role("button", name="Save and continue").click()
     page.locator("#consent").check()
