@@ -121,10 +121,10 @@ import os, signal, sys
 from datetime import timedelta
 from app import create_app
 from app.db import utcnow
-from app.sms.sender import claim
+from app.sms.sender import claim_rows
 app = create_app({"DATABASE_URL": sys.argv[1], "SECRET_KEY": "k" * 48, "AUDIT_KEY": "a" * 48, "REDIS_URL": ""})
 with app.app_context():
-    ids = claim(utcnow(), 50, timedelta(seconds=120))
+    ids = [row.id for row in claim_rows(utcnow(), 50, timedelta(seconds=120))]
     print(len(ids), flush=True)
     os.kill(os.getpid(), signal.SIGKILL)  # dies holding 50 claimed rows, nothing sent
 """
