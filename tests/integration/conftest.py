@@ -26,6 +26,8 @@ from app.accounts.user import User
 from app.auth import service as auth_service
 from app.auth.mfa import MfaSecret
 from app.billing.membership import Membership
+from app.booking import openings
+from app.booking import service as booking
 from app.db import utcnow
 from app.extensions import db, limiter
 from tests.conftest import PASSWORD, TEST_SECRET, private_database
@@ -253,3 +255,28 @@ def live_sessions(user: User) -> int:
     db.session.expire_all()
     query = db.select(db.func.count()).select_from(LoginSession)
     return db.session.scalar(query.where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None)))
+
+
+_EVERY_DAY = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "min_notice_minutes": 0}
+
+
+@pytest.fixture
+def team(make_patient, make_clinician, auth_headers):
+    """A patient who booked with a prescriber and a therapist (both NY): both are on the care team;
+    ``h`` holds each one's API headers."""
+    patient = make_patient()
+    prescriber = make_clinician("MD", licensed_states=["NY"], timezone="America/New_York")
+    therapist = make_clinician("LCSW", licensed_states=["NY"], timezone="America/New_York")
+    day = (utcnow() + timedelta(days=3)).date()
+    for clinician, kind, n in ((prescriber, "initial_consultation", 0), (therapist, "therapy_session", 3)):
+        booking.update_availability(clinician, _EVERY_DAY, actor=clinician)
+        start = openings.open_slots(clinician, kind, day, day, "America/New_York")[n][0]
+        booking.book(patient, clinician.id, kind, start)
+    return {
+        "patient": patient,
+        "prescriber": prescriber,
+        "therapist": therapist,
+        "h": {
+            k: auth_headers(v) for k, v in (("patient", patient), ("prescriber", prescriber), ("therapist", therapist))
+        },
+    }

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import select
 
 from app.audit.event import AuditEvent
-from app.booking import openings
-from app.booking import service as booking
 from app.care_team import handoff
 from app.care_team import service as care
 from app.care_team.task import Task, TaskStatus
@@ -19,28 +16,7 @@ from app.extensions import db
 
 from .conftest import csrf_token_from
 
-EVERY_DAY = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "min_notice_minutes": 0}
 POSITIVE = [1, 1, 1, 1, 1, 1, 1, 1, 1]
-
-
-@pytest.fixture
-def team(make_patient, make_clinician, auth_headers):
-    patient = make_patient()
-    prescriber = make_clinician("MD", licensed_states=["NY"], timezone="America/New_York")
-    therapist = make_clinician("LCSW", licensed_states=["NY"], timezone="America/New_York")
-    day = (utcnow() + timedelta(days=3)).date()
-    for clinician, kind, n in ((prescriber, "initial_consultation", 0), (therapist, "therapy_session", 3)):
-        booking.update_availability(clinician, EVERY_DAY, actor=clinician)
-        start = openings.open_slots(clinician, kind, day, day, "America/New_York")[n][0]
-        booking.book(patient, clinician.id, kind, start)
-    return {
-        "patient": patient,
-        "prescriber": prescriber,
-        "therapist": therapist,
-        "h": {
-            k: auth_headers(v) for k, v in (("patient", patient), ("prescriber", prescriber), ("therapist", therapist))
-        },
-    }
 
 
 def _tasks(patient_id: int) -> list[Task]:
