@@ -11,6 +11,14 @@ except its ``[tool.mutmut]`` table: only the pure modules, only their unit tests
 Run: ``python tools/mutate_pure.py run --max-children 1 [NAME ...]``, ``... results``, ``... show NAME``
 (any mutmut command; ``make mutate`` runs ``run`` and ``results``). Results stay in
 ``build/mutate-pure/mutants/`` (git-ignored), so a second run only re-checks what changed.
+
+``--project fast-rules`` (first argument) is a second such project, ``build/mutate-fast-rules/``, for a
+quick pass over the booking rules and the outbox: the same integration tests as the main
+``[tool.mutmut]`` minus ``test_access_roles_matrix.py``. That one test takes 15 s, mutmut maps it to
+nearly every booking function and runs a mutant's tests in no set order, so in the main project it
+makes most mutants, killed or not, cost 15 s or more. A mutant that survives the fast pass is
+re-run in the main project (``mutmut run NAME``), where the matrix test is in the selection: only
+the main project's verdict counts.
 """
 
 from __future__ import annotations
@@ -22,10 +30,23 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORK = ROOT / "build" / "mutate-pure"
 LINKED = ["app", "tests", "migrations", "wsgi.py"]
-PURE = ["app/booking/slots.py", "app/care_team/measures.py"]
-UNIT_TESTS = ["tests/unit/test_slots.py", "tests/unit/test_measures.py"]
+# project name -> (modules to mutate, the tests mutmut may map to them)
+PROJECTS = {
+    "pure": (
+        ["app/booking/slots.py", "app/care_team/measures.py"],
+        ["tests/unit/test_slots.py", "tests/unit/test_measures.py"],
+    ),
+    "fast-rules": (
+        ["app/booking/service.py", "app/sms/outbox.py"],
+        [
+            "tests/integration/test_booking_api.py",
+            "tests/integration/test_time_rules.py",
+            "tests/integration/test_sms.py",
+            "tests/integration/test_care_consent.py",
+        ],
+    ),
+}
 MUTMUT_TABLE = re.compile(r"^\[tool\.mutmut\]\n(?:(?!\[).*\n|\n)*", re.MULTILINE)
 
 
@@ -33,10 +54,12 @@ def _toml_list(items: list[str]) -> str:
     return "[" + ", ".join(f'"{item}"' for item in items) + "]"
 
 
-def prepare() -> None:
-    WORK.mkdir(parents=True, exist_ok=True)
+def prepare(project: str) -> Path:
+    modules, tests = PROJECTS[project]
+    work = ROOT / "build" / f"mutate-{project}"
+    work.mkdir(parents=True, exist_ok=True)
     for name in LINKED:
-        link = WORK / name
+        link = work / name
         if not link.is_symlink():
             link.symlink_to(ROOT / name)
     source = (ROOT / "pyproject.toml").read_text()
@@ -45,21 +68,25 @@ def prepare() -> None:
     table = (
         "[tool.mutmut]\n"
         'source_paths = ["app"]\n'
-        f"only_mutate = {_toml_list(PURE)}\n"
+        f"only_mutate = {_toml_list(modules)}\n"
         'pytest_add_cli_args = ["-q", "-x"]\n'
-        f"pytest_add_cli_args_test_selection = {_toml_list(UNIT_TESTS)}\n"
+        f"pytest_add_cli_args_test_selection = {_toml_list(tests)}\n"
         'also_copy = ["migrations", "wsgi.py"]\n\n'
     )
-    target = WORK / "pyproject.toml"
+    target = work / "pyproject.toml"
     text = MUTMUT_TABLE.sub(table, source)
     if not target.exists() or target.read_text() != text:
         target.write_text(text)
+    return work
 
 
 def main(argv: list[str]) -> int:
-    prepare()
+    project = "pure"
+    if argv[:1] == ["--project"]:
+        project, argv = argv[1], argv[2:]
+    work = prepare(project)
     mutmut = Path(sys.executable).parent / "mutmut"
-    return subprocess.run([str(mutmut), *argv], cwd=WORK, env=os.environ.copy()).returncode  # noqa: S603
+    return subprocess.run([str(mutmut), *argv], cwd=work, env=os.environ.copy()).returncode  # noqa: S603
 
 
 if __name__ == "__main__":

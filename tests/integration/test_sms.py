@@ -176,6 +176,26 @@ def test_quiet_hours_in_the_patients_zone(local, expected):
     assert moved.strftime("%H:%M") == want_hm and moved.date() == due.date() + timedelta(days=int(plus))
 
 
+@pytest.mark.parametrize(
+    ("kind", "exempt"),
+    [
+        ("reminder_2h", True),
+        ("reminder_1h", True),
+        ("reminder_3h", False),  # only a reminder 2 hours or less before the visit
+        ("reminder_24h", False),
+        ("reminder_2", False),  # a reminder kind always ends in "h"
+        ("2h", False),  # and starts with "reminder_"
+        ("followup_2h", False),
+        ("reminder_h", False),
+        ("reminder_²h", False),  # a digit to str.isdigit, not a number of hours
+    ],
+)
+def test_only_a_reminder_of_2_hours_or_less_is_exempt_from_quiet_hours(kind, exempt):
+    from app.sms.outbox import exempt_from_quiet_hours
+
+    assert exempt_from_quiet_hours(kind) is exempt
+
+
 def test_two_hour_reminder_ignores_quiet_hours_but_24h_does_not(world):
     clinician, patient = world
     appointment = _book(clinician, patient, _at(3, 7))  # 07:00: 2 h before is 05:00

@@ -103,6 +103,16 @@ def test_complete_and_no_show_allowed_from_15_minutes_before_start(visit, status
     assert booking.mark(clinician, appointment.id, status, now=START - timedelta(minutes=15)).status == status
 
 
+@pytest.mark.parametrize(("status", "rebook_texts", "missed_tasks"), [("completed", 0, 0), ("no_show", 1, 1)])
+def test_only_a_no_show_texts_the_patient_to_rebook_and_tasks_the_clinician(visit, status, rebook_texts, missed_tasks):
+    _, clinician, appointment = visit()
+    booking.mark(clinician, appointment.id, status, now=START)
+    texts = db.session.scalars(db.select(OutboxMessage.kind).where(OutboxMessage.appointment_id == appointment.id))
+    assert list(texts).count("followup_no_show") == rebook_texts
+    tasks = db.session.scalars(db.select(Task.title).where(Task.owner_id == clinician.id)).all()
+    assert sum("missed visit" in title for title in tasks) == missed_tasks
+
+
 @pytest.mark.parametrize(("path", "status"), [("complete", "completed"), ("no-show", "no_show")])
 def test_complete_and_no_show_15_minutes_through_the_api(client, visit, path, status):
     _, clinician, appointment = visit()

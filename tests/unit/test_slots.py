@@ -20,6 +20,7 @@ from app.booking.slots import (
     local_range_to_utc,
     parse_hhmm,
     slots_for_range,
+    wall_to_utc,
 )
 
 LA, NY = "America/Los_Angeles", "America/New_York"
@@ -609,3 +610,24 @@ def test_a_naive_datetime_is_refused_by_the_name_of_its_argument():
     for name, call in calls.items():
         with pytest.raises(ValueError, match=rf"^{name} must be a timezone-aware datetime$"):
             call()
+
+
+def test_wall_to_utc_takes_a_zone_by_name_and_1440_is_the_next_midnight():
+    # A zone name, not only a ZoneInfo; 02:30 on New York's spring-forward day does not exist and
+    # moves forward by the gap (03:30 EDT); 1440 is 00:00 of the next day, not 00:01.
+    assert wall_to_utc(date(2027, 3, 14), 150, NY) == utc(2027, 3, 14, 7, 30)
+    assert wall_to_utc(date(2027, 3, 14), 1440, NY) == utc(2027, 3, 15, 4, 0)
+    assert wall_to_utc(date(2027, 3, 14), 1440, ZoneInfo(NY)) == utc(2027, 3, 15, 4, 0)
+
+
+@pytest.mark.parametrize("minutes", [0, -30])
+def test_compute_slots_refuses_a_duration_that_is_not_positive_and_says_so(minutes):
+    with pytest.raises(ValueError, match=r"^duration_minutes must be positive$"):
+        compute_slots(avail(weekly={0: [iv("09:00", "10:00")]}), minutes, [], utc(2027, 1, 1), utc(2027, 1, 4),
+                      utc(2027, 1, 5))  # fmt: skip
+
+
+def test_compute_slots_offers_a_one_minute_visit():
+    slots = compute_slots(avail(weekly={0: [iv("09:00", "09:02")]}, slot_step_minutes=1), 1, [], utc(2027, 1, 1),
+                          utc(2027, 1, 4), utc(2027, 1, 5))  # fmt: skip
+    assert slots == [utc(2027, 1, 4, 9, 0), utc(2027, 1, 4, 9, 1)]
