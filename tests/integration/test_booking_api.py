@@ -361,3 +361,55 @@ def test_first_open_clinicians(client, setup, make_clinician):
     )
     ids = [c.id for c, _ in found]
     assert therapist.id in ids and closed.id not in ids
+
+
+# --- the booking rules at the service, on a fixed clock -------------------------------------------------
+
+ALL_DAY = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "min_notice_minutes": 0}
+VISIT_AT = datetime(2031, 3, 3, 17, 0, tzinfo=UTC)  # Monday 09:00 in Los Angeles, on the 30-minute grid
+A_WEEK_BEFORE = VISIT_AT - timedelta(days=7)
+
+
+@pytest.fixture
+def booked(make_patient, make_clinician):
+    """A patient with a therapy session at VISIT_AT, booked a week before, and a second clinician free all day."""
+    clinician, other = (make_clinician("LCSW", licensed_states=["NY"]) for _ in range(2))
+    for each in (clinician, other):
+        service.update_availability(each, ALL_DAY, actor=each)
+    patient = make_patient(state="NY")
+    appointment = service.book(patient, clinician.id, "therapy_session", VISIT_AT, now=A_WEEK_BEFORE)
+    return patient, clinician, other, appointment
+
+
+def test_moving_a_visit_onto_the_patients_other_visit_says_the_patient_is_busy_then(booked):
+    patient, clinician, other, appointment = booked
+    elsewhere = service.book(patient, other.id, "therapy_session", VISIT_AT + timedelta(hours=2), now=A_WEEK_BEFORE)
+    with pytest.raises(service.SlotUnavailable) as refused:
+        service.reschedule(clinician, appointment.id, elsewhere.start_at, now=A_WEEK_BEFORE)
+    assert refused.value.message == "The patient already has an appointment at that time."
+    assert db.session.get(Appointment, appointment.id).start_at == VISIT_AT
+
+
+def _audit_of(action: str) -> list[AuditEvent]:
+    return list(db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == action)))
+
+
+@pytest.mark.parametrize("status", ["completed", "no_show"])
+def test_marking_a_visit_writes_one_audit_row_naming_clinician_patient_and_visit(booked, status):
+    patient, clinician, _, appointment = booked
+    service.mark(clinician, appointment.id, status, now=VISIT_AT)
+    (row,) = _audit_of(f"appointment.{status}")
+    assert (row.actor_id, row.actor_role, row.patient_id) == (clinician.id, "clinician", patient.id)
+    assert (row.object_type, row.object_id) == ("appointment", str(appointment.id))
+
+
+@pytest.mark.parametrize("who", ["patient", "clinician"])
+def test_cancelling_and_moving_a_visit_write_audit_rows_naming_actor_patient_and_visit(booked, who):
+    patient, clinician, _, appointment = booked
+    actor = patient if who == "patient" else clinician
+    service.reschedule(actor, appointment.id, VISIT_AT + timedelta(hours=1), now=A_WEEK_BEFORE)
+    service.cancel(actor, appointment.id, None, now=A_WEEK_BEFORE)
+    for action in ("appointment.reschedule", "appointment.cancel"):
+        (row,) = _audit_of(action)
+        assert (row.actor_id, row.actor_role, row.patient_id) == (actor.id, actor.role, patient.id)
+        assert (row.object_type, row.object_id) == ("appointment", str(appointment.id))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time as system_time
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -631,3 +632,34 @@ def test_compute_slots_offers_a_one_minute_visit():
     slots = compute_slots(avail(weekly={0: [iv("09:00", "09:02")]}, slot_step_minutes=1), 1, [], utc(2027, 1, 1),
                           utc(2027, 1, 4), utc(2027, 1, 5))  # fmt: skip
     assert slots == [utc(2027, 1, 4, 9, 0), utc(2027, 1, 4, 9, 1)]
+
+
+@pytest.fixture
+def server_zone(monkeypatch):
+    """Run with the server's own zone (TZ) set to a zone by name; restored afterwards."""
+
+    def use(name: str) -> None:
+        monkeypatch.setenv("TZ", name)
+        system_time.tzset()
+
+    yield use
+    monkeypatch.undo()
+    system_time.tzset()
+
+
+@pytest.mark.parametrize(
+    ("clinician_zone", "server", "hours", "window"),
+    [
+        # 23:00-24:00 in Pago Pago (UTC-11) on 4 Jan is already 6 Jan in Kiritimati (UTC+14).
+        ("Pacific/Pago_Pago", "Pacific/Kiritimati", ("23:00", "24:00"), ((2027, 1, 4, 23), (2027, 1, 5, 0))),
+        # 00:00-01:00 in Kiritimati on 4 Jan is still 2 Jan in Pago Pago.
+        ("Pacific/Kiritimati", "Pacific/Pago_Pago", ("00:00", "01:00"), ((2027, 1, 4, 0), (2027, 1, 4, 1))),
+    ],
+)
+def test_slots_do_not_depend_on_the_servers_own_zone(server_zone, clinician_zone, server, hours, window):
+    zone = ZoneInfo(clinician_zone)
+    a = avail(clinician_zone, weekly={d: [iv(*hours)] for d in range(7)}, slot_step_minutes=60)
+    lo, hi = (datetime(*w, tzinfo=zone) for w in window)
+    for name in ("UTC", server):
+        server_zone(name)
+        assert compute_slots(a, 60, [], utc(2026, 12, 1), lo, hi) == [lo.astimezone(UTC)], name
