@@ -413,3 +413,29 @@ def test_cancelling_and_moving_a_visit_write_audit_rows_naming_actor_patient_and
         (row,) = _audit_of(action)
         assert (row.actor_id, row.actor_role, row.patient_id) == (actor.id, actor.role, patient.id)
         assert (row.object_type, row.object_id) == ("appointment", str(appointment.id))
+
+
+def test_a_visit_blocks_the_clinician_for_its_gap_after_its_end_when_booked_and_when_moved(booked):
+    patient, clinician, _, appointment = booked
+    service.update_availability(clinician, {"gap_minutes": 10}, actor=clinician)
+    gapped = service.book(patient, clinician.id, "therapy_session", VISIT_AT + timedelta(days=1), now=A_WEEK_BEFORE)
+    end = VISIT_AT + timedelta(days=1, minutes=50)  # a therapy session lasts 50 minutes
+    assert (gapped.end_at, gapped.gap_minutes, gapped.blocked_until) == (end, 10, end + timedelta(minutes=10))
+    moved = service.reschedule(patient, appointment.id, VISIT_AT + timedelta(hours=3), now=A_WEEK_BEFORE)
+    end = VISIT_AT + timedelta(hours=3, minutes=50)
+    assert (moved.end_at, moved.gap_minutes, moved.blocked_until) == (end, 10, end + timedelta(minutes=10))
+
+
+def test_only_a_visit_type_that_needs_a_membership_needs_one_and_only_for_a_non_member(make_patient):
+    member, non_member = make_patient(), make_patient(member=False)
+    assert service.needs_membership(non_member, "therapy_session")
+    assert not service.needs_membership(member, "therapy_session")
+    assert not service.needs_membership(non_member, "initial_consultation")
+    assert not service.needs_membership(non_member, "no_such_type")
+
+
+@pytest.mark.parametrize(("reason", "stored"), [("  running late \n", "running late"), ("   ", None), (None, None)])
+def test_a_cancellation_keeps_its_reason_trimmed_and_none_when_blank(booked, reason, stored):
+    patient, _, _, appointment = booked
+    assert service.cancel(patient, appointment.id, reason, now=A_WEEK_BEFORE).cancel_reason == stored
+    assert db.session.get(Appointment, appointment.id).cancel_reason == stored

@@ -663,3 +663,17 @@ def test_slots_do_not_depend_on_the_servers_own_zone(server_zone, clinician_zone
     for name in ("UTC", server):
         server_zone(name)
         assert compute_slots(a, 60, [], utc(2026, 12, 1), lo, hi) == [lo.astimezone(UTC)], name
+
+
+def test_an_unknown_zone_and_an_empty_interval_say_what_is_wrong():
+    with pytest.raises(ValueError, match=r"^unknown time zone 'Mars/Olympus'$"):
+        local_range_to_utc(date(2027, 1, 1), date(2027, 1, 2), "Mars/Olympus")
+    with pytest.raises(ValueError, match=r"^invalid interval 600\.\.540$"):
+        Interval(600, 540)
+
+
+@pytest.mark.parametrize("step", [0, -30])
+def test_a_slot_step_that_is_not_positive_is_refused_and_says_so(step):
+    with pytest.raises(ValueError, match=r"^slot_step_minutes must be positive$"):
+        avail(slot_step_minutes=step)
+    assert avail(slot_step_minutes=1).slot_step_minutes == 1
