@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time as system_time
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -677,3 +678,18 @@ def test_a_slot_step_that_is_not_positive_is_refused_and_says_so(step):
     with pytest.raises(ValueError, match=r"^slot_step_minutes must be positive$"):
         avail(slot_step_minutes=step)
     assert avail(slot_step_minutes=1).slot_step_minutes == 1
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("gap_minutes", "gap_minutes, min_notice_minutes and horizon_days must be >= 0"),
+        ("min_notice_minutes", "gap_minutes, min_notice_minutes and horizon_days must be >= 0"),
+        ("horizon_days", "gap_minutes, min_notice_minutes and horizon_days must be >= 0"),
+        ("max_per_day", "max_per_day must be >= 0 or None"),
+    ],
+)
+def test_each_negative_setting_is_refused_and_zero_is_not(setting, message):
+    with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
+        avail(**{setting: -1})
+    assert getattr(avail(**{setting: 0}), setting) == 0
