@@ -439,3 +439,17 @@ def test_a_cancellation_keeps_its_reason_trimmed_and_none_when_blank(booked, rea
     patient, _, _, appointment = booked
     assert service.cancel(patient, appointment.id, reason, now=A_WEEK_BEFORE).cancel_reason == stored
     assert db.session.get(Appointment, appointment.id).cancel_reason == stored
+
+
+def test_booked_spans_are_the_clinicians_own_booked_visits_overlapping_the_window(booked, make_patient):
+    _, clinician, other, appointment = booked  # VISIT_AT, 50 minutes
+    second = make_patient(state="NY")
+    later = service.book(second, clinician.id, "therapy_session", VISIT_AT + timedelta(hours=2), now=A_WEEK_BEFORE)
+    service.book(second, other.id, "therapy_session", VISIT_AT, now=A_WEEK_BEFORE)  # not this clinician's
+    end, minute = appointment.end_at, timedelta(minutes=1)
+
+    def spans(lo, hi):
+        return sorted(((s.start, s.end) for s in service.booked_spans(clinician.id, lo, hi)), key=lambda s: s[0])
+
+    assert spans(end, later.start_at) == []  # touches both visits, overlaps neither
+    assert spans(end - minute, later.start_at + minute) == [(VISIT_AT, end), (later.start_at, later.end_at)]
