@@ -651,19 +651,19 @@ def server_zone(monkeypatch):
 @pytest.mark.parametrize(
     ("clinician_zone", "server", "hours", "window"),
     [
-        # 23:00-24:00 in Pago Pago (UTC-11) on 4 Jan is already 6 Jan in Kiritimati (UTC+14).
-        ("Pacific/Pago_Pago", "Pacific/Kiritimati", ("23:00", "24:00"), ((2027, 1, 4, 23), (2027, 1, 5, 0))),
-        # 00:00-01:00 in Kiritimati on 4 Jan is still 2 Jan in Pago Pago.
-        ("Pacific/Kiritimati", "Pacific/Pago_Pago", ("00:00", "01:00"), ((2027, 1, 4, 0), (2027, 1, 4, 1))),
+        # 23:00-23:30 in Pago Pago (UTC-11) on 4 Jan is already 6 Jan in Kiritimati (UTC+14).
+        ("Pacific/Pago_Pago", "Pacific/Kiritimati", ("23:00", "23:30"), ((2027, 1, 4, 23), (2027, 1, 4, 23, 30))),
+        # 00:00-00:30 in Kiritimati on 4 Jan is still 2 Jan in Pago Pago.
+        ("Pacific/Kiritimati", "Pacific/Pago_Pago", ("00:00", "00:30"), ((2027, 1, 4, 0), (2027, 1, 4, 0, 30))),
     ],
 )
 def test_slots_do_not_depend_on_the_servers_own_zone(server_zone, clinician_zone, server, hours, window):
     zone = ZoneInfo(clinician_zone)
-    a = avail(clinician_zone, weekly={d: [iv(*hours)] for d in range(7)}, slot_step_minutes=60)
+    a = avail(clinician_zone, weekly={d: [iv(*hours)] for d in range(7)})
     lo, hi = (datetime(*w, tzinfo=zone) for w in window)
     for name in ("UTC", server):
         server_zone(name)
-        assert compute_slots(a, 60, [], utc(2026, 12, 1), lo, hi) == [lo.astimezone(UTC)], name
+        assert compute_slots(a, 30, [], utc(2026, 12, 1), lo, hi) == [lo.astimezone(UTC)], name
 
 
 def test_an_unknown_zone_and_an_empty_interval_say_what_is_wrong():
