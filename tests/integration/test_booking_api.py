@@ -453,3 +453,26 @@ def test_booked_spans_are_the_clinicians_own_booked_visits_overlapping_the_windo
 
     assert spans(end, later.start_at) == []  # touches both visits, overlaps neither
     assert spans(end - minute, later.start_at + minute) == [(VISIT_AT, end), (later.start_at, later.end_at)]
+
+
+def test_booking_a_time_the_patient_already_has_a_visit_says_so(booked):
+    patient, _, other, _ = booked
+    with pytest.raises(service.SlotUnavailable) as refused:
+        service.book(patient, other.id, "therapy_session", VISIT_AT + timedelta(minutes=30), now=A_WEEK_BEFORE)
+    assert refused.value.message == "You already have an appointment at that time."
+    assert db.session.scalar(db.select(db.func.count()).select_from(Appointment)) == 1
+
+
+def test_only_an_evaluation_needs_the_patients_date_of_birth(make_patient, make_clinician):
+    prescriber = make_clinician("MD", licensed_states=["NY"])
+    service.update_availability(prescriber, ALL_DAY, actor=prescriber)
+    unknown, known = make_patient(date_of_birth=None), make_patient()
+    assert service.needs_birth_date(unknown, "psychiatric_evaluation")
+    assert not service.needs_birth_date(known, "psychiatric_evaluation")
+    assert not service.needs_birth_date(unknown, "medication_management")
+    with pytest.raises(service.BirthDateNeeded):
+        service.book(unknown, prescriber.id, "psychiatric_evaluation", VISIT_AT, now=A_WEEK_BEFORE)
+    booked = service.book(known, prescriber.id, "psychiatric_evaluation", VISIT_AT, now=A_WEEK_BEFORE)
+    assert booked.type == "psychiatric_evaluation"
+    assert service.book(unknown, prescriber.id, "medication_management", VISIT_AT + timedelta(hours=2),
+                        now=A_WEEK_BEFORE).type == "medication_management"  # fmt: skip
