@@ -56,7 +56,7 @@ def _open_or_add_one(user: User, screen: Assessment, owner_id: int, now: datetim
         if task_id is not None:
             db.session.add(_event(task_id, TaskEventKind.OPENED, user, screen, now))
             return None
-        task = db.session.scalar(
+        task: Task | None = db.session.scalar(
             select(Task)
             .where(
                 Task.patient_id == screen.patient_id,
@@ -95,7 +95,8 @@ def _insert(patient_id: int, owner_id: int, now: datetime) -> int | None:
         .on_conflict_do_nothing(index_elements=["patient_id", "owner_id"], index_where=text(OPEN_SAFETY_WHERE))
         .returning(Task.id)
     )
-    return db.session.scalar(statement)
+    task_id: int | None = db.session.scalar(statement)
+    return task_id
 
 
 def _event(task_id: int, kind: TaskEventKind, user: User, screen: Assessment, now: datetime) -> TaskEvent:

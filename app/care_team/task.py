@@ -70,9 +70,11 @@ class Task(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Set by automatic follow-ups so a job that runs twice opens a task once.
     dedupe_key: Mapped[str | None] = mapped_column(String(120), unique=True)
-    # Oldest first. Not loaded unless asked for (``selectinload(Task.events)`` where a list shows it).
+    # In the order they were recorded (the "opened" row first: of simultaneous check-ins, the one whose
+    # insert won may have been answered a moment after another that became a repeat). Not loaded unless
+    # asked for (``selectinload(Task.events)`` where a list shows it).
     events: Mapped[list[TaskEvent]] = relationship(
-        order_by="(TaskEvent.at, TaskEvent.id)", cascade="all, delete-orphan", passive_deletes=True
+        order_by="TaskEvent.id", cascade="all, delete-orphan", passive_deletes=True
     )
 
     @property

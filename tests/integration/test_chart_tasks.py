@@ -190,7 +190,9 @@ def test_the_api_lists_the_open_tasks_with_their_history(client, team, make_clin
     labs = next(t for t in out if t["kind"] is None)
     assert [e["kind"] for e in labs["history"]] == ["opened"] and labs["history"][0]["actor_id"] == team["therapist"].id
     reads = db.session.scalar(
-        select(db.func.count()).select_from(AuditEvent).where(AuditEvent.action == "task.read", AuditEvent.patient_id == pid)
+        select(db.func.count())
+        .select_from(AuditEvent)
+        .where(AuditEvent.action == "task.read", AuditEvent.patient_id == pid)
     )
     assert reads == 1
     assert client.get(f"/api/v1/patients/{pid}/tasks", headers=h["patient"]).status_code == 403

@@ -16,7 +16,6 @@ from app.care_team.measures import Instrument
 from app.care_team.medication import Medication
 from app.care_team.plan import CarePlan
 from app.care_team.plan_diff import version_changes
-from app.care_team.task import Task
 from app.care_team.schemas import (
     AssessmentIn,
     AssessmentOut,
@@ -40,6 +39,7 @@ from app.care_team.schemas import (
     TeamMemberOut,
     VersionOut,
 )
+from app.care_team.task import Task
 from app.reference.roles import Role
 
 P = "/patients/<int:patient_id>"
