@@ -217,14 +217,16 @@ def versions(user: User, patient_id: int) -> list[CarePlanVersion]:
 def history(user: User, patient_id: int) -> tuple[access.Grant, list[CarePlanVersion]]:
     """Every version of the plan, oldest first, with the access decision: one check, one audit row, one commit."""
     found = access.grant(user, patient_id)
-    rows = list(
-        db.session.scalars(
-            select(CarePlanVersion).where(CarePlanVersion.patient_id == patient_id).order_by(CarePlanVersion.version)
-        )
-    )
+    rows = version_rows(patient_id)
     audit.record("care_plan.history", actor=user, patient_id=patient_id, object_type="care_plan")
     audit.commit_keeping_loaded()
     return found, rows
+
+
+def version_rows(patient_id: int) -> list[CarePlanVersion]:
+    """Every version of the plan, oldest first (not audited: the caller decided access and records the read)."""
+    query = select(CarePlanVersion).where(CarePlanVersion.patient_id == patient_id).order_by(CarePlanVersion.version)
+    return list(db.session.scalars(query))
 
 
 def add_medication(
