@@ -42,14 +42,14 @@ class Proc:
         self.log.close()
 
 
-def start_gunicorn(name: str, target: str, env: dict[str, str], log: Path, *, probe: str, workers: int = 2
-                   ) -> tuple[Proc, int]:  # fmt: skip
+def start_gunicorn(name: str, target: str, env: dict[str, str], log: Path, *, probe: str, workers: int = 2,
+                   start_within: float = 30) -> tuple[Proc, int]:  # fmt: skip
     """Gunicorn serving ``target`` on a free port, returned once ``probe`` answers (any HTTP status);
-    RuntimeError if it does not within 30 s."""
+    RuntimeError if it does not within ``start_within`` seconds."""
     port = free_port()
     proc = Proc(name, [str(BIN / "gunicorn"), "--workers", str(workers), "--no-control-socket", "--graceful-timeout",
                        "5", "--bind", f"127.0.0.1:{port}", target], env, log)  # fmt: skip
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + start_within
     while True:
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}{probe}", timeout=2):

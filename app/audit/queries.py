@@ -22,6 +22,7 @@ ACTION_LABELS = {
     "medication.discontinue": "stopped a medication",
     "note.create": "wrote a handoff note",
     "assessment.read": "viewed check-in scores",
+    "task.read": "viewed the care team's tasks",
     "intake.create": "completed the intake",
     "emergency_access": "opened the record in an emergency",
     "appointment.list": "listed appointments",

@@ -1,7 +1,9 @@
 """The chart page as one read use case: ``chart(user, patient_id)`` decides access once, loads what
 the page shows (the plan and medications, the check-ins, the consent in force and, for the team, the
-notes with their authors' names, the teammates to notify and the patient's open tasks), records one
-audit row for the patient shown and commits once. The template then runs no query.
+notes with their authors' names, the teammates to notify and the patient's open tasks with their
+history), records one audit row for the patient shown and commits once. The template then runs no query.
+Its sub-pages are use cases of the same shape, the chart header included: ``history_page``,
+``scores_page``, ``minutes_page``.
 
 Template filters for the trend picture and the notes' mentions live with the pages
 (``care_team.views.pages``)."""
@@ -9,7 +11,7 @@ Template filters for the trend picture and the notes' mentions live with the pag
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,12 +19,13 @@ from app.accounts.queries import names_by_id
 from app.accounts.user import User
 from app.audit import service as audit
 from app.booking import patient_visits
-from app.care_team import access, chart_header, consent, handoff, intake_port, service
+from app.care_team import access, chart_header, consent, handoff, intake_port, minutes, service
 from app.care_team.assessment import Assessment
 from app.care_team.consent import CareConsent
+from app.care_team.measures import CocmBands
 from app.care_team.medication import Medication
 from app.care_team.note import HandoffNote
-from app.care_team.plan import CarePlan
+from app.care_team.plan import CarePlan, CarePlanVersion
 from app.care_team.task import Task
 from app.db import utcnow
 
@@ -98,9 +101,63 @@ def chart(user: User, patient_id: int, now: datetime | None = None) -> Chart:
     return view
 
 
+@dataclass(frozen=True)
+class HistoryPage:
+    """The plan's history page: every version, oldest first, the names it shows, and the header."""
+
+    found: access.Grant
+    versions: list[CarePlanVersion]
+    names: dict[int, str]  # who changed each version, and the interventions' owners
+    header: chart_header.ChartHeader
+
+
+def history_page(user: User, patient_id: int, now: datetime | None = None) -> HistoryPage:
+    """One read use case: access once (404 for strangers), the versions, the names, the header, one
+    audit row (``care_plan.history``) and one commit."""
+    found = access.grant(user, patient_id)
+    versions = service.version_rows(patient_id)
+    ids = {v.updated_by for v in versions if v.updated_by is not None}
+    ids |= {
+        i["owner_id"]
+        for v in versions
+        for i in v.snapshot.get("interventions") or []
+        if isinstance(i.get("owner_id"), int)
+    }
+    view = HistoryPage(found, versions, names_by_id(ids), header_of(found.patient, now))
+    audit.record("care_plan.history", actor=user, patient_id=patient_id, object_type="care_plan")
+    audit.commit_keeping_loaded()
+    return view
+
+
+def scores_page(user: User, patient_id: int, now: datetime | None = None) -> tuple[User, chart_header.ChartHeader]:
+    """The visit-scores form for a team member (403 for the patient, 404 for strangers) with the chart
+    header; the header shows the latest check-in scores, so the read is audited (``assessment.read``)."""
+    patient = access.team_only(user, patient_id)
+    header = header_of(patient, now)
+    audit.record("assessment.read", actor=user, patient_id=patient_id, object_type="chart_header")
+    audit.commit_keeping_loaded()
+    return patient, header
+
+
+@dataclass(frozen=True)
+class MinutesPage:
+    report: minutes.MonthReport
+    names: dict[int, str]  # who logged each entry
+    header: chart_header.ChartHeader
+
+
+def minutes_page(user: User, patient_id: int, month: date, bands: CocmBands) -> MinutesPage:
+    """The month's care-minutes report for a current team member with the chart header: one access
+    check, one audit row (``care_minutes.read``), one commit."""
+    report = minutes.month_report_rows(user, patient_id, month, bands)
+    view = MinutesPage(report, minutes.names_for(report.entries), header_of(report.patient))
+    audit.commit_keeping_loaded()
+    return view
+
+
 def header_of(patient: User, now: datetime | None = None) -> chart_header.ChartHeader:
-    """The chart header for a chart sub-page (history, scores, minutes) whose own use case has already
-    decided access to ``patient`` and audited the read: this only loads what the header shows."""
+    """The chart header, inside a chart sub-page's use case (above) that decided access to ``patient``
+    and records the read: this only loads what the header shows."""
     now = now or utcnow()
     team = handoff.team_members(patient.id)
     care_consent = consent.current(patient.id)

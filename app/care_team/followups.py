@@ -25,7 +25,7 @@ from app.booking.appointment import Appointment, AppointmentStatus
 from app.care_team.assessment import Assessment
 from app.care_team.member import CareTeamMember
 from app.care_team.plan import CarePlan
-from app.care_team.task import Task
+from app.care_team.task import Task, opened
 from app.db import utcnow
 from app.extensions import db
 from app.sms import messages
@@ -56,6 +56,7 @@ def _task(patient_id: int, owner_id: int, title: str, key: str, now: datetime, u
                     urgent=urgent,
                     due_at=now + timedelta(days=1),
                     created_at=now,
+                    events=[opened(None, now)],  # opened by the scheduler (or a missed visit), no one in person
                 )
             )
     except IntegrityError:

@@ -23,20 +23,23 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup, escape
 from sqlalchemy import select
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from app.accounts.user import User
 from app.audit import service as audit
 from app.care_team import access
 from app.care_team.member import CareTeamMember
 from app.care_team.note import HandoffNote
-from app.care_team.task import Task, TaskStatus
+from app.care_team.task import Task, TaskEvent, TaskEventKind, TaskStatus, opened
 from app.db import utcnow
 from app.errors import Conflict, Invalid
 from app.extensions import db
 from app.validation import parse_db_id
 
 _WORD_END = re.compile(r"(?![\w-])")
+
+# A task list shows each task's history with who did what: one more query for all the listed tasks.
+WITH_HISTORY = selectinload(Task.events).joinedload(TaskEvent.actor)
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ def add_note(
                 owner_id=member.id,
                 title=f"{user.name} mentioned you in a handoff note: {excerpt}"[:300],
                 created_at=now,
+                events=[opened(user.id, now)],
             )
         )
     audit.record("note.create", actor=user, patient_id=patient_id, object_type="note", object_id=note.id)
@@ -176,7 +180,15 @@ def create_task(
     due_at = None
     if due is not None:
         due_at = datetime.combine(due, time(23, 59), ZoneInfo(user.timezone or "UTC"))
-    task = Task(patient_id=patient_id, owner_id=owner_id, title=title, urgent=urgent, due_at=due_at, created_at=now)
+    task = Task(
+        patient_id=patient_id,
+        owner_id=owner_id,
+        title=title,
+        urgent=urgent,
+        due_at=due_at,
+        created_at=now,
+        events=[opened(user.id, now)],
+    )
     db.session.add(task)
     db.session.flush()
     audit.record("task.create", actor=user, patient_id=patient_id, object_type="task", object_id=task.id)
@@ -184,12 +196,17 @@ def create_task(
     return task
 
 
-def complete_task(user: User, task_id: int) -> Task:
-    """Mark a task done: its owner or a clinician on the patient's team; 404 for anyone else."""
+def complete_task(user: User, task_id: int, now: datetime | None = None) -> Task:
+    """Mark a task done: its owner or a clinician on the patient's team; 404 for anyone else. The row is
+    locked first, so a positive check-in adding to a safety task waits and then sees it done (and opens
+    a new one), and two clicks on "Mark done" record one ``done``."""
+    now = now or utcnow()
     task = access.task_for(user, task_id)
+    db.session.refresh(task, with_for_update=True)
     if task.status != TaskStatus.OPEN:
         raise Conflict("This task is already done.")
     task.status = TaskStatus.DONE
+    db.session.add(TaskEvent(task_id=task.id, kind=TaskEventKind.DONE.value, at=now, actor_id=user.id))
     audit.record("task.complete", actor=user, patient_id=task.patient_id, object_type="task", object_id=task.id)
     db.session.commit()
     return task
@@ -204,15 +221,20 @@ def my_open_tasks(user: User) -> list[tuple[Task, User, User]]:
         .join(owner, owner.id == Task.owner_id)
         .where(Task.owner_id == user.id, Task.status == TaskStatus.OPEN)
         .order_by(Task.urgent.desc(), Task.due_at.is_(None), Task.due_at, Task.created_at)
+        .options(WITH_HISTORY)
     ).all()
     return [(task, patient, owner) for task, patient, owner in rows]
 
 
 def patient_open_tasks(user: User, patient_id: int) -> list[tuple[Task, None, User]]:
-    """Open tasks about one patient, for the team (the patient does not see them): (task, None, owner),
-    the shape of ``my_open_tasks`` without the patient."""
+    """Open tasks about one patient with their history, for the team (403 for the patient, 404 for
+    strangers): (task, None, owner), the shape of ``my_open_tasks`` without the patient. One access
+    check, one audit row (a safety task's history holds check-in scores), one commit."""
     access.team_only(user, patient_id)
-    return open_tasks_about(patient_id)
+    rows = open_tasks_about(patient_id)
+    audit.record("task.read", actor=user, patient_id=patient_id, object_type="task")
+    audit.commit_keeping_loaded()
+    return rows
 
 
 def open_tasks_about(patient_id: int) -> list[tuple[Task, None, User]]:
@@ -222,5 +244,6 @@ def open_tasks_about(patient_id: int) -> list[tuple[Task, None, User]]:
         .join(User, User.id == Task.owner_id)
         .where(Task.patient_id == patient_id, Task.status == TaskStatus.OPEN)
         .order_by(Task.urgent.desc(), Task.due_at.is_(None), Task.due_at, Task.created_at)
+        .options(WITH_HISTORY)
     ).all()
     return [(task, None, owner) for task, owner in rows]

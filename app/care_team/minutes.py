@@ -184,11 +184,18 @@ def _build(patient: User, month: date, bands: CocmBands) -> MonthReport:
 
 
 def month_report(user: User, patient_id: int, month: date, bands: CocmBands) -> MonthReport:
+    report = month_report_rows(user, patient_id, month, bands)
+    db.session.commit()
+    return report
+
+
+def month_report_rows(user: User, patient_id: int, month: date, bands: CocmBands) -> MonthReport:
+    """``month_report`` with its audit row added to the session but not committed: for a use case that
+    reads more (the chart header) and commits once."""
     patient = access.member_only(user, patient_id)
     report = _build(patient, month, bands)
     audit.record("care_minutes.read", actor=user, patient_id=patient_id, object_type="care_minutes",
                  object_id=f"{month:%Y-%m}")  # fmt: skip
-    db.session.commit()
     return report
 
 

@@ -116,6 +116,19 @@ class TaskIn(_Strict):
     priority: Literal["normal", "urgent"] = "normal"
 
 
+class TaskEventOut(BaseModel):
+    """One row of a task's history, oldest first."""
+
+    kind: Literal["opened", "repeat_positive_screen", "done"] = Field(
+        description="opened; repeat_positive_screen: another PHQ-9 with item 9 above 0 while the safety task "
+        "was open (the task is not opened twice); done"
+    )
+    at: datetime
+    actor_id: int | None = Field(description="who: the user who did it (null: the scheduler, or not recorded)")
+    assessment_id: int | None = Field(description="the PHQ-9 check-in that opened or added to a safety task")
+    score: int | None = Field(description="that check-in's PHQ-9 total")
+
+
 class TaskOut(BaseModel):
     id: int
     patient_id: int
@@ -123,8 +136,13 @@ class TaskOut(BaseModel):
     title: str
     priority: Literal["normal", "urgent"]
     status: str
+    kind: Literal["safety"] | None = Field(
+        description="safety: the same-day follow-up after a PHQ-9 with item 9 above 0 (one open per patient "
+        "and owner; a repeat positive answer is added to its history)"
+    )
     due_at: datetime | None
     created_at: datetime
+    history: list[TaskEventOut]
 
 
 class PlanOut(BaseModel):

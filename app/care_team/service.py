@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.accounts.user import User
 from app.audit import service as audit
-from app.care_team import access, handoff, medication_history
+from app.care_team import access, handoff, medication_history, safety_task
 from app.care_team.assessment import Assessment
 from app.care_team.emergency import EmergencyAccess
 from app.care_team.measures import Instrument, InvalidAnswers, Measurement, score_assessment, summarize
@@ -20,7 +20,7 @@ from app.care_team.medication import Medication, MedicationStatus
 from app.care_team.member import CareTeamMember
 from app.care_team.note import HandoffNote
 from app.care_team.plan import CarePlan, CarePlanVersion
-from app.care_team.task import Task, TaskStatus
+from app.care_team.task import Task, opened
 from app.db import utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
@@ -217,14 +217,16 @@ def versions(user: User, patient_id: int) -> list[CarePlanVersion]:
 def history(user: User, patient_id: int) -> tuple[access.Grant, list[CarePlanVersion]]:
     """Every version of the plan, oldest first, with the access decision: one check, one audit row, one commit."""
     found = access.grant(user, patient_id)
-    rows = list(
-        db.session.scalars(
-            select(CarePlanVersion).where(CarePlanVersion.patient_id == patient_id).order_by(CarePlanVersion.version)
-        )
-    )
+    rows = version_rows(patient_id)
     audit.record("care_plan.history", actor=user, patient_id=patient_id, object_type="care_plan")
     audit.commit_keeping_loaded()
     return found, rows
+
+
+def version_rows(patient_id: int) -> list[CarePlanVersion]:
+    """Every version of the plan, oldest first (not audited: the caller decided access and records the read)."""
+    query = select(CarePlanVersion).where(CarePlanVersion.patient_id == patient_id).order_by(CarePlanVersion.version)
+    return list(db.session.scalars(query))
 
 
 def add_medication(
@@ -370,71 +372,35 @@ def add_assessment(
     db.session.add(row)
     db.session.flush()
     if score.item9_positive:
-        _safety_task_for_each_member(user, patient_id, now)
+        safety_task.open_or_add(user, row, now)
     audit.record("assessment.create", actor=user, patient_id=patient_id, object_type="assessment", object_id=row.id)
     db.session.commit()
     return row
 
 
-SAFETY_TASK = f"Same-day safety follow-up: {Instrument.PHQ9} item 9 was answered above 0"
-_AGAIN = " · again "
-
-
-def _safety_task_for_each_member(user: User, patient_id: int, now: datetime) -> None:
-    """The same-day safety task, once per patient and owner while it is open: a new positive item 9
-    adds its time to the open task's history (the title lists when it was answered above 0 again,
-    newest last, and an audit row ``task.safety_repeat``) instead of a second task."""
-    open_tasks = {
-        t.owner_id: t
-        for t in db.session.scalars(
-            select(Task).where(
-                Task.patient_id == patient_id,
-                Task.status == TaskStatus.OPEN,
-                Task.urgent.is_(True),
-                Task.title.startswith(SAFETY_TASK, autoescape=True),
-            )
-        )
-    }
-    for member_id in db.session.scalars(
-        select(CareTeamMember.clinician_id).where(CareTeamMember.patient_id == patient_id)
-    ):
-        task = open_tasks.get(member_id)
-        if task is None:
-            db.session.add(
-                Task(
-                    patient_id=patient_id,
-                    owner_id=member_id,
-                    urgent=True,
-                    due_at=now + timedelta(hours=4),
-                    title=SAFETY_TASK,
-                    created_at=now,
-                )
-            )
-            continue
-        task.title = _with_repeat(task.title, now)
-        db.session.flush()
-        audit.record("task.safety_repeat", actor=user, patient_id=patient_id, object_type="task", object_id=task.id)
-
-
-def _with_repeat(title: str, now: datetime) -> str:
-    """``title`` with ``now`` added to its "again" list; the oldest repeats give way when it would not fit."""
-    _, _, again = title.partition(_AGAIN)
-    stamps = [*(a for a in again.split(", ") if a), f"{now:%Y-%m-%d %H:%M} UTC"]
-    while len(SAFETY_TASK + _AGAIN + ", ".join(stamps)) > 300:
-        stamps = stamps[1:]
-    return SAFETY_TASK + _AGAIN + ", ".join(stamps)
-
-
 def _urgent_task_for_each_member(
-    patient_id: int, title: str, *, due_at: datetime | None = None, created_at: datetime | None = None
+    patient_id: int,
+    title: str,
+    *,
+    actor_id: int | None,
+    due_at: datetime | None = None,
+    created_at: datetime | None = None,
 ) -> None:
-    """An urgent task for every clinician on the patient's care team (a safety answer, a break-glass)."""
-    stamps: dict[str, datetime] = {"created_at": created_at} if created_at is not None else {}
+    """An urgent task for every clinician on the patient's care team (a break-glass), opened by ``actor_id``."""
+    at = created_at or utcnow()
     for member_id in db.session.scalars(
         select(CareTeamMember.clinician_id).where(CareTeamMember.patient_id == patient_id)
     ):
         db.session.add(
-            Task(patient_id=patient_id, owner_id=member_id, urgent=True, due_at=due_at, title=title, **stamps)
+            Task(
+                patient_id=patient_id,
+                owner_id=member_id,
+                urgent=True,
+                due_at=due_at,
+                title=title,
+                created_at=at,
+                events=[opened(actor_id, at)],
+            )
         )
 
 
@@ -534,7 +500,10 @@ def break_glass(clinician: User, patient_id: int, reason: str, now: datetime | N
     db.session.add(grant)
     db.session.flush()
     _urgent_task_for_each_member(
-        patient_id, f"Emergency access by {clinician.name} at {now:%Y-%m-%d %H:%M} UTC: {reason[:150]}", created_at=now
+        patient_id,
+        f"Emergency access by {clinician.name} at {now:%Y-%m-%d %H:%M} UTC: {reason[:150]}",
+        actor_id=clinician.id,
+        created_at=now,
     )
     audit.record(
         "emergency_access", actor=clinician, patient_id=patient_id, object_type="emergency_access", object_id=grant.id

@@ -175,6 +175,7 @@ ROUTES: dict[str, Route] = {
     "POST /api/v1/patients/<int:patient_id>/tasks": Route(
         "team", lambda w: {"title": "Matrix task", "owner_id": _owner(w)}
     ),
+    "GET /api/v1/patients/<int:patient_id>/tasks": Route("team"),  # histories hold check-in scores
     "POST /api/v1/patients/<int:patient_id>/assessments": Route(
         "patient_or_team", _const({"instrument": "GAD-7", "answers": [0] * 7})
     ),

@@ -94,9 +94,11 @@ def _request(client, url: str, actor_id: int) -> tuple[Counted, int]:
 # the same for every page and part of the pinned figure.
 # Issue 16's chart header: +1 the patient's profile (date of birth, phone, state), +1 the next and last
 # visit; the patient's own chart also +1 the care team by name (the team's chart loaded it already).
-CHART_TEAM_QUERIES = 14  # was 12 before the header; 34 with 3 commits and 3 audit rows
+# Task history (safety16): +1 for the team's chart and the caseload, the listed tasks' history rows with
+# who did each (one SELECT … IN for all the tasks shown, run only when a task is listed).
+CHART_TEAM_QUERIES = 15  # was 12 before the header, 14 before task history; 34 with 3 commits and 3 audit rows
 CHART_PATIENT_QUERIES = 10  # was 7 before the header; 10 with 2 commits and 2 audit rows
-CASELOAD_QUERIES = 9  # was 12, the last 4 in a second transaction (the template loading the profile)
+CASELOAD_QUERIES = 10  # 9 before task history; was 12, the last 4 in a second transaction (the profile)
 
 
 def test_the_chart_for_a_team_member_is_one_read_use_case(client, people, browser_login):
@@ -138,3 +140,30 @@ def test_the_care_plan_api_read_is_one_transaction(client, people, auth_headers)
     assert response.status_code == 200
     assert (counted.transactions, counted.commits, _audit_rows(therapist.id) - before) == (1, 1, 1), counted.statements
     assert counted.queries == CARE_PLAN_API_QUERIES, "\n".join(counted.statements)
+
+
+# The chart's sub-pages (safety16): the chart header used to be loaded after the page's own use case had
+# committed, in a second read transaction (and the scores page read the header, with the latest scores,
+# without an audit row). Each is now one use case in ``chart_view``: one transaction, one commit, one
+# audit row, the header included. Before -> after, on SQLite and PostgreSQL alike (transactions, commits,
+# audit rows, statements): history (2, 1, 1, 11) -> (1, 1, 1, 11); minutes (2, 1, 1, 13) -> (1, 1, 1, 12),
+# the report's patient no longer re-read after the commit; scores (1, 0, 0, 9) -> (1, 1, 1, 10), +1 the
+# audit row the header's scores now get.
+SUB_PAGES = {
+    "history": ("/patients/{pid}/chart/history", "prescriber"),
+    "scores": ("/patients/{pid}/chart/scores", "therapist"),
+    "minutes": ("/patients/{pid}/minutes", "therapist"),
+}
+SUB_PAGE_QUERIES = {"history": 11, "scores": 10, "minutes": 12}
+
+
+@pytest.mark.parametrize("name", sorted(SUB_PAGES))
+def test_each_chart_sub_page_is_one_read_use_case_with_its_header(client, people, browser_login, name):
+    patient, prescriber, therapist = people
+    url, who = SUB_PAGES[name]
+    user = {"prescriber": prescriber, "therapist": therapist}[who]
+    browser_login(user)
+    client.get(url.format(pid=patient.id))  # warm: the first request after sign-in refreshes the session
+    counted, audit_rows = _request(client, url.format(pid=patient.id), user.id)
+    assert (counted.transactions, counted.commits, audit_rows) == (1, 1, 1), counted.statements
+    assert counted.queries == SUB_PAGE_QUERIES[name], "\n".join(counted.statements)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import flask_migrate
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from app import create_app
 from app.extensions import db
@@ -64,6 +66,98 @@ def test_the_birth_date_migration_goes_down_and_up_keeping_profiles(tmp_path: Pa
                 assert "date_of_birth" in _profile_columns()
                 with db.engine.connect() as conn:
                     assert conn.execute(text("SELECT date_of_birth FROM patient_profiles")).scalars().all() == [None]
+                db.session.remove()
+                db.engine.dispose()
+        finally:
+            db.session = test_session
+
+
+SAFETY = "Same-day safety follow-up: PHQ-9 item 9 was answered above 0"
+
+
+def test_the_task_history_migration_carries_title_repeats_into_rows_and_back(tmp_path: Path) -> None:
+    """0018 turns the repeats a safety task's title listed (" · again <minute> UTC, …") into history rows
+    matched to the check-ins of those minutes, opens every task's history, takes "done" from the audit
+    trail, leaves a second open safety task for one owner open as a plain urgent task (so the unique index
+    can be built), and its downgrade writes the repeats back into the title."""
+    from datetime import UTC, datetime, timedelta
+
+    import sqlalchemy as sa
+
+    from app.db import UTCDateTime
+
+    t0 = datetime(2026, 12, 1, 14, 3, 20, 123456, tzinfo=UTC)
+    users = sa.table("users", *(sa.column(c) for c in ("id", "email", "password_hash", "name", "role", "timezone",
+                                                        "is_enabled", "mfa_enabled")),
+                     sa.column("created_at", UTCDateTime()))  # fmt: skip
+    screens = sa.table("assessments", *(sa.column(c) for c in ("id", "patient_id", "instrument", "answers", "score",
+                                                               "severity", "item9", "entered_by")),
+                       sa.column("created_at", UTCDateTime()))  # fmt: skip
+    tasks = sa.table("care_tasks", *(sa.column(c) for c in ("id", "patient_id", "owner_id", "title", "urgent",
+                                                            "status")),
+                     sa.column("created_at", UTCDateTime()))  # fmt: skip
+    trail = sa.table("audit_events", *(sa.column(c) for c in ("action", "object_type", "object_id", "actor_id",
+                                                              "outcome")),
+                     sa.column("occurred_at", UTCDateTime()))  # fmt: skip
+    with private_database(str(tmp_path)) as url:
+        other = create_app(
+            {"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": TEST_SECRET, "SCHEDULER_ENABLED": False}
+        )
+        test_session, db.session = db.session, REAL_SESSION
+        try:
+            with other.app_context():
+                flask_migrate.upgrade(revision="0017_birth_date")
+                with db.engine.begin() as conn:
+                    conn.execute(users.insert(), [
+                        {"id": n, "email": f"u{n}@example.com", "password_hash": "x", "name": name, "role": role,
+                         "timezone": "UTC", "is_enabled": True, "mfa_enabled": False, "created_at": t0}
+                        for n, name, role in ((1, "Pat", "patient"), (2, "Dr A", "clinician"), (3, "Dr B", "clinician"))
+                    ])  # fmt: skip
+                    conn.execute(screens.insert(), [
+                        {"id": 10 + n, "patient_id": 1, "instrument": "PHQ-9", "answers": "[]", "score": 9 + n,
+                         "severity": "mild", "item9": 1, "entered_by": 1, "created_at": t0 + timedelta(hours=n)}
+                        for n in range(3)
+                    ])  # fmt: skip
+                    again = (
+                        f"{t0 + timedelta(hours=1):%Y-%m-%d %H:%M} UTC, {t0 + timedelta(hours=2):%Y-%m-%d %H:%M} UTC"
+                    )
+                    conn.execute(tasks.insert(), [
+                        {"id": 1, "patient_id": 1, "owner_id": 2, "title": f"{SAFETY} · again {again}",
+                         "urgent": True, "status": "open", "created_at": t0},
+                        {"id": 2, "patient_id": 1, "owner_id": 2, "title": SAFETY, "urgent": True, "status": "open",
+                         "created_at": t0 + timedelta(hours=1)},  # the race's second task for the same owner
+                        {"id": 3, "patient_id": 1, "owner_id": 3, "title": SAFETY, "urgent": True, "status": "done",
+                         "created_at": t0},
+                        {"id": 4, "patient_id": 1, "owner_id": 3, "title": "Call pharmacy", "urgent": False,
+                         "status": "open", "created_at": t0},
+                    ])  # fmt: skip
+                    conn.execute(trail.insert(), [{"action": "task.complete", "object_type": "task", "object_id": "3",
+                                                   "actor_id": 3, "outcome": "ok",
+                                                   "occurred_at": t0 + timedelta(days=1)}])  # fmt: skip
+                flask_migrate.upgrade(revision="heads")
+                with db.engine.connect() as conn:
+                    kinds = conn.execute(text("SELECT id, kind, title FROM care_tasks ORDER BY id")).all()
+                    rows = conn.execute(text("SELECT task_id, kind, assessment_id, score, actor_id FROM "
+                                             "care_task_events ORDER BY task_id, at, id")).all()  # fmt: skip
+                assert [tuple(k) for k in kinds] == [
+                    (1, "safety", SAFETY), (2, None, SAFETY), (3, "safety", SAFETY), (4, None, "Call pharmacy")
+                ]  # fmt: skip
+                assert [tuple(r) for r in rows] == [
+                    (1, "opened", 10, 9, 1),
+                    (1, "repeat_positive_screen", 11, 10, 1),
+                    (1, "repeat_positive_screen", 12, 11, 1),
+                    (2, "opened", 11, 10, 1),  # the race's second task: opened by the same check-in as task 1's repeat
+                    (3, "opened", 10, 9, 1),
+                    (3, "done", None, None, 3),
+                    (4, "opened", None, None, None),
+                ]
+                with db.engine.begin() as conn, pytest.raises(IntegrityError):
+                    conn.execute(text("UPDATE care_tasks SET kind = 'safety' WHERE id = 2"))  # the index holds
+                flask_migrate.downgrade(revision="0017_birth_date")
+                with db.engine.connect() as conn:
+                    titles = conn.execute(text("SELECT title FROM care_tasks ORDER BY id")).scalars().all()
+                assert titles == [f"{SAFETY} · again {again}", SAFETY, SAFETY, "Call pharmacy"]
+                flask_migrate.upgrade(revision="heads")
                 db.session.remove()
                 db.engine.dispose()
         finally:

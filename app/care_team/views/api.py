@@ -33,11 +33,13 @@ from app.care_team.schemas import (
     PlanChangeOut,
     PlanOut,
     PlanPatch,
+    TaskEventOut,
     TaskIn,
     TaskOut,
     TeamMemberOut,
     VersionOut,
 )
+from app.care_team.task import Task
 from app.reference.roles import Role
 
 P = "/patients/<int:patient_id>"
@@ -223,6 +225,25 @@ def create_task(patient_id: int, body: TaskIn) -> TaskOut:
     task = handoff.create_task(
         current_user, patient_id, body.title, body.owner_id, body.due, urgent=body.priority == "urgent"
     )
+    return _task_out(task)
+
+
+@endpoint(
+    api_bp,
+    P + "/tasks",
+    methods=["GET"],
+    access_rule=access.ANY_USER,
+    response=list[TaskOut],
+    errors=[403, 404],
+    tags=TAGS,
+)
+def list_tasks(patient_id: int) -> list[TaskOut]:
+    """The patient's open tasks, urgent first then by due date, each with its history (team members;
+    403 for the patient, 404 for everyone else)."""
+    return [_task_out(task) for task, _, _ in handoff.patient_open_tasks(current_user, patient_id)]
+
+
+def _task_out(task: Task) -> TaskOut:
     return TaskOut(
         id=task.id,
         patient_id=task.patient_id,
@@ -230,8 +251,10 @@ def create_task(patient_id: int, body: TaskIn) -> TaskOut:
         title=task.title,
         priority="urgent" if task.urgent else "normal",
         status=task.status,
+        kind="safety" if task.is_safety else None,
         due_at=task.due_at,
         created_at=task.created_at,
+        history=[TaskEventOut.model_validate(e, from_attributes=True) for e in task.events],
     )
 
 

@@ -52,12 +52,12 @@ def _csv_response(body: str, filename: str) -> Response:
 @page(bp, P + "/minutes", access_rule=access.ANY_USER)
 def minutes_report(patient_id: int) -> ResponseReturnValue:
     month = _month()
-    report = minutes.month_report(current_user, patient_id, month, _bands())
+    view = chart_view.minutes_page(current_user, patient_id, month, _bands())
     return render_template(
         "care/minutes.html",
-        report=report,
-        header=chart_view.header_of(report.patient),
-        names=minutes.names_for(report.entries),
+        report=view.report,
+        header=view.header,
+        names=view.names,
         activities=minutes.ACTIVITIES,
         previous=minutes.add_months(month, -1),
         following=minutes.add_months(month, 1),

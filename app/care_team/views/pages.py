@@ -16,7 +16,6 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from app import access
-from app.accounts.queries import names_by_id
 from app.accounts.service import find_by_email
 from app.accounts.user import User
 from app.care_team import access as care_access
@@ -147,26 +146,19 @@ def with_mentions(body: str, team: Sequence[User]) -> Markup:
 
 @page(bp, "/patients/<int:patient_id>/chart/history", access_rule=access.ANY_USER)  # the service: 404 for strangers
 def plan_history(patient_id: int) -> ResponseReturnValue:
-    found, versions = service.history(current_user, patient_id)
+    view = chart_view.history_page(current_user, patient_id)
+    versions, names = view.versions, view.names
     changes = version_changes([v.snapshot for v in versions])
-    ids = {v.updated_by for v in versions if v.updated_by is not None}
-    ids |= {
-        i["owner_id"]
-        for v in versions
-        for i in v.snapshot.get("interventions") or []
-        if isinstance(i.get("owner_id"), int)
-    }
-    names = names_by_id(ids)
     entries = [
         (v, names.get(v.updated_by or 0, "someone no longer here"), [describe(c, names) for c in cs])
         for v, cs in zip(versions, changes, strict=True)
     ]
     return render_template(
         "care/history.html",
-        patient=found.patient,
+        patient=view.found.patient,
         entries=list(reversed(entries)),
-        is_team=found.is_team,
-        header=chart_view.header_of(found.patient),
+        is_team=view.found.is_team,
+        header=view.header,
     )
 
 
@@ -182,21 +174,23 @@ def complete_task(task_id: int) -> ResponseReturnValue:
 
 @page(bp, "/patients/<int:patient_id>/chart/scores", access_rule=access.ANY_USER, methods=["GET", "POST"])
 def visit_scores(patient_id: int) -> ResponseReturnValue:
-    """A clinician on the team enters a PHQ-9 or GAD-7 the patient answered during a visit."""
-    patient = care_access.team_only(current_user, patient_id)
+    """A clinician on the team enters a PHQ-9 or GAD-7 the patient answered during a visit. The form (and
+    its return with the answers missing) is one read use case with the chart header; saving is
+    ``add_assessment``'s own (the page then goes back to the chart)."""
     instrument = forms.instrument_from(request.values)
-    context = {
-        "patient": patient,
-        "header": chart_view.header_of(patient),
-        "instrument": instrument,
-        "items": forms.QUESTIONS[instrument],
-        "labels": ANSWER_LABELS,
-    }
-    if request.method == "GET":
-        return render_template("care/visit_scores.html", **context, missing=set())
     answers, missing = forms.answers_from(request.form, instrument)
-    if missing:
-        return render_template("care/visit_scores.html", **context, missing=missing), 422
+    if request.method == "GET" or missing:
+        patient, header = chart_view.scores_page(current_user, patient_id)
+        context = {
+            "patient": patient,
+            "header": header,
+            "instrument": instrument,
+            "items": forms.QUESTIONS[instrument],
+            "labels": ANSWER_LABELS,
+            "missing": missing if request.method == "POST" else set(),
+        }
+        return render_template("care/visit_scores.html", **context), 422 if request.method == "POST" else 200
+    care_access.team_only(current_user, patient_id)  # the patient checks in through their own page
     result = service.add_assessment(current_user, patient_id, instrument, answers)
     message = f"{instrument} from the visit saved: {result.score} ({result.severity.replace('_', ' ')})."
     if result.item9:
