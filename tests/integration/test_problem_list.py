@@ -113,7 +113,7 @@ def test_the_team_adds_edits_and_resolves_problems_with_codes_from_the_search(ap
         "problem resolved: F41.1 Worry most days",
     ]
     history = browser.get(f"/patients/{pat.id}/chart/history").get_data(as_text=True)
-    assert "Worry most days" in history
+    assert "Worry most days" in history and "status active → resolved" in html_lib.unescape(history)
     writes = db.session.scalar(
         select(db.func.count()).select_from(AuditEvent).where(
             AuditEvent.patient_id == pat.id, AuditEvent.action == "care_plan.update",
