@@ -196,6 +196,10 @@ def test_the_api_resolves_through_the_patch_and_documents_the_fields(client, aut
     problems = sent.get_json()["problems"]
     assert problems[0]["status"] == "active" and problems[0]["resolved_on"] is None
     assert problems[1]["status"] == "resolved" and problems[1]["resolved_on"] == "2026-11-30"
+    bundle = client.get(f"/api/v1/patients/{pat.id}/fhir", headers=h).get_json()
+    notes_ = [n["text"] for e in bundle["entry"] if e["resource"]["resourceType"] == "CarePlan"
+              for n in e["resource"]["note"]]  # fmt: skip
+    assert notes_ == ["Problem: Depression (ICD-10 F33.1)", "Problem: Worry (ICD-10 F41.1), resolved 2026-11-30"]
     bad = client.patch(path, headers=h, json={"base_version": 1, "problems": [{"text": "x", "status": "gone"}]})
     assert bad.status_code == 422 and "problems.0.status" in bad.get_json()["fields"]
     schema = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["Problem"]["properties"]
