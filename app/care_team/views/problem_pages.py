@@ -90,5 +90,6 @@ def icd10_lookup() -> ResponseReturnValue:
 
 @bp.context_processor
 def _icd10_search() -> dict[str, object]:
-    """The chart's code search without JavaScript: its query and results, and the code picked."""
-    return {"icd": forms.icd10_search(request.args)}
+    """The chart's code search without JavaScript: its query and results, and the code picked (asked
+    on the chart only; a form sent back from the chart shows an empty search)."""
+    return {"icd": forms.icd10_search(request.args if request.endpoint == "care.chart" else {})}
