@@ -27,6 +27,7 @@ def register_blueprints(app: Flask) -> None:
     from app.care_team.views import goal_pages as _goal_pages  # noqa: F401 - attaches pages to the care blueprint
     from app.care_team.views import medication_pages as _medication_pages  # noqa: F401 - attaches to the care blueprint
     from app.care_team.views import minutes_pages as _minutes_pages  # noqa: F401 - attaches pages to the care blueprint
+    from app.care_team.views import problem_pages as _problem_pages  # noqa: F401 - attaches pages to the care blueprint
     from app.care_team.views import task_pages as _task_pages  # noqa: F401 - attaches pages to the care blueprint
     from app.care_team.views.pages import bp as care_bp
     from app.intake.views.pages import bp as intake_bp

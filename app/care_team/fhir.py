@@ -336,7 +336,12 @@ def care_plan_resource(
             detail["performer"] = [b.ref("Practitioner", str(item["owner_id"]))]
         activities.append({"detail": detail})
     notes = [
-        {"text": "Problem: " + p["text"] + (f" (ICD-10 {p['code']})" if p.get("code") else "")}
+        {
+            "text": "Problem: "
+            + p["text"]
+            + (f" (ICD-10 {p['code']})" if p.get("code") else "")
+            + (f", resolved {p.get('resolved_on') or ''}".rstrip() if p.get("status") == "resolved" else "")
+        }
         for p in (plan.problems if plan else [])
     ]
     has_plan = plan is not None and plan.version > 0

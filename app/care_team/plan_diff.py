@@ -21,12 +21,14 @@ from typing import Any
 
 SECTIONS = (("problems", "problem"), ("goals", "goal"), ("interventions", "intervention"))
 FIELDS = {
-    "problem": ("text", "code"),
+    "problem": ("text", "code", "status"),
     "goal": ("text", "target", "status"),
     "intervention": ("text", "modality", "owner_id"),
     "medication": ("name", "dose", "frequency", "instructions", "status", "reason"),
 }
 FIELD_LABELS = {"owner_id": "owner", "code": "ICD-10 code", "text": "wording", "frequency": "how often"}
+# What an item stored before a field existed means (a problem without a status is active).
+DEFAULTS: dict[str, dict[str, Any]] = {"problem": {"status": "active"}}
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,8 @@ class Change:
 
 
 def _field_changes(section: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[FieldChange, ...]:
+    defaults = DEFAULTS.get(section, {})
+    old, new = defaults | dict(old), defaults | dict(new)
     keys = list(FIELDS[section]) + sorted(
         (set(old) | set(new)) - set(FIELDS[section]) - {"id", "history", "discontinued_by"}
     )

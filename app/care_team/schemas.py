@@ -35,10 +35,16 @@ class Problem(_Strict):
     text: Text
     code: Annotated[str, StringConstraints(max_length=10), AfterValidator(_icd10_code)] | None = None
     description: str | None = None
+    status: Literal["active", "resolved"] = Field(
+        default="active", description="A resolved problem stays on the list (and in the plan's history)."
+    )
+    resolved_on: date | None = Field(default=None, description="The day it was resolved; only when resolved.")
 
     @model_validator(mode="after")
     def _describe(self) -> Problem:
         self.description = icd10.lookup(self.code) if self.code else None
+        if self.status == "active":
+            self.resolved_on = None
         return self
 
 

@@ -168,9 +168,15 @@ def _new_version(
 
 
 def patch_plan(
-    user: User, patient_id: int, base_version: int, changes: dict[str, list[Any]], now: datetime | None = None
+    user: User,
+    patient_id: int,
+    base_version: int,
+    changes: dict[str, list[Any]],
+    now: datetime | None = None,
+    summary: str | None = None,
 ) -> CarePlan:
-    """Replace the named lists, only if nobody changed the plan since ``base_version``."""
+    """Replace the named lists, only if nobody changed the plan since ``base_version``; ``summary`` says
+    what changed in words (default: which lists changed)."""
     now = now or utcnow()
     access.team_only(user, patient_id)
     plan = _locked_plan(patient_id)
@@ -180,7 +186,7 @@ def patch_plan(
         _check_owners(patient_id, plan, changes["interventions"])
     for field, items in changes.items():
         setattr(plan, field, items)
-    _new_version(plan, user, f"{', '.join(sorted(changes)) or 'nothing'} changed", now)
+    _new_version(plan, user, summary or f"{', '.join(sorted(changes)) or 'nothing'} changed", now)
     audit.record("care_plan.update", actor=user, patient_id=patient_id, object_type="care_plan", object_id=plan.version)
     _commit_version(patient_id)
     return plan
@@ -510,3 +516,24 @@ def break_glass(clinician: User, patient_id: int, reason: str, now: datetime | N
     )
     db.session.commit()
     return grant
+
+
+def add_problems(user: User, patient_id: int, problems: list[dict[str, Any]], summary: str, now: datetime) -> list[str]:
+    """Add coded problems (``Problem`` dicts, validated by the caller) to the list in the caller's
+    transaction (no commit: a signed evaluation note writes its diagnoses with its signature), skipping
+    a code already active on the list. A new plan version, its summary ``summary`` and the codes added,
+    when anything was added; returns the codes added. Team members only."""
+    access.team_only(user, patient_id)
+    plan = _locked_plan(patient_id)
+    active = {p.get("code") for p in plan.problems or [] if p.get("code") and p.get("status", "active") == "active"}
+    added: list[dict[str, Any]] = []
+    for problem in problems:
+        if problem.get("code") not in active:
+            active.add(problem.get("code"))
+            added.append(problem)
+    if not added:
+        return []
+    plan.problems = [*(plan.problems or []), *added]
+    _new_version(plan, user, f"{summary}: {', '.join(str(p['code']) for p in added)}", now)
+    audit.record("care_plan.update", actor=user, patient_id=patient_id, object_type="care_plan", object_id=plan.version)
+    return [str(p["code"]) for p in added]

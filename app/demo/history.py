@@ -30,7 +30,7 @@ from app.care_team.medication import Medication
 from app.care_team.minutes import CareMinutes
 from app.care_team.note import HandoffNote
 from app.care_team.plan import CarePlan
-from app.care_team.schemas import MedicationIn, PlanPatch
+from app.care_team.schemas import MedicationChangeIn, MedicationIn, PlanPatch
 from app.demo import stories
 from app.extensions import db
 
@@ -141,6 +141,9 @@ def _timeline(story: stories.Story, patient: User, team: dict[str, User], now: d
             prescriber = team[med.prescriber]
             at = _work_at(now, prescriber, med.day, med.at)
             events.append((at, partial(_start_medication, prescriber, pid, med, at, started)))
+            for change in med.changes:
+                at = _work_at(now, prescriber, change.day, med.at)
+                events.append((at, partial(_change_medication, prescriber, pid, med, change, at, started)))
             if med.stop_day is not None:
                 at = _work_at(now, prescriber, med.stop_day, med.at)
                 events.append((at, partial(_stop_medication, prescriber, pid, med, at, started)))
@@ -196,6 +199,12 @@ def _start_medication(prescriber: User, pid: int, med: stories.Medication, at: d
                       started: dict[str, int]) -> None:  # fmt: skip
     data = MedicationIn(name=med.name, dose=med.dose, frequency=med.frequency, instructions=med.instructions)
     started[med.name] = care.add_medication(prescriber, pid, data.model_dump(), now=at).id
+
+
+def _change_medication(prescriber: User, pid: int, med: stories.Medication, change: stories.DoseChange,
+                       at: datetime, started: dict[str, int]) -> None:  # fmt: skip
+    data = MedicationChangeIn(dose=change.dose, frequency=change.frequency, reason=change.reason)
+    care.change_medication(prescriber, pid, started[med.name], data.model_dump(), now=at)
 
 
 def _stop_medication(prescriber: User, pid: int, med: stories.Medication, at: datetime,

@@ -39,9 +39,17 @@ class PlanChange:
 
 
 @dataclass(frozen=True)
+class DoseChange:
+    day: int  # at the medication's wall time, by its prescriber
+    dose: str
+    reason: str
+    frequency: str | None = None  # None: unchanged
+
+
+@dataclass(frozen=True)
 class Medication:
     day: int
-    at: str  # wall time in the prescriber's zone (also for stopping)
+    at: str  # wall time in the prescriber's zone (also for changing and stopping)
     prescriber: str
     name: str
     dose: str
@@ -49,6 +57,7 @@ class Medication:
     instructions: str = ""
     stop_day: int | None = None
     stop_reason: str | None = None
+    changes: tuple[DoseChange, ...] = ()  # the earlier dose is kept in the medication's history
 
 
 @dataclass(frozen=True)
@@ -149,8 +158,11 @@ MORGAN = Story(
             {"text": "Relapse prevention plan: early signs and what helps", "modality": "CBT", "owner": "psyd"},
         ]),
     ],
-    medications=[Medication(-84, "11:05", "psychiatrist", "Sertraline", "50 mg", "once daily",
-                            "Take in the morning with food.")],
+    medications=[Medication(-84, "11:05", "psychiatrist", "Sertraline", "25 mg", "once daily",
+                            "Take in the morning with food.", changes=(
+                                DoseChange(-70, "50 mg", "Tolerating 25 mg without side effects; up to the usual "
+                                                         "starting dose."),
+                            ))],
     notes=[
         Note(-42, "11:45", "psychiatrist", "Sertraline 50 mg tolerated well, PHQ-9 down from 18 to 11. No change."),
         Note(-10, "14:10", "psyd", "Running twice a week again and PHQ-9 at 5: in remission range. Starting "

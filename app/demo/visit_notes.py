@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.accounts.user import User
 from app.booking.appointment import Appointment
+from app.care_team import service as care
 from app.extensions import db
 from app.notes import service as notes
 from app.notes.note import VisitNote
@@ -48,6 +49,13 @@ def _completed(kind: str) -> list[tuple[Appointment, bool]]:
     return [(visit, note_id is not None) for visit, note_id in rows]
 
 
+def _diagnosis(patient_id: int) -> dict[str, str]:
+    """The evaluation's diagnosis section from the patient's coded problems (one "code words" line each,
+    as the note page writes them): signing finds them active on the list already and adds none."""
+    lines = [f"{p['code']} {p['text']}" for p in care.plan_of(patient_id).problems or [] if p.get("code")]
+    return {"diagnosis": "\n".join(lines)} if lines else {}
+
+
 def seed_notes(now: datetime) -> bool:
     """Write the notes the demo visits do not have yet; True if any was written."""
     created = False
@@ -56,7 +64,8 @@ def seed_notes(now: datetime) -> bool:
         if noted or prescriber is None:
             continue
         at = min(visit.end_at + MARKED_AFTER, now)
-        note = notes.start_note(prescriber, visit.id, "psychiatric_evaluation", EVALUATION, now=at)
+        sections = EVALUATION | _diagnosis(visit.patient_id)
+        note = notes.start_note(prescriber, visit.id, "psychiatric_evaluation", sections, now=at)
         notes.sign(prescriber, note.id, now=at)
         notes.add_addendum(prescriber, note.id, ADDENDUM, now=min(at + timedelta(days=1), now))
         created = True

@@ -17,13 +17,14 @@ from app.audit import service as audit
 from app.booking.appointment import Appointment
 from app.booking.types import TYPES
 from app.care_team import access as care_access
+from app.care_team import chart_header, chart_view, problem_list
 from app.care_team import service as care
 from app.care_team.assessment import Assessment
 from app.care_team.medication import Medication
 from app.db import utcnow
 from app.errors import Conflict, Invalid
 from app.extensions import db
-from app.notes import access
+from app.notes import access, diagnoses
 from app.notes.addendum import NoteAddendum
 from app.notes.note import NoteStatus, VisitNote
 from app.notes.note_templates import TEMPLATES, NoteTemplate, fitting, merged, misfit, section_errors
@@ -65,7 +66,7 @@ def start_note(
     appointment = access.its_clinician(user, appointment_id)
     if template not in TEMPLATES or (why := misfit(template, appointment.type)):
         raise Invalid({"template": "unknown template" if template not in TEMPLATES else str(why)})
-    if errors := section_errors(template, sections):
+    if errors := section_errors(template, sections) or diagnoses.section_error(template, sections):
         raise Invalid(errors)
     if db.session.scalar(select(VisitNote.id).where(VisitNote.appointment_id == appointment_id)) is not None:
         raise NoteExists()
@@ -100,7 +101,7 @@ def update_note(user: User, note_id: int, sections: dict[str, Any], now: datetim
     if found is not None and found.status == NoteStatus.SIGNED:
         raise NoteSigned()
     note = access.readable(user, found)  # a draft: its author only
-    if errors := section_errors(note.template, sections):
+    if errors := section_errors(note.template, sections) or diagnoses.section_error(note.template, sections):
         raise Invalid(errors)
     note.sections = merged(note.template, note.sections, sections)
     note.updated_at = now
@@ -125,6 +126,8 @@ def sign(user: User, note_id: int, now: datetime | None = None) -> VisitNote:
     note = signable(user, note_id, lock=True)
     if not any(str(v).strip() for v in (note.sections or {}).values()):
         raise Invalid({"sections": "write at least one section before signing"})
+    if errors := diagnoses.section_error(note.template, note.sections or {}):
+        raise Invalid(errors)
     # Conditional on the draft state, so a concurrent signature cannot sign it twice.
     result: CursorResult[Any] = db.session.execute(  # type: ignore[assignment]
         update(VisitNote)
@@ -136,9 +139,24 @@ def sign(user: User, note_id: int, now: datetime | None = None) -> VisitNote:
         db.session.rollback()
         raise NoteSigned()
     _audit("visit_note.sign", user, note)
+    _diagnoses_to_problem_list(user, note, now)
     db.session.commit()
     db.session.refresh(note)
     return note
+
+
+def _diagnoses_to_problem_list(user: User, note: VisitNote, now: datetime) -> list[str]:
+    """A signed psychiatric evaluation puts the coded diagnoses of its diagnosis section on the problem
+    list, in the signature's transaction: a code already active there is not added again, and the plan
+    version says which note they came from. Only a signer on the care team writes the plan."""
+    if note.template != diagnoses.TEMPLATE or not care_access.on_team(user.id, note.patient_id):
+        return []
+    found, _ = diagnoses.coded(str((note.sections or {}).get(diagnoses.SECTION) or ""))
+    if not found:
+        return []
+    problems = [problem_list.problem(d.text, d.code) for d in found]
+    summary = f"problems from the psychiatric evaluation note signed {now.date().isoformat()}"
+    return care.add_problems(user, note.patient_id, problems, summary, now)
 
 
 def addendum_allowed(user: User, note_id: int) -> VisitNote:
@@ -213,6 +231,14 @@ def patient_notes(user: User, patient_id: int) -> list[tuple[VisitNote, list[Not
     return [(n, addenda.get(n.id, [])) for n in notes]
 
 
+def header_for(user: User, patient_id: int) -> chart_header.ChartHeader | None:
+    """The chart header above a patient's notes for the team (None for the patient); after a read that
+    decided access and audited it."""
+    if user.id == patient_id:
+        return None
+    return chart_view.header_of(care_access.patient_or_team(user, patient_id))
+
+
 def names_of(notes: list[tuple[VisitNote, list[NoteAddendum]]]) -> dict[int, str]:
     """Names of the authors and signers of the notes and their addenda."""
     ids = {i for n, adds in notes for i in (n.author_id, n.signed_by, *(a.author_id for a in adds)) if i}
@@ -255,6 +281,7 @@ class NotePage:
     names: dict[int, str] = field(default_factory=dict)
     latest: dict[str, Assessment] = field(default_factory=dict)
     medications: list[Medication] = field(default_factory=list)
+    header: chart_header.ChartHeader | None = None  # the chart header, for the team
 
     @property
     def can_write(self) -> bool:
@@ -309,6 +336,7 @@ def note_page(user: User, appointment_id: int, chosen_template: str | None = Non
             if rows:
                 page.latest[instrument] = rows[-1]
         page.medications = [m for m in care.medications(patient.id) if m.status == "active"]
+        page.header = chart_view.header_of(patient)
     if note is not None:
         page.addenda = addenda_of([note.id]).get(note.id, [])
         _audit("visit_note.read", user, note)

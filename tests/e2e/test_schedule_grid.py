@@ -56,6 +56,8 @@ def test_week_grid_fits_a_phone(page: Page, live_server: str) -> None:
     assert box[1] > box[0]  # the week scrolls inside its own box
     shot(page, "schedule-week-375")
     page.get_by_role("link", name="Day", exact=True).click()
+    expect(page).to_have_url(re.compile(r"view=day"))  # measured once the day view has loaded
+    page.wait_for_load_state()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     shot(page, "schedule-day-375")
 

@@ -209,6 +209,15 @@ ROUTES: dict[str, Route] = {
         "team", lambda w: {"status": "met", "target": "", "base_version": str(_plan_version(w))}
     ),
     "POST /patients/<int:patient_id>/chart/notes": Route("team", NOTE),
+    "POST /patients/<int:patient_id>/chart/problems": Route(
+        "team", lambda w: {"text": "Matrix problem", "code": "F41.1", "base_version": str(_plan_version(w))}
+    ),
+    "POST /patients/<int:patient_id>/chart/problems/<int:index>": Route(
+        "team", lambda w: {"text": "Matrix problem", "code": "G47.00", "base_version": str(_plan_version(w))}
+    ),
+    "POST /patients/<int:patient_id>/chart/problems/<int:index>/resolve": Route(
+        "team", lambda w: {"base_version": str(_plan_version(w))}
+    ),
     "POST /patients/<int:patient_id>/chart/medications": Route("prescriber", MED),
     "POST /patients/<int:patient_id>/chart/medications/<int:med_id>/change": Route(
         "prescriber", _const({"dose": "600 mg", "reason": "level low"})
@@ -264,6 +273,7 @@ ROUTES: dict[str, Route] = {
     "GET /api/v1/caseload": Route("role"),
     "POST /api/v1/clinicians": Route("role"),
     "GET /api/v1/icd10": Route("role"),  # reference data, no patient: clinicians only
+    "GET /icd10/search": Route("role"),  # the pages' code search: reference data, clinicians only
     "GET /api/v1/clinicians": Route("own"),
     "GET /api/v1/clinicians/<int:clinician_id>/availability": Route("clinician"),
     "PUT /api/v1/clinicians/<int:clinician_id>/availability": Route("clinician"),

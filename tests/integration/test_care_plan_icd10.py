@@ -44,8 +44,9 @@ def test_coded_problems_are_returned_with_their_description(client, plan):
     response = plan([{"text": "Depression", "code": "F33.1"}, {"text": "Worry", "code": "f411"}, {"text": "Sleep"}])
     assert response.status_code == 200
     problems = response.get_json()["problems"]
-    assert problems[0] == {"text": "Depression", "code": "F33.1", "description": MDD}
-    assert problems[1] == {"text": "Worry", "code": "F41.1", "description": GAD}  # stored as CMS writes it
+    active = {"status": "active", "resolved_on": None}  # a problem is active until it is resolved
+    assert problems[0] == {"text": "Depression", "code": "F33.1", "description": MDD} | active
+    assert problems[1] == {"text": "Worry", "code": "F41.1", "description": GAD} | active  # stored as CMS writes it
     assert problems[2]["text"] == "Sleep" and problems[2].get("code") is None and problems[2].get("description") is None
     # Stored with the plan at write time, and every reader gets it.
     stored = db.session.get(CarePlan, plan.patient_id)

@@ -195,3 +195,30 @@ def test_the_demo_clinic_has_signed_visit_notes_with_addenda(seeded):
     assert shown and all(n.status == "signed" for n, _ in shown)
     assert any(n.template == "psychiatric_evaluation" and addenda for n, addenda in shown)
     assert visit_notes.patient_notes(team_member, morgan.id)
+
+
+def test_the_demo_clinic_has_coded_problems_evaluations_that_name_them_and_medication_histories(seeded):
+    """Issue 16: every patient with a plan has ICD-10-CM coded problems; the signed evaluations' diagnosis
+    sections carry the same codes (signing added no duplicate); a dose change kept in a medication's
+    history and a discontinued drug with its reason."""
+    from app.notes import service as visit_notes
+    from app.reference import icd10
+
+    maya, morgan, riley = seeded["psychiatrist"], seeded["patient3"], seeded["patient4"]
+    for patient in (morgan, riley):
+        plan, meds, extras = care.plan_with_history(maya, patient.id)
+        codes = [p["code"] for p in plan.problems if p.get("code")]
+        assert codes and len(codes) == len(set(codes)) and all(icd10.lookup(c) for c in codes)
+        evaluations = [
+            n for n, _ in visit_notes.patient_notes(maya, patient.id) if n.template == "psychiatric_evaluation"
+        ]
+        assert evaluations and all(n.status == "signed" for n in evaluations)
+        assert all(code in evaluations[0].sections["diagnosis"] for code in codes)
+    _, meds, extras = care.plan_with_history(maya, morgan.id)
+    sertraline = next(m for m in meds if m.name == "Sertraline")
+    assert sertraline.dose == "50 mg" and sertraline.status == "active"
+    history = extras[sertraline.id]["history"]
+    assert [h["dose"] for h in history] == ["25 mg"] and history[0]["reason"] and history[0]["changed_by"] == maya.id
+    _, meds, _ = care.plan_with_history(maya, riley.id)
+    stopped = [m for m in meds if m.status == "discontinued"]
+    assert [m.name for m in stopped] == ["Escitalopram"] and "Nausea" in (stopped[0].reason or "")

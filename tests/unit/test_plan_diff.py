@@ -176,3 +176,12 @@ def test_as_dict_is_json_ready():
 
 def test_missing_lists_are_empty():
     assert diff_plans({}, {"goals": None}) == []
+
+
+def test_a_resolved_problem_is_a_change_and_a_problem_stored_before_statuses_counts_as_active():
+    before = {"text": "Worry", "code": "F41.1"}  # written before problems had a status
+    now_active = before | {"status": "active", "resolved_on": None}
+    assert diff_plans(plan(problems=[before]), plan(problems=[now_active])) == []
+    resolved = before | {"status": "resolved", "resolved_on": "2026-12-01"}
+    [change] = diff_plans(plan(problems=[before]), plan(problems=[resolved]))
+    assert describe(change) == "Problem changed: “Worry”: status active → resolved; resolved on nothing → 2026-12-01"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from app.care_team.measures import GAD7_ITEMS, PHQ9_ITEMS, Instrument
+from app.reference import icd10
 
 QUESTIONS = {Instrument.PHQ9: PHQ9_ITEMS, Instrument.GAD7: GAD7_ITEMS}
 ANSWERS = {"0", "1", "2", "3"}
@@ -29,3 +30,18 @@ def back_to(form: Mapping[str, str], default: str) -> str:
     """Where to go after a form: the page it came from (a local path only), else ``default``."""
     target = form.get("next", "")
     return target if target.startswith("/") and not target.startswith(("//", "/\\")) else default
+
+
+def icd10_search(args: Mapping[str, str]) -> dict[str, object]:
+    """The problem form's code search without JavaScript (``?icd_q=``), and the code picked from its
+    results (``?code=``): what the chart template shows in the problems section."""
+    q = args.get("icd_q", "").strip()[:100]
+    picked = args.get("code", "").strip()[:10]
+    results = icd10.search(q, 20) if len(q) >= 2 else []
+    description = icd10.lookup(picked) if picked else None
+    return {
+        "q": q,
+        "results": results,
+        "code": icd10.normalise(picked) if description else "",
+        "description": description,
+    }

@@ -64,7 +64,12 @@ def note_out(note: VisitNote, addenda: list[NoteAddendum] | None = None) -> Visi
     tags=TAGS,
 )
 def start_visit_note(appointment_id: int, body: NoteIn) -> VisitNoteOut:
-    """The appointment's clinician starts its note (a draft) with a template that fits the visit type."""
+    """The appointment's clinician starts its note (a draft) with a template that fits the visit type.
+
+    In a psychiatric evaluation's ``diagnosis`` section, a line that starts with an ICD-10-CM code
+    ("F33.1 Major depressive disorder, recurrent, moderate") is a coded diagnosis: the code must be a
+    billable one (422 naming ``sections.diagnosis`` otherwise, here and in PATCH); other lines are free
+    text."""
     return note_out(service.start_note(current_user, appointment_id, body.template, body.sections))
 
 
@@ -93,7 +98,11 @@ def patch_visit_note(note_id: int, body: NotePatch) -> VisitNoteOut:
     tags=TAGS,
 )
 def sign_visit_note(note_id: int) -> VisitNoteOut:
-    """The author signs the draft: signer and time recorded, the text locked."""
+    """The author signs the draft: signer and time recorded, the text locked.
+
+    Signing a psychiatric evaluation puts the coded diagnoses of its ``diagnosis`` section on the
+    patient's problem list (a code already active there is not added again) as a new care-plan version
+    whose summary names the note."""
     return note_out(service.sign(current_user, note_id))
 
 

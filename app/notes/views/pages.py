@@ -13,9 +13,10 @@ from flask_login import current_user
 from app import access
 from app.errors import Invalid
 from app.notes import access as note_access
-from app.notes import psychotherapy, service
+from app.notes import diagnoses, psychotherapy, service
 from app.notes.note_templates import MAX_SECTION_CHARS, TEMPLATES, fitting
 from app.pagekit.pages import page
+from app.reference import icd10
 
 bp = Blueprint("notes", __name__)
 MAX_REASON_CHARS = 2000
@@ -31,10 +32,36 @@ def _render_note(appointment_id: int, errors: dict[str, str] | None = None, stat
         values = {k: str(v) for k, v in (view.note.sections or {}).items()}
     if request.method == "POST" and errors:  # keep what was typed
         values |= {k.removeprefix("section_"): v for k, v in request.form.items() if k.startswith("section_")}
+    labels = NOTE_LABELS | {f"section_{key}": label for key, label in (view.template.sections if view.template else ())}
     return render_template(
-        "notes/visit_note.html", view=view, values=values, errors=errors or {}, labels=NOTE_LABELS,
-        max_chars=MAX_SECTION_CHARS,
+        "notes/visit_note.html", view=view, values=values, errors=errors or {}, labels=labels,
+        max_chars=MAX_SECTION_CHARS, icd=_icd10_search(request.values.get("icd_q", "")),
     ), status  # fmt: skip
+
+
+def _icd10_search(q: str) -> dict[str, Any]:
+    """The diagnosis section's code search without JavaScript: the query and its results."""
+    q = q.strip()[:100]
+    return {"q": q, "results": icd10.search(q, 20) if len(q) >= 2 else []}
+
+
+def _form_errors(fields: dict[str, str]) -> dict[str, str]:
+    """The service's field names as the form's: ``sections.diagnosis`` is the ``section_diagnosis`` field."""
+    return {(k.replace("sections.", "section_", 1) if k.startswith("sections.") else k): v for k, v in fields.items()}
+
+
+def _with_code(sections: dict[str, str], code: str) -> dict[str, str] | None:
+    """The sections with a coded diagnosis line added to the diagnosis section (once); None for a code
+    that is not a billable ICD-10-CM code."""
+    description = icd10.lookup(code)
+    if description is None:
+        return None
+    code = icd10.normalise(code)
+    current = sections.get(diagnoses.SECTION, "").rstrip()
+    if any(d.code == code for d in diagnoses.coded(current)[0]):
+        return sections
+    line = f"{code} {description}"
+    return sections | {diagnoses.SECTION: f"{current}\n{line}" if current else line}
 
 
 @page(bp, "/appointments/<int:appointment_id>/note", access_rule=access.ANY_USER)
@@ -56,11 +83,21 @@ def save_visit_note(appointment_id: int) -> Any:
         for key, value in request.form.items()
         if key.startswith("section_")
     }
+    if code := request.form.get("add_code", "").strip()[:10]:  # a code picked from the search
+        with_code = _with_code(sections, code) if template == diagnoses.TEMPLATE else None
+        if with_code is None:
+            return _render_note(appointment_id, {"section_diagnosis": "Pick a code from the search results."}, 422)
+        sections = with_code
     try:
         service.save_draft(current_user, appointment_id, template, sections)
     except Invalid as exc:
-        errors = {("template" if k == "template" else "sections"): v for k, v in exc.fields.items()}
-        return _render_note(appointment_id, errors, 422)
+        return _render_note(appointment_id, _form_errors(exc.fields), 422)
+    if request.form.get("icd_search"):  # "Search codes" without JavaScript: saved, then the results
+        q = request.form.get("icd_q", "").strip()[:100]
+        return redirect(url_for("notes.visit_note", appointment_id=appointment_id, icd_q=q, _anchor="diagnosis-codes"))
+    if code:
+        flash(f"{icd10.normalise(code)} added to the diagnosis; draft saved.", "success")
+        return redirect(url_for("notes.visit_note", appointment_id=appointment_id, _anchor="section_diagnosis"))
     flash("Draft saved. It is visible to you only until you sign it.", "success")
     return redirect(url_for("notes.visit_note", appointment_id=appointment_id))
 
@@ -72,10 +109,13 @@ def sign_visit_note(note_id: int) -> Any:
     if request.form.get("confirm") != "yes":
         return _render_note(note.appointment_id, {"confirm": "Tick the box to confirm you are signing."}, 422)
     try:
-        service.sign(current_user, note_id)
+        signed = service.sign(current_user, note_id)
     except Invalid as exc:
-        return _render_note(note.appointment_id, {"sections": next(iter(exc.fields.values()))}, 422)
-    flash("Note signed. It can no longer be changed; add an addendum if something needs adding.", "success")
+        return _render_note(note.appointment_id, _form_errors(exc.fields), 422)
+    message = "Note signed. It can no longer be changed; add an addendum if something needs adding."
+    if signed.template == diagnoses.TEMPLATE and diagnoses.coded(str(signed.sections.get(diagnoses.SECTION) or ""))[0]:
+        message += " Its coded diagnoses are on the problem list."
+    flash(message, "success")
     return redirect(url_for("notes.visit_note", appointment_id=note.appointment_id))
 
 
@@ -115,6 +155,7 @@ def patient_notes(patient_id: int) -> Any:
         is_patient=current_user.id == patient_id,
         names=service.names_of(notes),
         templates=TEMPLATES,
+        header=service.header_for(current_user, patient_id),
     )
 
 
