@@ -24,12 +24,9 @@ from app.care_team.task import Task, TaskStatus
 from app.db import utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
+from app.reference import crisis
 
-CRISIS_RESOURCES = {
-    "message": "If you are thinking about suicide or hurting yourself, help is available now.",
-    "lifeline": {"name": "988 Suicide & Crisis Lifeline", "call": "988", "text": "988"},
-    "emergency": "911",
-}
+CRISIS_RESOURCES = crisis.RESOURCES  # what the API returns with a positive item 9 (and a message in crisis words)
 
 
 class DuplicateActive(Conflict):
@@ -370,7 +367,7 @@ def add_assessment(
     db.session.add(row)
     db.session.flush()
     if score.item9_positive:
-        _safety_task_for_each_member(user, patient_id, now)
+        safety_task_for_each_member(user, patient_id, now)
     audit.record("assessment.create", actor=user, patient_id=patient_id, object_type="assessment", object_id=row.id)
     db.session.commit()
     return row
@@ -380,9 +377,10 @@ SAFETY_TASK = f"Same-day safety follow-up: {Instrument.PHQ9} item 9 was answered
 _AGAIN = " · again "
 
 
-def _safety_task_for_each_member(user: User, patient_id: int, now: datetime) -> None:
-    """The same-day safety task, once per patient and owner while it is open: a new positive item 9
-    adds its time to the open task's history (the title lists when it was answered above 0 again,
+def safety_task_for_each_member(user: User, patient_id: int, now: datetime, title: str = SAFETY_TASK) -> None:
+    """The same-day safety task (``title``: a positive PHQ-9 item 9 by default; messaging passes its
+    own for a message in crisis words), once per patient, owner and title while it is open: a new
+    positive answer adds its time to the open task's history (the title lists when it happened again,
     newest last, and an audit row ``task.safety_repeat``) instead of a second task."""
     open_tasks = {
         t.owner_id: t
@@ -391,7 +389,7 @@ def _safety_task_for_each_member(user: User, patient_id: int, now: datetime) -> 
                 Task.patient_id == patient_id,
                 Task.status == TaskStatus.OPEN,
                 Task.urgent.is_(True),
-                Task.title.startswith(SAFETY_TASK, autoescape=True),
+                Task.title.startswith(title, autoescape=True),
             )
         )
     }
@@ -406,23 +404,23 @@ def _safety_task_for_each_member(user: User, patient_id: int, now: datetime) -> 
                     owner_id=member_id,
                     urgent=True,
                     due_at=now + timedelta(hours=4),
-                    title=SAFETY_TASK,
+                    title=title,
                     created_at=now,
                 )
             )
             continue
-        task.title = _with_repeat(task.title, now)
+        task.title = _with_repeat(task.title, now, title)
         db.session.flush()
         audit.record("task.safety_repeat", actor=user, patient_id=patient_id, object_type="task", object_id=task.id)
 
 
-def _with_repeat(title: str, now: datetime) -> str:
+def _with_repeat(title: str, now: datetime, base: str = SAFETY_TASK) -> str:
     """``title`` with ``now`` added to its "again" list; the oldest repeats give way when it would not fit."""
     _, _, again = title.partition(_AGAIN)
     stamps = [*(a for a in again.split(", ") if a), f"{now:%Y-%m-%d %H:%M} UTC"]
-    while len(SAFETY_TASK + _AGAIN + ", ".join(stamps)) > 300:
+    while len(base + _AGAIN + ", ".join(stamps)) > 300:
         stamps = stamps[1:]
-    return SAFETY_TASK + _AGAIN + ", ".join(stamps)
+    return base + _AGAIN + ", ".join(stamps)
 
 
 def _urgent_task_for_each_member(
