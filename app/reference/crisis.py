@@ -23,7 +23,7 @@ RESOURCES = {
     "emergency": "911",
 }
 
-_ME = r"(?:my\s*self|myself|me)"
+_ME = r"my\s*self"  # "myself", "my self": "this is killing me" is an everyday phrase
 PHRASES: tuple[str, ...] = (
     r"better\s+off\s+dead",
     r"suicid\w*",

@@ -29,9 +29,9 @@ from app.booking.appointment import Appointment
 from app.care_team import consent, handoff, minutes
 from app.care_team import service as care
 from app.care_team.task import Task
-from app.messaging import service as messaging
 from app.db import utcnow
 from app.extensions import db
+from app.messaging import service as messaging
 from tests.conftest import PASSWORD
 from tests.integration.conftest import IsolatedClient, csrf_token_from, totp_code
 
