@@ -46,6 +46,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from app.cli import register_cli
     from app.intake import for_chart as intake_for_chart
     from app.intake import service as intake
+    from app.messaging import for_care_team as messaging_for_care_team
+    from app.messaging import texts as messaging_texts
     from app.notes import on_booking as notes_on_booking
     from app.pagekit import formatting
     from app.routes import register_blueprints
@@ -70,6 +72,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     intake_for_chart.connect()  # the chart header reads the intake result through care_team.intake_port
     booking_recommended.install(intake.recommended_visit_types)  # the intake's advice, asked by booking's pages
     notes_on_booking.connect()  # the notes domain tells booking's pages which visits have a note
+    messaging_for_care_team.connect()  # the caseload's unread counts and the FHIR export read messages (messages_port)
+    messaging_texts.connect()  # the sender drops a message's text once the patient has read the message
     security.install(app)
     web_errors.install(app)
     formatting.install(app)

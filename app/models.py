@@ -25,6 +25,7 @@ from app.care_team.note import HandoffNote
 from app.care_team.plan import CarePlan, CarePlanVersion
 from app.care_team.task import Task
 from app.intake.result import IntakeResult
+from app.messaging.message import Message, MessageRead
 from app.notes.addendum import NoteAddendum
 from app.notes.note import VisitNote
 from app.notes.psychotherapy_note import PsychotherapyNote
@@ -54,6 +55,8 @@ __all__ = [
     "LoginSession",
     "Medication",
     "Membership",
+    "Message",
+    "MessageRead",
     "MfaRecoveryCode",
     "MfaSecret",
     "NoteAddendum",

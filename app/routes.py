@@ -31,6 +31,8 @@ def register_blueprints(app: Flask) -> None:
     from app.care_team.views import task_pages as _task_pages  # noqa: F401 - attaches pages to the care blueprint
     from app.care_team.views.pages import bp as care_bp
     from app.intake.views.pages import bp as intake_bp
+    from app.messaging.views import api as _messaging_api  # noqa: F401
+    from app.messaging.views.pages import bp as messaging_bp
     from app.notes.views import api as _notes_api  # noqa: F401
     from app.notes.views.pages import bp as notes_bp
     from app.notifications.views import settings_pages as _settings_pages  # noqa: F401 - attaches pages to the notifications blueprint
@@ -50,5 +52,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(care_bp)
     app.register_blueprint(notes_bp)
+    app.register_blueprint(messaging_bp)
     app.register_blueprint(billing_bp)
     app.register_blueprint(stripe_webhook_bp)

@@ -38,6 +38,9 @@ ACTION_LABELS = {
     "visit_note.sign": "signed a visit note",
     "visit_note.addendum": "added an addendum to a visit note",
     "visit_note.withhold": "withheld a visit note from the patient (harm exception)",
+    "message.read": "read the messages",
+    "message.create": "wrote a message",
+    "message_inbox.read": "listed the message threads",
 }
 
 

@@ -18,7 +18,7 @@ from app.accounts.clinician import ClinicianProfile
 from app.accounts.user import User
 from app.audit import service as audit
 from app.booking.appointment import Appointment, AppointmentStatus
-from app.care_team import handoff, service
+from app.care_team import handoff, messages_port, service
 from app.care_team.assessment import Assessment
 from app.care_team.task import Task
 from app.extensions import db
@@ -92,6 +92,7 @@ class CaseloadPage:
     sorts: dict[str, str]
     contacts: dict[int, datetime]
     is_prescriber: bool  # links the weekly review list
+    unread: dict[int, int]  # unread secure messages per patient (``messages_port``; counts only)
 
     def context(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -124,6 +125,7 @@ def caseload_page(clinician: User, flag: str | None, sort: str | None) -> Caselo
         sorts=SORTS,
         contacts=contacts,
         is_prescriber=_clinical_role(clinician) == ClinicalRole.PRESCRIBER,
+        unread=messages_port.unread_counts(clinician.id, [u.id for u, _ in rows]),
     )
     audit.commit_keeping_loaded()
     return view

@@ -1,8 +1,9 @@
 """FHIR R4 export of a patient's collaborative-care record as a Bundle (type "collection").
 
 Resources: Patient, Practitioner (the team members the others refer to), CareTeam, CarePlan, Goal,
-MedicationStatement, a QuestionnaireResponse per PHQ-9/GAD-7, and a Consent per consent to coordinated
-care given (inactive once withdrawn). Each resource is validated with the
+MedicationStatement, a QuestionnaireResponse per PHQ-9/GAD-7, a Consent per consent to coordinated
+care given (inactive once withdrawn) and a Communication per secure message (read through
+``messages_port``: messaging sits above the care team). Each resource is validated with the
 ``fhir.resources`` R4B models; they check structure and cardinality but not code values, so every
 status we write is mapped here and checked against the R4 value set before it goes out.
 
@@ -14,13 +15,14 @@ from __future__ import annotations
 
 import base64
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.careplan import CarePlan as FhirCarePlan
 from fhir.resources.R4B.careteam import CareTeam as FhirCareTeam
+from fhir.resources.R4B.communication import Communication as FhirCommunication
 from fhir.resources.R4B.consent import Consent as FhirConsent
 from fhir.resources.R4B.goal import Goal as FhirGoal
 from fhir.resources.R4B.medicationstatement import MedicationStatement as FhirMedicationStatement
@@ -32,7 +34,7 @@ from sqlalchemy import select
 
 from app.accounts.user import User
 from app.audit import service as audit
-from app.care_team import access, consent
+from app.care_team import access, consent, messages_port
 from app.care_team.assessment import Assessment
 from app.care_team.measures import GAD7_ITEMS, ITEM_COUNT, LOINC, PHQ9_ITEMS, Instrument
 from app.care_team.medication import Medication, MedicationStatus
@@ -52,6 +54,7 @@ MODELS: dict[str, type[BaseModel]] = {
     "Goal": FhirGoal,
     "MedicationStatement": FhirMedicationStatement,
     "QuestionnaireResponse": FhirQuestionnaireResponse,
+    "Communication": FhirCommunication,
 }
 
 # R4 value sets (required bindings) for the status elements we fill.
@@ -93,6 +96,17 @@ VALUE_SETS = {
         "not-taken",
     },
     ("QuestionnaireResponse", "status"): {"in-progress", "completed", "amended", "entered-in-error", "stopped"},
+    ("Communication", "status"): {
+        "preparation",
+        "in-progress",
+        "not-done",
+        "on-hold",
+        "stopped",
+        "completed",
+        "entered-in-error",
+        "unknown",
+    },
+    ("Communication", "priority"): {"routine", "urgent", "asap", "stat"},
 }
 
 # Our statuses → FHIR. A status we do not know becomes "unknown" (never a made-up code).
@@ -164,6 +178,7 @@ class Record:
     medications: list[Medication]
     assessments: list[Assessment]
     consents: list[consent.CareConsent]
+    messages: list[messages_port.MessageEntry] = field(default_factory=list)
 
     @property
     def team_ids(self) -> set[int]:
@@ -203,6 +218,7 @@ def load(patient: User) -> Record:
             )
         ),
         consents=list(consent.history(patient.id)),
+        messages=messages_port.thread(patient.id),
     )
 
 
@@ -227,6 +243,8 @@ def build(record: Record, server: str, now: datetime) -> dict[str, Any]:
             b.add(questionnaire_response(b, patient, patient_ref, a, record.team_ids))
     for row in record.consents:
         b.add(consent_resource(patient_ref, row, server))
+    for message in record.messages:
+        b.add(communication_resource(b, patient, patient_ref, message, record.team_ids))
     bundle = Bundle.model_validate(
         {
             "resourceType": "Bundle",
@@ -441,4 +459,37 @@ def consent_resource(patient_ref: dict[str, str], row: consent.CareConsent, serv
             "type": "permit",
             "period": {"start": _instant(row.given_at), "end": _instant(row.withdrawn_at)},
         },
+    }
+
+
+def communication_resource(
+    b: _Bundle, patient: User, patient_ref: dict[str, str], m: messages_port.MessageEntry, team_ids: set[int]
+) -> dict[str, Any]:
+    """A secure message: the patient's to the team, or a team member's to the patient (and the team).
+    ``received`` is the first read by a recipient; one in crisis words is ``urgent``."""
+
+    def who(user_id: int | None) -> dict[str, str] | None:
+        if user_id == patient.id:
+            return patient_ref
+        if user_id in team_ids:
+            return b.ref("Practitioner", str(user_id))
+        return {"display": "Former care team member"} if user_id is not None else None
+
+    from_patient = m.sender_id == patient.id
+    recipients = [b.ref("Practitioner", str(i)) for i in sorted(team_ids) if i != m.sender_id]
+    if not from_patient:
+        recipients.insert(0, patient_ref)
+    first_read = next((at for reader, at in m.read_by if reader != m.sender_id), None)
+    return {
+        "resourceType": "Communication",
+        "id": f"msg-{m.id}",
+        "status": check_status("Communication", "status", "completed"),
+        "category": [{"text": "Secure message with the care team"}],
+        "priority": check_status("Communication", "priority", "urgent" if m.crisis else "routine"),
+        "subject": patient_ref,
+        "sent": _instant(m.sent_at),
+        "received": _instant(first_read),
+        "sender": who(m.sender_id),
+        "recipient": recipients or None,
+        "payload": [{"contentString": m.body}],
     }

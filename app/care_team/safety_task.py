@@ -15,6 +15,7 @@ wait on each other crosswise. Runs inside the caller's transaction (``service.ad
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, text
@@ -34,25 +35,51 @@ DUE_WITHIN = timedelta(hours=4)
 _ATTEMPTS = 5  # each retry needs the open task to be closed between two statements: twice is already rare
 
 
+@dataclass(frozen=True)
+class Trigger:
+    """What calls for the same-day safety follow-up: a positive PHQ-9 item 9 (the check-in and its score
+    go into the history) or a patient's message in crisis words (no score; the title says why when it
+    opens the task). Either one while the owner's safety task is open adds to its history."""
+
+    patient_id: int
+    title: str
+    repeat: TaskEventKind
+    assessment_id: int | None = None
+    score: int | None = None
+
+    @classmethod
+    def positive_screen(cls, screen: Assessment) -> Trigger:
+        return cls(screen.patient_id, TITLE, TaskEventKind.REPEAT_POSITIVE_SCREEN, screen.id, screen.score)
+
+    @classmethod
+    def crisis_message(cls, patient_id: int, title: str) -> Trigger:
+        return cls(patient_id, title, TaskEventKind.CRISIS_MESSAGE)
+
+
 def open_or_add(user: User, screen: Assessment, now: datetime) -> list[Task]:
     """The safety task of every team member for this positive ``screen``: opened, or added to. Returns
     the tasks that were added to (each has a new ``repeat_positive_screen`` row)."""
+    return open_or_add_for(user, Trigger.positive_screen(screen), now)
+
+
+def open_or_add_for(user: User, trigger: Trigger, now: datetime) -> list[Task]:
+    """The safety task of every team member for ``trigger``: opened, or added to (returned)."""
     repeated: list[Task] = []
     owners = db.session.scalars(
         select(CareTeamMember.clinician_id)
-        .where(CareTeamMember.patient_id == screen.patient_id)
+        .where(CareTeamMember.patient_id == trigger.patient_id)
         .order_by(CareTeamMember.clinician_id)
     ).all()
     for owner_id in owners:
-        task = _open_or_add_one(user, screen, owner_id, now)
+        task = _open_or_add_one(user, trigger, owner_id, now)
         if task is not None:
             repeated.append(task)
     return repeated
 
 
-def _open_or_add_one(user: User, screen: Assessment, owner_id: int, now: datetime) -> Task | None:
+def _open_or_add_one(user: User, screen: Trigger, owner_id: int, now: datetime) -> Task | None:
     for _ in range(_ATTEMPTS):
-        task_id = _insert(screen.patient_id, owner_id, now)
+        task_id = _insert(screen.patient_id, owner_id, now, screen.title)
         if task_id is not None:
             db.session.add(_event(task_id, TaskEventKind.OPENED, user, screen, now))
             return None
@@ -68,7 +95,7 @@ def _open_or_add_one(user: User, screen: Assessment, owner_id: int, now: datetim
             .execution_options(populate_existing=True)
         )
         if task is not None:
-            db.session.add(_event(task.id, TaskEventKind.REPEAT_POSITIVE_SCREEN, user, screen, now))
+            db.session.add(_event(task.id, screen.repeat, user, screen, now))
             audit.record(
                 "task.safety_repeat", actor=user, patient_id=screen.patient_id, object_type="task", object_id=task.id
             )
@@ -76,7 +103,7 @@ def _open_or_add_one(user: User, screen: Assessment, owner_id: int, now: datetim
     raise Conflict("The care team's safety task changed while this was saved; please send it again.")
 
 
-def _insert(patient_id: int, owner_id: int, now: datetime) -> int | None:
+def _insert(patient_id: int, owner_id: int, now: datetime, title: str) -> int | None:
     """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` for the open safety task (both dialects): its id,
     or None when this owner's open safety task exists already."""
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
@@ -85,7 +112,7 @@ def _insert(patient_id: int, owner_id: int, now: datetime) -> int | None:
         .values(
             patient_id=patient_id,
             owner_id=owner_id,
-            title=TITLE,
+            title=title,
             urgent=True,
             status=TaskStatus.OPEN.value,
             kind=TaskKind.SAFETY.value,
@@ -99,7 +126,12 @@ def _insert(patient_id: int, owner_id: int, now: datetime) -> int | None:
     return task_id
 
 
-def _event(task_id: int, kind: TaskEventKind, user: User, screen: Assessment, now: datetime) -> TaskEvent:
+def _event(task_id: int, kind: TaskEventKind, user: User, screen: Trigger, now: datetime) -> TaskEvent:
     return TaskEvent(
-        task_id=task_id, kind=kind.value, at=now, actor_id=user.id, assessment_id=screen.id, score=screen.score
+        task_id=task_id,
+        kind=kind.value,
+        at=now,
+        actor_id=user.id,
+        assessment_id=screen.assessment_id,
+        score=screen.score,
     )

@@ -125,9 +125,10 @@ class TaskIn(_Strict):
 class TaskEventOut(BaseModel):
     """One row of a task's history, oldest first."""
 
-    kind: Literal["opened", "repeat_positive_screen", "done"] = Field(
+    kind: Literal["opened", "repeat_positive_screen", "crisis_message", "done"] = Field(
         description="opened; repeat_positive_screen: another PHQ-9 with item 9 above 0 while the safety task "
-        "was open (the task is not opened twice); done"
+        "was open (the task is not opened twice); crisis_message: the patient wrote a message in crisis words "
+        "while it was open; done"
     )
     at: datetime
     actor_id: int | None = Field(description="who: the user who did it (null: the scheduler, or not recorded)")

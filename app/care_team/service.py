@@ -24,12 +24,9 @@ from app.care_team.task import Task, opened
 from app.db import utcnow
 from app.errors import Conflict, Invalid, NotFound
 from app.extensions import db
+from app.reference import crisis
 
-CRISIS_RESOURCES = {
-    "message": "If you are thinking about suicide or hurting yourself, help is available now.",
-    "lifeline": {"name": "988 Suicide & Crisis Lifeline", "call": "988", "text": "988"},
-    "emergency": "911",
-}
+CRISIS_RESOURCES = crisis.RESOURCES  # what the API returns with a positive item 9 (and a message in crisis words)
 
 
 class DuplicateActive(Conflict):
@@ -382,6 +379,13 @@ def add_assessment(
     audit.record("assessment.create", actor=user, patient_id=patient_id, object_type="assessment", object_id=row.id)
     db.session.commit()
     return row
+
+
+def safety_task_for_each_member(user: User, patient_id: int, now: datetime, title: str) -> None:
+    """The same-day safety task of every team member for a reason other than a check-in (messaging: a
+    patient wrote in crisis words): opened with ``title``, or added to while one is open
+    (``care_team/safety_task.py``: one open safety task per patient and owner, held by the database)."""
+    safety_task.open_or_add_for(user, safety_task.Trigger.crisis_message(patient_id, title), now)
 
 
 def _urgent_task_for_each_member(

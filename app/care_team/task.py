@@ -39,6 +39,7 @@ class TaskEventKind(StrEnum):
 
     OPENED = "opened"
     REPEAT_POSITIVE_SCREEN = "repeat_positive_screen"  # another PHQ-9 with item 9 above 0 while it was open
+    CRISIS_MESSAGE = "crisis_message"  # the patient wrote a message in crisis words while it was open
     DONE = "done"
 
 

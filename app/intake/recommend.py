@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from app.reference.crisis import CRISIS_SIGN, CRISIS_TEXT, signs_crisis
+
 
 class Care(StrEnum):
     EVALUATION = "psychiatric_evaluation"
@@ -30,8 +32,8 @@ THERAPY_SIGNS: dict[str, str] = {
     "no_medication": "I would rather start without medication",
     "skills": "I want practical tools for communication, boundaries or handling emotions",
 }
-CRISIS_SIGN = "self_harm"
-CRISIS_TEXT = "I have thoughts that I would be better off dead, or of hurting myself"
+# The crisis rule is shared with every domain that hears from a patient (messaging too): app.reference.crisis.
+__all__ = ["CRISIS_SIGN", "CRISIS_TEXT", "PSYCHIATRY_SIGNS", "THERAPY_SIGNS", "Care", "Recommendation", "recommend"]
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ def recommend(
 ) -> Recommendation:
     psychiatry = [PSYCHIATRY_SIGNS[s] for s in PSYCHIATRY_SIGNS if s in signs]
     therapy = [THERAPY_SIGNS[s] for s in THERAPY_SIGNS if s in signs]
-    crisis = CRISIS_SIGN in signs or (phq9_item9 or 0) > 0
+    crisis = signs_crisis(signs, phq9_item9)
     severe = (phq9_total or 0) >= 15 or (gad7_total or 0) >= 15
     moderate = not severe and ((phq9_total or 0) >= 10 or (gad7_total or 0) >= 10)
     reasons: list[str] = []

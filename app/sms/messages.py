@@ -55,6 +55,9 @@ def check_in(start: datetime, tz: str, link: str) -> str:
     return f"{PRACTICE}: before your visit {_when(start, tz)}, please take a 2-minute check-in: {link}"
 
 
+# A new secure message: never who wrote it or what it says.
+NEW_MESSAGE = f"You have a new message in {PRACTICE}."
+
 HELP = (
     f"{PRACTICE}: appointment texts. Reply STOP to opt out, START to opt back in. "
     "In crisis, call or text 988. Emergencies: 911."

@@ -10,6 +10,7 @@ from flask_login import current_user
 
 from app import access
 from app.db import utcnow
+from app.messaging.service import unread_total
 from app.notes.service import overdue_drafts
 from app.pagekit.pages import page
 from app.reference.roles import CREDENTIAL_TITLES, Credential, Role
@@ -40,9 +41,11 @@ def dashboard() -> ResponseReturnValue:
         title = CREDENTIAL_TITLES[Credential(current_user.clinician.credential)]
     mine = patient_dashboard(current_user, utcnow()) if current_user.role == Role.PATIENT else None
     overdue = overdue_drafts(current_user.id, utcnow()) if current_user.role == Role.CLINICIAN else []
+    messaging = current_user.role in (Role.PATIENT, Role.CLINICIAN)
     return render_template(
         "web/dashboard.html",
         clinician_title=title,
         mine=mine,
         overdue_notes=overdue,
+        unread_messages=unread_total(current_user) if messaging else 0,
     )

@@ -22,6 +22,7 @@ PATIENT_PAGES = [
     "/check-in",
     "/settings/sms",
     "/membership",
+    "/messages",  # the patient's thread with the care team
 ]
 
 

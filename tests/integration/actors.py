@@ -31,6 +31,7 @@ from app.care_team import service as care
 from app.care_team.task import Task
 from app.db import utcnow
 from app.extensions import db
+from app.messaging import service as messaging
 from tests.conftest import PASSWORD
 from tests.integration.conftest import IsolatedClient, csrf_token_from, totp_code
 
@@ -76,6 +77,7 @@ A_MARKERS = {
     "problem": "Zorba insomnia",
     "note": "Kestrel handoff: sleep worse",
     "minutes note": "Kestrel outreach call",
+    "message": "Zorba question: may I skip a dose before the trip?",  # a secure message: A and A's team
 }
 SEES_NAME = {PATIENT_A, THERAPIST_ON, PRESCRIBER_ON, BILLING_ADMIN, ADMIN}
 SEES_CLINICAL = {PATIENT_A, THERAPIST_ON, PRESCRIBER_ON}
@@ -172,6 +174,7 @@ def build_world(
     care.patch_plan(people[THERAPIST_ON], a.id, care.get_plan(a, a.id)[0].version, plan_a)
     handoff.add_note(people[THERAPIST_ON], a.id, A_MARKERS["note"])
     care.add_assessment(a, a.id, "PHQ-9", [1] * 8 + [1])  # item 9 positive: urgent tasks for the team
+    messaging.send(a, a.id, A_MARKERS["message"])
     handoff.add_note(pres_b, b.id, "Marrow handoff")
     care.add_assessment(b, b.id, "GAD-7", [1] * 7)
     care.add_assessment(b, b.id, "PHQ-9", [0] * 8 + [1])  # a task of B's team, for the IDOR checks

@@ -182,6 +182,11 @@ ROUTES: dict[str, Route] = {
     "GET /api/v1/patients/<int:patient_id>/assessments": Route("read"),
     "POST /api/v1/patients/<int:patient_id>/emergency-access": Route("break_glass", REASON),
     "GET /api/v1/patients/<int:patient_id>/fhir": Route("read"),
+    # --- secure messaging (API and pages): the patient and the team; everyone else 404, admins included ---
+    "GET /api/v1/patients/<int:patient_id>/messages": Route("read"),
+    "POST /api/v1/patients/<int:patient_id>/messages": Route("patient_or_team", _const({"body": "Matrix message"})),
+    "GET /patients/<int:patient_id>/messages": Route("read"),
+    "POST /patients/<int:patient_id>/messages": Route("patient_or_team", _const({"body": "Matrix message"})),
     # --- visit notes and psychotherapy notes (API and pages) ---
     START_NOTE: Route("appt_clinician"),  # body per appointment: NOTE_TEMPLATE
     "PATCH /api/v1/visit-notes/<int:note_id>": Route("signed_note", _const({"sections": {"plan": "Matrix"}})),
@@ -316,6 +321,7 @@ ROUTES: dict[str, Route] = {
     "POST /login/verify": Route("mfa"),
     "POST /logout": Route("public"),
     "GET /membership": Route("role"),
+    "GET /messages": Route("role"),  # patients (to their thread) and clinicians (their inbox); 403 to staff
     "GET /my/record-access": Route("role"),
     "GET /outbox": Route("role"),  # clinicians: texts of their teams' patients only (leak check)
     "GET /password/forgot": Route("public"),

@@ -15,6 +15,7 @@ from tests.integration.actors import (
     ACTORS,
     PATIENT_A,
     PATIENT_B,
+    PRESCRIBER_ON,
     THERAPIST_ON,
     Fingerprint,
     build_world,
@@ -33,6 +34,14 @@ ALLOWED: dict[tuple[str, str], set[str]] = {
     # setup page makes the pending secret its QR code shows. A second visit reuses it (tested below), and it
     # does nothing before the POST with a valid code.
     **{("GET /account/mfa/setup", actor): {"mfa_secrets"} for actor in (PATIENT_A, PATIENT_B, NEWCOMER)},
+    # Opening a message thread is reading it: a recipient (the patient, a team member; never anyone else)
+    # leaves a read receipt per message not read before, as the audit trail records the read. Idempotent
+    # (tested below); nothing else changes.
+    **{
+        (route, actor): {"message_reads"}
+        for route in ("GET /api/v1/patients/<int:patient_id>/messages", "GET /patients/<int:patient_id>/messages")
+        for actor in (PATIENT_A, THERAPIST_ON, PRESCRIBER_ON)
+    },
 }
 
 
@@ -88,4 +97,16 @@ def test_a_second_visit_of_the_mfa_setup_page_changes_nothing(app, make_patient)
     assert browser.get("/account/mfa/setup").status_code == 200
     before = fingerprint.take()
     assert browser.get("/account/mfa/setup").status_code == 200
+    assert Fingerprint.diff(before, fingerprint.take()) == {}
+
+
+def test_a_second_read_of_a_message_thread_changes_nothing(app, client, team):
+    """The read receipts a thread's GET leaves are written once: reading again adds none."""
+    patient, therapist = team["patient"], team["h"]["therapist"]
+    client.post(f"/api/v1/patients/{patient.id}/messages", headers=team["h"]["patient"], json={"body": "Hello"})
+    assert client.get(f"/api/v1/patients/{patient.id}/messages", headers=therapist).status_code == 200
+    connection = test_connection()
+    fingerprint = Fingerprint(connection)
+    before = fingerprint.take()
+    assert client.get(f"/api/v1/patients/{patient.id}/messages", headers=therapist).status_code == 200
     assert Fingerprint.diff(before, fingerprint.take()) == {}

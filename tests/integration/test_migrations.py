@@ -162,3 +162,38 @@ def test_the_task_history_migration_carries_title_repeats_into_rows_and_back(tmp
                 db.engine.dispose()
         finally:
             db.session = test_session
+
+
+def test_the_messages_migration_goes_down_and_up(tmp_path: Path) -> None:
+    """0019 adds the message thread and its read receipts; a body longer than 4,000 characters or empty
+    is refused by the database too; its downgrade drops both tables."""
+    with private_database(str(tmp_path)) as url:
+        other = create_app(
+            {"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": TEST_SECRET, "SCHEDULER_ENABLED": False}
+        )
+        test_session, db.session = db.session, REAL_SESSION  # this database is not the test's transaction
+        try:
+            with other.app_context():
+                flask_migrate.upgrade(revision="heads")
+                tables = set(inspect(db.engine).get_table_names())
+                assert {"messages", "message_reads"} <= tables
+                with db.engine.begin() as conn:
+                    conn.execute(text("INSERT INTO users (email, password_hash, name, role, timezone, is_enabled, "
+                                      "mfa_enabled, created_at) VALUES ('m@example.com', 'x', 'M', 'patient', "
+                                      "'America/New_York', true, false, CURRENT_TIMESTAMP)"))  # fmt: skip
+                insert = text(
+                    "INSERT INTO messages (patient_id, sender_id, body, crisis, created_at) "
+                    "SELECT id, id, :body, false, CURRENT_TIMESTAMP FROM users"
+                )
+                for body in ("", "x" * 4001):
+                    with pytest.raises(IntegrityError, match=r"body_length|CHECK"), db.engine.begin() as conn:
+                        conn.execute(insert, {"body": body})
+                script = ScriptDirectory.from_config(other.extensions["migrate"].migrate.get_config())
+                flask_migrate.downgrade(revision=str(script.get_revision("0019_messages").down_revision))
+                assert not {"messages", "message_reads"} & set(inspect(db.engine).get_table_names())
+                flask_migrate.upgrade(revision="heads")
+                assert {"messages", "message_reads"} <= set(inspect(db.engine).get_table_names())
+                db.session.remove()
+                db.engine.dispose()
+        finally:
+            db.session = test_session
