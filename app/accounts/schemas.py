@@ -97,3 +97,45 @@ class Profile(BaseModel):
     clinical_role: str | None = None
     patient: PatientInfo | None = None
     clinician: ClinicianInfo | None = None
+
+
+class ClinicianInvite(_Strict):
+    """The clinician's profile in an invitation: what ``ClinicianCreate`` takes, without the account."""
+
+    credential: Credential
+    licensed_states: list[StateCode] = Field(min_length=1, max_length=60)
+    modalities: list[Modality] = Field(default_factory=list, max_length=10)
+    timezone: TimeZoneName = "America/New_York"
+    bio: str = Field(default="", max_length=5000)
+    languages: list[Language] = Field(default_factory=lambda: ["English"], min_length=1, max_length=20)
+
+    @field_validator("licensed_states", "modalities", "languages")
+    @classmethod
+    def _dedupe(cls, values: list[Any]) -> list[Any]:
+        return list(dict.fromkeys(values))
+
+
+class InvitationCreate(_Strict):
+    """``POST /api/v1/invitations``: ``clinician`` is required for a clinician and refused otherwise."""
+
+    email: Email
+    name: PersonName
+    role: Literal["clinician", "billing_admin", "admin"]
+    clinician: ClinicianInvite | None = Field(default=None, validate_default=True)
+
+    @field_validator("clinician")
+    @classmethod
+    def _profile_for_clinicians_only(
+        cls, value: ClinicianInvite | None, info: ValidationInfo
+    ) -> ClinicianInvite | None:
+        role = info.data.get("role")
+        if role == "clinician" and value is None:
+            raise ValueError("a clinician needs a credential and at least one licensed state")
+        if role in ("billing_admin", "admin") and value is not None:
+            raise ValueError("only a clinician has a clinical profile")
+        return value
+
+
+class InvitationOut(BaseModel):
+    id: int
+    expires_at: datetime
