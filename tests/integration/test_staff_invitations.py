@@ -67,9 +67,8 @@ def test_admin_invites_by_api_and_the_link_goes_by_mail(client, make_staff, auth
 
 @pytest.mark.parametrize("role", ["patient", "clinician", "billing_admin"])
 def test_only_admins_may_invite(client, make_patient, make_clinician, make_staff, auth_headers, caplog, role):
-    caller = {"patient": make_patient, "clinician": make_clinician, "billing_admin": lambda: make_staff("billing_admin")}[
-        role
-    ]()
+    makers = {"patient": make_patient, "clinician": make_clinician, "billing_admin": lambda: make_staff(role)}
+    caller = makers[role]()
     response = _invite(client, auth_headers(caller), THERAPIST, caplog)
     assert response.status_code == 403
     assert _links(caplog) == [] and db.session.scalar(db.select(db.func.count()).select_from(Invitation)) == 0
@@ -113,8 +112,8 @@ def test_billing_admins_and_admins_need_no_clinical_profile(client, make_staff, 
 def _accept(client, raw, password=PASSPHRASE):
     page = client.get(f"/invitations/{raw}")
     assert page.status_code == 200, page.get_data(as_text=True)
-    return client.post(f"/invitations/{raw}",
-                       data={"password": password, "csrf_token": csrf_token_from(page.get_data(as_text=True))})  # fmt: skip
+    token = csrf_token_from(page.get_data(as_text=True))
+    return client.post(f"/invitations/{raw}", data={"password": password, "csrf_token": token})
 
 
 def test_the_invitee_sets_a_password_then_two_factor_and_is_in_the_directory(client, make_staff, caplog):
