@@ -93,12 +93,20 @@ def test_an_address_with_an_account_is_409_email_taken(client, make_staff, make_
         ({**THERAPIST, "role": "patient"}, "role"),
         ({**THERAPIST, "clinician": {**THERAPIST["clinician"], "licensed_states": []}}, "clinician.licensed_states"),
         ({**THERAPIST, "clinician": {**THERAPIST["clinician"], "credential": "RN"}}, "clinician.credential"),
+        (
+            {**THERAPIST, "clinician": {**THERAPIST["clinician"], "licensed_states": ["New York"]}},
+            "clinician.licensed_states.0",
+        ),
+        ({**THERAPIST, "name": ""}, "name"),
     ],
 )
 def test_bad_input_is_422_naming_the_field(client, make_staff, auth_headers, caplog, body, field):
     response = _invite(client, auth_headers(make_staff("admin")), body, caplog)
     assert response.status_code == 422
-    assert response.get_json()["error"] == "invalid" and field in response.get_json()["fields"]
+    fields = response.get_json()["fields"]
+    assert response.get_json()["error"] == "invalid" and field in fields
+    assert not any(w in fields[field] for w in ("Field required", "String should", "Input should", "List should"))
+    assert fields[field].endswith(".")  # a sentence in plain words, e.g. "Enter at least one US state as ..."
 
 
 def test_billing_admins_and_admins_need_no_clinical_profile(client, make_staff, auth_headers, caplog):

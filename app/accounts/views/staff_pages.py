@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 
 from app import access
 from app.accounts import invitations
-from app.accounts.schemas import InvitationCreate
+from app.accounts.schemas import INVITATION_PROBLEMS, InvitationCreate, invitation_field
 from app.accounts.service import EmailTaken
 from app.accounts.views.pages import bp
 from app.pagekit.pages import page
@@ -25,19 +25,6 @@ from app.validation import validation_fields
 ADMIN = access.roles(Role.ADMIN)
 ROLES = {"clinician": "Clinician", "billing_admin": "Billing admin", "admin": "Admin"}
 CLINICIAN_FIELDS = ("credential", "licensed_states", "modalities", "languages", "bio", "timezone")
-# Each field's problem in plain words, whatever the validator said; listed in the form's order.
-PROBLEMS = {
-    "name": "Enter the person's full name.",
-    "email": "Enter an e-mail address, for example name@example.com.",
-    "role": "Choose a role.",
-    "clinician": "A clinician needs a credential and at least one licensed state.",
-    "credential": "Choose the clinician's credential.",
-    "licensed_states": "Enter at least one US state as a two-letter code, for example NY, NJ.",
-    "modalities": "Choose approaches from the list.",
-    "languages": "Enter languages in letters, separated by commas, for example English, Spanish.",
-    "bio": "Keep the bio under 5,000 characters.",
-    "timezone": "Choose a time zone from the list.",
-}
 LABELS = {
     "name": "Full name", "email": "E-mail address", "role": "Role", "clinician": "Clinician details",
     "credential": "Credential", "licensed_states": "Licensed states", "modalities": "Approaches",
@@ -67,11 +54,9 @@ def form_data(form: MultiDict[str, str]) -> dict[str, Any]:
 def plain_problems(fields: dict[str, str]) -> dict[str, str]:
     """Validator paths (``clinician.licensed_states.0``) turned into form fields with plain words, in
     the form's order."""
-    found = set()
-    for path in fields:
-        parts = path.split(".")
-        found.add(parts[1] if parts[0] == "clinician" and len(parts) > 1 else parts[0])
-    return {name: PROBLEMS[name] for name in PROBLEMS if name in found} or {"name": "Check the form."}
+    found = {invitation_field(path) for path in fields}
+    problems = {name: message for name, message in INVITATION_PROBLEMS.items() if name in found}
+    return problems or {"name": "Check the form."}
 
 
 def _form(values: dict[str, Any], errors: dict[str, str], status: int = 200) -> ResponseReturnValue:
