@@ -437,6 +437,7 @@ def _args(world: World, appointment_key: str) -> dict[str, Any]:
         "entry_id": world.extra["minutes_a"],
         "index": 0,
         "note_id": world.extra["visit_note_a"],
+        "invitation_id": 1,  # refused by the role gate before any lookup (test_staff_invitations has real ones)
     }
 
 
