@@ -1,6 +1,7 @@
 """Every mapped model, imported in one place so Alembic and the tests see the whole schema."""
 
 from app.accounts.clinician import ClinicianLanguage, ClinicianLicense, ClinicianModality, ClinicianProfile
+from app.accounts.invitation import Invitation
 from app.accounts.patient import PatientProfile
 from app.accounts.user import User
 from app.audit.event import AuditEvent
@@ -16,6 +17,7 @@ from app.booking.availability import ClinicianAvailability
 from app.booking.care_consent import CareConsent
 from app.booking.feed import CalendarFeed
 from app.booking.stamp import ScheduleStamp
+from app.booking.visit_change import VisitChange
 from app.care_team.assessment import Assessment
 from app.care_team.emergency import EmergencyAccess
 from app.care_team.medication import Medication
@@ -52,6 +54,7 @@ __all__ = [
     "EmergencyAccess",
     "HandoffNote",
     "IntakeResult",
+    "Invitation",
     "LoginSession",
     "Medication",
     "Membership",
@@ -70,5 +73,6 @@ __all__ = [
     "Task",
     "ThrottleCounter",
     "User",
+    "VisitChange",
     "VisitNote",
 ]  # fmt: skip

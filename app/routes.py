@@ -7,11 +7,13 @@ from flask import Flask
 
 def register_blueprints(app: Flask) -> None:
     from app.accounts.views import api as _accounts_api  # noqa: F401 - attaches endpoints to api_bp
+    from app.accounts.views import staff_pages as _staff_pages  # noqa: F401 - attaches pages to the accounts blueprint
     from app.accounts.views.pages import bp as accounts_bp
     from app.api import meta as _meta  # noqa: F401
     from app.api import reference as _reference_api  # noqa: F401
     from app.api.blueprint import api_bp
     from app.auth.views import api as _auth_api  # noqa: F401
+    from app.auth.views import invite_pages as _invite_pages  # noqa: F401 - attaches pages to the auth blueprint
     from app.auth.views import mfa_pages as _mfa_pages  # noqa: F401 - attaches pages to the auth blueprint
     from app.auth.views import signup_pages as _signup_pages  # noqa: F401 - attaches /signup to the accounts blueprint
     from app.auth.views.pages import bp as auth_bp
@@ -20,6 +22,7 @@ def register_blueprints(app: Flask) -> None:
     from app.billing.views.webhooks import bp as stripe_webhook_bp
     from app.booking.views import api as _booking_api  # noqa: F401
     from app.booking.views import availability_pages as _availability  # noqa: F401 - attaches to the booking blueprint
+    from app.booking.views import offboarding_pages as _offboarding  # noqa: F401 - attaches to the booking blueprint
     from app.booking.views import schedule_pages as _schedule  # noqa: F401 - attaches to the booking blueprint
     from app.booking.views.pages import bp as booking_bp
     from app.care_team.views import api as _care_team_api  # noqa: F401

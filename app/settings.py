@@ -89,6 +89,8 @@ class Settings(BaseModel):
     API_TOKEN_TTL_HOURS: int = Field(default=12, ge=1, le=24 * 90)
     LOGIN_FAILURE_LIMIT: str = "10 per 15 minutes"
     PASSWORD_RESET_LIMIT: str = "5 per 15 minutes"  # noqa: S105 (a rate, not a password)
+    # A staff invitation's link works for this long (and once).
+    INVITATION_TTL_HOURS: int = Field(default=72, ge=1, le=24 * 30)
 
     # CoCM minute bands per calendar month (CPT midpoint rule; payers differ). Checked together below.
     COCM_G2214_FROM: int = Field(default=16, ge=1, le=10_000)

@@ -97,3 +97,74 @@ class Profile(BaseModel):
     clinical_role: str | None = None
     patient: PatientInfo | None = None
     clinician: ClinicianInfo | None = None
+
+
+class ClinicianInvite(_Strict):
+    """The clinician's profile in an invitation: what ``ClinicianCreate`` takes, without the account."""
+
+    credential: Credential
+    licensed_states: list[StateCode] = Field(min_length=1, max_length=60)
+    modalities: list[Modality] = Field(default_factory=list, max_length=10)
+    timezone: TimeZoneName = "America/New_York"
+    bio: str = Field(default="", max_length=5000)
+    languages: list[Language] = Field(default_factory=lambda: ["English"], min_length=1, max_length=20)
+
+    @field_validator("licensed_states", "modalities", "languages")
+    @classmethod
+    def _dedupe(cls, values: list[Any]) -> list[Any]:
+        return list(dict.fromkeys(values))
+
+
+class InvitationCreate(_Strict):
+    """``POST /api/v1/invitations``: ``clinician`` is required for a clinician and refused otherwise."""
+
+    email: Email
+    name: PersonName
+    role: Literal["clinician", "billing_admin", "admin"]
+    clinician: ClinicianInvite | None = Field(default=None, validate_default=True)
+
+    @field_validator("clinician")
+    @classmethod
+    def _profile_for_clinicians_only(
+        cls, value: ClinicianInvite | None, info: ValidationInfo
+    ) -> ClinicianInvite | None:
+        role = info.data.get("role")
+        if role == "clinician" and value is None:
+            raise ValueError("a clinician needs a credential and at least one licensed state")
+        if role in ("billing_admin", "admin") and value is not None:
+            raise ValueError("only a clinician has a clinical profile")
+        return value
+
+    @classmethod
+    def plain_words(cls, fields: dict[str, str]) -> dict[str, str]:
+        """The API's 422 ``fields``, each problem in plain words (same keys)."""
+        return {path: INVITATION_PROBLEMS.get(invitation_field(path), reason) for path, reason in fields.items()}
+
+
+# Each invitation field's problem in plain words, whatever the validator said; in the form's order.
+INVITATION_PROBLEMS = {
+    "name": "Enter the person's full name.",
+    "email": "Enter an e-mail address, for example name@example.com.",
+    "role": "Choose a role: clinician, billing admin or admin.",
+    "clinician": "A clinician needs a credential and at least one licensed state; other roles have no clinical "
+    "profile.",
+    "credential": "Choose the clinician's credential (MD, DO, PMHNP, PhD, PsyD, LCSW, LMHC or LMFT).",
+    "licensed_states": "Enter at least one US state as a two-letter code, for example NY, NJ.",
+    "modalities": "Choose approaches from the list (CBT, DBT, psychodynamic, trauma_informed, family_couples, "
+    "medication_management).",
+    "languages": "Enter languages in letters, separated by commas, for example English, Spanish.",
+    "bio": "Keep the bio under 5,000 characters.",
+    "timezone": "Choose a time zone, for example America/New_York.",
+}
+
+
+def invitation_field(path: str) -> str:
+    """The form field a validator path is about: ``clinician.licensed_states.0`` -> ``licensed_states``."""
+    parts = path.split(".")
+    name = parts[1] if parts[0] == "clinician" and len(parts) > 1 else parts[0]
+    return name if name in INVITATION_PROBLEMS else "clinician" if parts[0] == "clinician" else name
+
+
+class InvitationOut(BaseModel):
+    id: int
+    expires_at: datetime

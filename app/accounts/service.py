@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -98,19 +99,25 @@ def save_date_of_birth(patient: User, born: date) -> None:
     db.session.commit()
 
 
+def clinician_profile(credential: str, licensed_states: Iterable[str], modalities: Iterable[str],
+                      languages: Iterable[str], bio: str) -> ClinicianProfile:  # fmt: skip
+    """A clinician's profile; the clinical role follows from the credential and is never chosen."""
+    known = Credential(credential)
+    profile = ClinicianProfile(
+        credential=known.value, clinical_role=CLINICAL_ROLE_BY_CREDENTIAL[known].value, bio=bio
+    )  # fmt: skip
+    profile.licensed_states.extend(licensed_states)
+    profile.modalities.extend(modalities)
+    profile.languages.extend(languages)
+    return profile
+
+
 def create_clinician(data: ClinicianCreate, *, actor: User | None) -> User:
     """Admins add clinicians; the clinical role follows from the credential and is never chosen."""
     user = _new_user(data.email, data.password, data.name, Role.CLINICIAN, data.timezone)
-    credential = Credential(data.credential)
-    profile = ClinicianProfile(
-        credential=credential.value,
-        clinical_role=CLINICAL_ROLE_BY_CREDENTIAL[credential].value,
-        bio=data.bio,
+    user.clinician = clinician_profile(
+        data.credential, data.licensed_states, (m.value for m in data.modalities), data.languages, data.bio
     )
-    profile.licensed_states.extend(data.licensed_states)
-    profile.modalities.extend(m.value for m in data.modalities)
-    profile.languages.extend(data.languages)
-    user.clinician = profile
     db.session.add(user)
     db.session.flush()
     audit.record("account.create", actor=actor, object_type="user", object_id=user.id)

@@ -78,7 +78,10 @@ def parse(model: type[BaseModel], data: Any) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise Invalid(validation_fields(exc)) from exc
+        fields = validation_fields(exc)
+        # A model may put its problems in plain words (``plain_words(fields) -> fields``, same keys).
+        plain = getattr(model, "plain_words", None)
+        raise Invalid(plain(fields) if callable(plain) else fields) from exc
 
 
 @functools.cache

@@ -182,6 +182,12 @@ def purge_expired(policy: SessionPolicy, now: datetime | None = None) -> int:
 def end_all_sessions(user: User, *, actor: User | None, now: datetime | None = None) -> None:
     """Sign out everywhere: every browser session and every API token of the user stop working."""
     now = now or utcnow()
+    end_sessions_in_transaction(user, actor=actor, now=now)
+    db.session.commit()
+
+
+def end_sessions_in_transaction(user: User, *, actor: User | None, now: datetime) -> None:
+    """``end_all_sessions`` inside the caller's transaction (a use case above that commits once)."""
     db.session.execute(
         update(LoginSession)
         .where(LoginSession.user_id == user.id, LoginSession.ended_at.is_(None))
@@ -191,7 +197,6 @@ def end_all_sessions(user: User, *, actor: User | None, now: datetime | None = N
         update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
     )
     audit.record("auth.logout_everywhere", actor=actor, object_type="user", object_id=user.id)
-    db.session.commit()
 
 
 def set_enabled(user: User, enabled: bool, *, actor: User) -> None:

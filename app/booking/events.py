@@ -16,6 +16,13 @@ visit_booked = _signals.signal("visit-booked")
 # sender: the Appointment its clinician has just marked a no-show; keyword ``now``.
 visit_missed = _signals.signal("visit-missed")
 
+# sender: the Appointment just moved to another clinician (flushed) because its clinician left;
+# keywords ``now`` and ``from_clinician_id``.
+visit_reassigned = _signals.signal("visit-reassigned")
+# sender: the id of a clinician who was just disabled (offboarding; every future visit already moved
+# or cancelled); keywords ``now`` and ``actor`` (the admin).
+clinician_offboarded = _signals.signal("clinician-offboarded")
+
 # A question, not an event: sender: a tuple of appointment ids; each receiver returns a dict
 # {appointment_id: note status} for the visits that have a note (the notes domain answers). Booking
 # shows "Start note" or "Open note" without knowing the notes domain; nobody connected = no notes.

@@ -198,6 +198,12 @@ def _serialise_on(clinician_id: int) -> ClinicianAvailability | None:
     return row
 
 
+def lock_schedule(clinician_id: int) -> None:
+    """Take the clinician's schedule lock for the rest of the transaction (``_serialise_on``), for use
+    cases beside booking that move visits between clinicians."""
+    _serialise_on(clinician_id)
+
+
 def _check_slot(clinician: User, kind: AppointmentType, start: datetime, now: datetime, patient_id: int,
                 already: str, exclude_id: int | None = None) -> slots.Availability:  # fmt: skip
     """The slot is still offered by the clinician (else ``slot_unavailable``) and the patient has no

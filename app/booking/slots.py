@@ -313,3 +313,29 @@ def is_offered(
     """
     instant = _utc(start, "start")
     return instant in compute_slots(avail, duration_minutes, busy, now, instant, instant + _TICK)
+
+
+def is_free(avail: Availability, duration_minutes: int, busy: Sequence[Busy], start: datetime) -> bool:
+    """Whether a colleague could take over a visit already promised to a patient at ``start``: the
+    whole visit lies inside one of their availability intervals of its clinician-local date (or of the
+    day before, for an interval ending at 24:00), it conflicts with none of their booked appointments
+    (the same rule and gap as ``compute_slots``) and, with ``max_per_day`` set, that date has room.
+    Not applied, on purpose: the slot grid, minimum notice and horizon, which govern what patients may
+    pick, not a time the practice already gave them."""
+    if duration_minutes <= 0:
+        raise ValueError("duration_minutes must be positive")
+    start = _utc(start, "start")
+    end = start + timedelta(minutes=duration_minutes)
+    zone = _zone(avail.timezone)
+    local_day = start.astimezone(zone).date()
+    inside = any(
+        wall_to_utc(day, iv.start_minute, zone) <= start and end <= wall_to_utc(day, iv.end_minute, zone)
+        for day in (local_day - _ONE_DAY, local_day)
+        for iv in avail.intervals_on(day)
+    )
+    if not inside:
+        return False
+    index = _BusyIndex(busy, timedelta(minutes=avail.gap_minutes), zone, avail.max_per_day is not None)
+    if index.conflicts(start, end):
+        return False
+    return avail.max_per_day is None or index.per_day[local_day] < avail.max_per_day

@@ -4,6 +4,7 @@ transaction; the outbox (``app.sms.outbox``) below keeps and sends them."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from flask import current_app
@@ -71,6 +72,21 @@ def cancelled(patient: User, appointment: Appointment, now: datetime) -> None:
     enqueue_all(patient, [_text(patient, appointment, "cancel_notice", messages.cancelled, now, link=book_again)])
 
 
+def reassigned(patient: User, appointment: Appointment, now: datetime) -> None:
+    """Its clinician left and a colleague takes the visit: same time, so the reminders stand."""
+    notice = _text(patient, appointment, "visit_reassigned", messages.visit_reassigned, now)
+    enqueue_all(patient, [replace(notice, dedupe_key=f"{notice.dedupe_key}:{appointment.clinician_id}")])
+
+
+def cancelled_by_practice(patient: User, appointment: Appointment, now: datetime) -> None:
+    """Its clinician left and nobody could take the visit: its texts stop, the patient is told."""
+    suppress_pending(appointment_id=appointment.id, reason="appointment cancelled")
+    book_again = f"{current_app.config['PUBLIC_BASE_URL']}/clinicians"
+    notice = _text(patient, appointment, "practice_cancel_notice", messages.cancelled_by_practice, now,
+                   link=book_again)  # fmt: skip
+    enqueue_all(patient, [notice])
+
+
 def missed(patient: User, appointment: Appointment, now: datetime) -> None:
     """A same-day text to rebook after a no-show (the care team's task is its own: ``events.visit_missed``)."""
     enqueue(
@@ -85,7 +101,7 @@ def missed(patient: User, appointment: Appointment, now: datetime) -> None:
 
 # --- before sending ------------------------------------------------------------------------------
 
-VISIT_KINDS = {"booking_confirmation", "reschedule_notice", "checkin_link"}  # and every reminder_*
+VISIT_KINDS = {"booking_confirmation", "reschedule_notice", "checkin_link", "visit_reassigned"}  # and every reminder_*
 
 
 def about_a_visit(kind: str) -> bool:

@@ -43,6 +43,20 @@ def cancelled(start: datetime, tz: str, link: str) -> str:
     return f"{PRACTICE}: your visit on {_when(start, tz)} was cancelled. Book again: {link}"
 
 
+def visit_reassigned(start: datetime, tz: str, link: str) -> str:
+    return (
+        f"{PRACTICE}: your visit on {_when(start, tz)} will be with another clinician from our team, "
+        f"at the same time. Details: {link}"
+    )
+
+
+def cancelled_by_practice(start: datetime, tz: str, link: str) -> str:
+    return (
+        f"{PRACTICE}: we are sorry, your visit on {_when(start, tz)} was cancelled because your clinician "
+        f"is no longer available. There is no charge. Book a new time: {link}"
+    )
+
+
 def missed_visit(link: str) -> str:
     return f"{PRACTICE}: we missed you today. Book a new time when it suits you: {link}"
 

@@ -19,6 +19,7 @@ from app.accounts.user import User
 from app.booking import video
 from app.booking.appointment import Appointment, AppointmentStatus
 from app.booking.types import TYPES
+from app.booking.visit_change import VisitChange
 from app.care_team.assessment import Assessment
 from app.care_team.measures import Instrument
 from app.care_team.medication import Medication, MedicationStatus
@@ -64,6 +65,22 @@ class TeamMember:
 
 
 @dataclass(frozen=True)
+class ChangeNotice:
+    """A visit the practice moved to a colleague or cancelled because its clinician left."""
+
+    kind: str  # VisitChangeKind
+    start_at: datetime
+    visit_kind: str
+    from_name: str
+    to_name: str | None
+    appointment_id: int
+
+
+# How long the dashboard keeps telling the patient about such a change.
+CHANGES_SHOWN_FOR = timedelta(days=30)
+
+
+@dataclass(frozen=True)
 class PatientDashboard:
     next_visit: Visit | None
     upcoming: list[Visit]
@@ -77,6 +94,7 @@ class PatientDashboard:
     record_access: list[access_log.AccessRow]
     intake: IntakeResult | None
     names: dict[int, str] = field(default_factory=dict)
+    changes: list[ChangeNotice] = field(default_factory=list)
 
     @property
     def open_check_ins(self) -> list[CheckIn]:
@@ -126,6 +144,23 @@ def _team(patient: User) -> list[TeamMember]:
     ]  # fmt: skip
 
 
+def _changes(patient: User, now: datetime) -> list[ChangeNotice]:
+    rows = list(
+        db.session.execute(
+            select(VisitChange, Appointment.start_at, Appointment.type)
+            .join(Appointment, Appointment.id == VisitChange.appointment_id)
+            .where(VisitChange.patient_id == patient.id, VisitChange.created_at > now - CHANGES_SHOWN_FOR)
+            .order_by(VisitChange.created_at.desc(), VisitChange.id.desc())
+        )
+    )
+    names = names_by_id({c.from_clinician_id for c, _, _ in rows} | {c.to_clinician_id for c, _, _ in rows})
+    return [
+        ChangeNotice(c.kind, start, TYPES[kind].name, names.get(c.from_clinician_id or 0, "Your clinician"),
+                     names.get(c.to_clinician_id) if c.to_clinician_id else None, c.appointment_id)
+        for c, start, kind in rows
+    ]  # fmt: skip
+
+
 def _medications(patient: User) -> list[tuple[Medication, str | None]]:
     rows = db.session.execute(
         select(Medication, User.name)
@@ -166,4 +201,5 @@ def patient_dashboard(patient: User, now: datetime) -> PatientDashboard:
         record_access=access_log.record_access(patient.id, limit=ACCESS_SHOWN),
         intake=intake.latest(patient.id),
         names=names,
+        changes=_changes(patient, now),
     )

@@ -267,6 +267,15 @@ ROUTES: dict[str, Route] = {
     "GET /admin/users": Route("role"),
     "POST /admin/users/<int:user_id>/enabled": Route("role"),
     "POST /admin/users/<int:user_id>/mfa/reset": Route("role"),
+    "GET /admin/clinicians/<int:clinician_id>/disable": Route("role"),  # offboarding: test_offboarding
+    "POST /admin/clinicians/<int:clinician_id>/disable": Route("role"),
+    "GET /admin/invitations": Route("role"),  # staff onboarding: test_staff_invitations
+    "GET /admin/invitations/new": Route("role"),
+    "POST /admin/invitations/new": Route("role"),
+    "POST /admin/invitations/<int:invitation_id>/revoke": Route("role"),
+    "POST /api/v1/invitations": Route("role"),
+    "GET /invitations/<token>": Route("capability"),  # the single-use invitation link
+    "POST /invitations/<token>": Route("capability"),
     "GET /api/v1/appointment-types": Route("own"),
     "POST /api/v1/appointments": Route("role"),  # IDOR: test_booking_body_cannot_name_another_patient
     "GET /api/v1/appointments": Route("own"),
@@ -445,6 +454,7 @@ def _args(world: World, appointment_key: str) -> dict[str, Any]:
         "entry_id": world.extra["minutes_a"],
         "index": 0,
         "note_id": world.extra["visit_note_a"],
+        "invitation_id": 1,  # refused by the role gate before any lookup (test_staff_invitations has real ones)
     }
 
 
@@ -618,7 +628,8 @@ def _role_gates(app: Flask, world: World) -> list:
     fingerprint = Fingerprint(connection)
     db.session.commit()
     before = fingerprint.take()
-    ids = {"user_id": world.a.id, "membership_id": world.extra["membership_a"], "event_id": "evt_x"}
+    ids = {"user_id": world.a.id, "membership_id": world.extra["membership_a"], "event_id": "evt_x",
+           "clinician_id": world.users[THERAPIST_ON].id, "invitation_id": 1}  # fmt: skip
     failures, checked = [], 0
     for key, method, rule in url_map_routes(app):
         kind = ROUTES.get(key, Route("?")).kind

@@ -3,11 +3,23 @@ account's rows into the response model)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from flask import current_app
 from flask_login import current_user
 
 from app import access
-from app.accounts import service
-from app.accounts.schemas import ClinicianCreate, ClinicianInfo, PatientInfo, PatientSignup, Profile, StaffCreate
+from app.accounts import invitations, service
+from app.accounts.schemas import (
+    ClinicianCreate,
+    ClinicianInfo,
+    InvitationCreate,
+    InvitationOut,
+    PatientInfo,
+    PatientSignup,
+    Profile,
+    StaffCreate,
+)
 from app.accounts.throttle import signup_throttled
 from app.accounts.user import User
 from app.api.blueprint import api_bp
@@ -61,6 +73,22 @@ def create_clinician(body: ClinicianCreate) -> Profile:
 def create_user(body: StaffCreate) -> Profile:
     """Add a billing admin or an admin (admin)."""
     return profile_of(service.create_staff(body, actor=current_user))
+
+
+def invitation_ttl() -> timedelta:
+    return timedelta(hours=current_app.config["INVITATION_TTL_HOURS"])
+
+
+@endpoint(api_bp, "/invitations", methods=["POST"], access_rule=ADMIN, body=InvitationCreate,
+          response=InvitationOut, status=201, errors=[409], tags=["accounts"])  # fmt: skip
+def create_invitation(body: InvitationCreate) -> InvitationOut:
+    """Invite a clinician, billing admin or admin (admin): a single-use link goes to ``email`` by e-mail
+    and expires after ``INVITATION_TTL_HOURS`` (72 by default); 409 ``email_taken`` when the address has
+    an account. A new invitation to the same address replaces a pending one."""
+    invitation = invitations.invite(
+        body, actor=current_user, ttl=invitation_ttl(), link_base=current_app.config["PUBLIC_BASE_URL"]
+    )
+    return InvitationOut(id=invitation.id, expires_at=invitation.expires_at)
 
 
 @endpoint(api_bp, "/me", access_rule=access.ANY_USER, response=Profile, tags=["accounts"])

@@ -82,6 +82,9 @@ def admin_set_enabled(user_id: int) -> ResponseReturnValue:
     if target.id == current_user.id and not enable:
         flash("You cannot disable your own account.", "error")
         return redirect(url_for("auth.admin_users"))
+    if target.role == Role.CLINICIAN and not enable:
+        # A clinician's visits must be moved or cancelled first: booking's confirmation page does it all.
+        return redirect(url_for("booking.offboard_clinician", clinician_id=target.id))
     service.set_enabled(target, enable, actor=current_user)
     flash(f"{target.name} is {'enabled' if enable else 'disabled'}.", "success")
     return redirect(url_for("auth.admin_users"))
