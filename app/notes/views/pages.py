@@ -24,6 +24,23 @@ NOTE_LABELS = {"template": "Template", "sections": "Note", "confirm": "Confirmat
                "reason": "Reason"}  # fmt: skip
 
 
+def _plain(fields: dict[str, str]) -> dict[str, str]:
+    """The notes service's field errors in plain words, each on its form field (``section_<key>``)."""
+    errors: dict[str, str] = {}
+    for name, reason in fields.items():
+        if name == "template":
+            errors["template"] = "Choose a note template that fits this visit."
+        elif name.startswith("sections."):
+            errors["section_" + name.removeprefix("sections.")] = (
+                f"Keep this section under {MAX_SECTION_CHARS:,} characters."
+                if "at most" in reason
+                else "Write this section as text."
+            )
+        else:
+            errors["sections"] = "Write at least one section before signing."
+    return errors
+
+
 def _render_note(appointment_id: int, errors: dict[str, str] | None = None, status: int = 200) -> Any:
     view = service.note_page(current_user, appointment_id, request.values.get("template"))
     values: dict[str, str] = {}
@@ -32,7 +49,8 @@ def _render_note(appointment_id: int, errors: dict[str, str] | None = None, stat
     if request.method == "POST" and errors:  # keep what was typed
         values |= {k.removeprefix("section_"): v for k, v in request.form.items() if k.startswith("section_")}
     return render_template(
-        "notes/visit_note.html", view=view, values=values, errors=errors or {}, labels=NOTE_LABELS,
+        "notes/visit_note.html", view=view, values=values, errors=errors or {},
+        labels={**NOTE_LABELS, **{f"section_{k}": v for k, v in (view.template.sections if view.template else ())}},
         max_chars=MAX_SECTION_CHARS,
     ), status  # fmt: skip
 
@@ -59,8 +77,7 @@ def save_visit_note(appointment_id: int) -> Any:
     try:
         service.save_draft(current_user, appointment_id, template, sections)
     except Invalid as exc:
-        errors = {("template" if k == "template" else "sections"): v for k, v in exc.fields.items()}
-        return _render_note(appointment_id, errors, 422)
+        return _render_note(appointment_id, _plain(exc.fields), 422)
     flash("Draft saved. It is visible to you only until you sign it.", "success")
     return redirect(url_for("notes.visit_note", appointment_id=appointment_id))
 
@@ -74,7 +91,7 @@ def sign_visit_note(note_id: int) -> Any:
     try:
         service.sign(current_user, note_id)
     except Invalid as exc:
-        return _render_note(note.appointment_id, {"sections": next(iter(exc.fields.values()))}, 422)
+        return _render_note(note.appointment_id, _plain(exc.fields), 422)
     flash("Note signed. It can no longer be changed; add an addendum if something needs adding.", "success")
     return redirect(url_for("notes.visit_note", appointment_id=note.appointment_id))
 
@@ -126,7 +143,7 @@ def psychotherapy_note(appointment_id: int) -> Any:
         psychotherapy.authored_visit(current_user, appointment_id)
         text = request.form.get("text", "")
         if len(text) > MAX_SECTION_CHARS:
-            errors["text"] = f"At most {MAX_SECTION_CHARS} characters."
+            errors["text"] = f"Keep the note under {MAX_SECTION_CHARS:,} characters."
         else:
             psychotherapy.write(current_user, appointment_id, text)
             flash("Psychotherapy note saved. Only you can read it.", "success")
