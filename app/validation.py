@@ -55,7 +55,9 @@ def _known_zones() -> frozenset[str]:
 
 def _timezone(value: str) -> str:
     if value not in _known_zones():
-        raise Problem("unknown time zone (use an IANA name such as America/New_York)", "Choose your time zone from the list.")
+        raise Problem(
+            "unknown time zone (use an IANA name such as America/New_York)", "Choose your time zone from the list."
+        )
     return value
 
 
