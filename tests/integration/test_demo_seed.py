@@ -195,3 +195,18 @@ def test_the_demo_clinic_has_signed_visit_notes_with_addenda(seeded):
     assert shown and all(n.status == "signed" for n, _ in shown)
     assert any(n.template == "psychiatric_evaluation" and addenda for n, addenda in shown)
     assert visit_notes.patient_notes(team_member, morgan.id)
+
+
+def test_the_demo_history_is_dated_when_it_happened(seeded):
+    """Issue 17: "who viewed my record" shows the story's times (a medication started weeks ago, a
+    check-in read after the visit), not a burst at the moment the demo was seeded."""
+    from app.audit.event import AuditEvent
+    from app.web.record_access import record_access
+
+    now = utcnow()
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.in_(("medication.add", "care_plan.update"))))
+    dates = sorted({e.occurred_at.date() for e in events})
+    assert len(dates) > 3 and dates[0] < (now - timedelta(days=14)).date()
+    rows = [r for s in STORIES for r in record_access(find_by_email(f"{s.handle}@demo-clinic.example.com").id)]
+    assert rows and all(r.occurred_at <= now for r in rows)
+    assert min(r.occurred_at for r in rows) < now - timedelta(days=7)
