@@ -123,7 +123,21 @@ def _instant_in_range(value: datetime) -> datetime:
     return value
 
 
-Day = Annotated[date, AfterValidator(_day_in_range)]
+def _written_date(value: object) -> object:
+    # JSON has no date type: a date is the text YYYY-MM-DD. Pydantic's lax mode would also read a number
+    # as seconds since 1970 (1e9 -> 2001-09-09), which no client means as a date of birth or a day.
+    if isinstance(value, int | float):
+        raise ValueError("must be a date written as YYYY-MM-DD")
+    return value
+
+
+def _written_instant(value: object) -> object:
+    if isinstance(value, int | float):
+        raise ValueError("must be a date and time written in ISO 8601 with an offset")
+    return value
+
+
+Day = Annotated[date, BeforeValidator(_written_date), AfterValidator(_day_in_range)]
 
 
 def _born_by_today(value: date) -> date:
@@ -133,8 +147,10 @@ def _born_by_today(value: date) -> date:
     return value
 
 
-BirthDate = Annotated[date, AfterValidator(_day_in_range), AfterValidator(_born_by_today)]
-Instant = Annotated[AwareDatetime, AfterValidator(_instant_in_range)]
+BirthDate = Annotated[
+    date, BeforeValidator(_written_date), AfterValidator(_day_in_range), AfterValidator(_born_by_today)
+]
+Instant = Annotated[AwareDatetime, BeforeValidator(_written_instant), AfterValidator(_instant_in_range)]
 DbId = Annotated[int, Strict(), Field(ge=1, le=MAX_DB_ID)]
 
 

@@ -30,6 +30,17 @@ class AlreadyMember(Conflict):
     message = "You already have a membership. You can change or cancel it from your membership page."
 
 
+class PaymentDue(Conflict):
+    """A membership whose payment is owed (past due or unpaid) is mended by updating the card, never by a
+    second subscription (that would bill the patient twice)."""
+
+    code = "payment_due"
+    message = (
+        "Your last membership payment did not go through. Update your card on your membership page; "
+        "your membership continues once the payment is made."
+    )
+
+
 class NoMembership(Conflict):
     code = "no_membership"
     message = "You have no membership to manage yet."
@@ -77,9 +88,12 @@ def start_checkout(
     never a membership."""
     plan = get_plan(plan_code)
     row = _locked_membership(patient.id, now)
-    if row.status in MEMBER_STATUSES or row.status == MembershipStatus.PAST_DUE:
+    if row.status in MEMBER_STATUSES:
         db.session.rollback()
         raise AlreadyMember()
+    if row.status in PAYMENT_DUE_STATUSES:
+        db.session.rollback()
+        raise PaymentDue()
     provider = backend(settings)
     patient_id = patient.id
     if not row.customer_id:

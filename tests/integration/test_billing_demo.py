@@ -13,7 +13,7 @@ from app.billing.stripe_event import StripeEvent
 from app.booking import service as booking
 from app.extensions import db
 from app.sms.outbox_message import OutboxMessage
-from tests.integration.conftest import csrf_token_from
+from tests.integration.conftest import csrf_token_from, give_membership
 
 EVERY_DAY = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "min_notice_minutes": 0}
 
@@ -164,3 +164,14 @@ def test_console_lifecycle_and_failed_payment_text(client, make_patient, make_st
     csv = client.get("/billing/admin/subscribers.csv")
     assert csv.status_code == 200 and patient.email in csv.get_data(as_text=True)
     assert "attachment" in csv.headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize("status", ["past_due", "unpaid"])
+def test_checkout_while_a_payment_is_owed_is_refused_with_payment_due(client, make_patient, auth_headers, status):
+    # A second subscription would bill the patient twice: the card update mends an owed payment.
+    patient = make_patient(member=False)
+    give_membership(patient, status=status)
+    again = client.post("/api/v1/billing/checkout", json={"plan": "monthly"}, headers=auth_headers(patient))
+    assert again.status_code == 409 and again.get_json()["error"] == "payment_due", again.get_json()
+    row = db.session.scalar(db.select(Membership).where(Membership.patient_id == patient.id))
+    assert row.status == status and row.subscription_id == f"sub_test_{patient.id}"

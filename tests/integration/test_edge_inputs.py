@@ -90,6 +90,14 @@ def test_booking_and_rescheduling_at_the_calendar_ends_are_422(client, visit, st
     assert _invalid(moved, "start"), (start, moved.status_code, moved.get_data(as_text=True)[:300])
 
 
+# A JSON number is not a time: lax parsing would read it as seconds since 1970 and book that instant.
+@pytest.mark.parametrize("start", [1893456000, 1893456000.5, True])
+def test_a_start_written_as_a_number_is_422(client, visit, start):
+    body = {"clinician_id": visit["therapist"].id, "type": "therapy_session", "start": start}
+    booked = client.post("/api/v1/appointments", headers=visit["h"], json=body)
+    assert _invalid(booked, "start"), (start, booked.status_code, booked.get_data(as_text=True)[:300])
+
+
 @pytest.mark.parametrize("start", ["2999-12-31T23:59:00-12:00", "1900-01-01T00:00:00+14:00"])
 def test_booking_at_the_ends_of_the_sane_range_is_simply_not_a_slot(client, visit, start):
     body = {"clinician_id": visit["therapist"].id, "type": "therapy_session", "start": start}

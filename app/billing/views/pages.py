@@ -69,7 +69,7 @@ def checkout() -> ResponseReturnValue:
     try:
         url = service.start_checkout(current_user, plan, now=utcnow(), settings=settings, cancel_url=base + back,
                                      success_url=success + "session_id={CHECKOUT_SESSION_ID}")  # fmt: skip
-    except service.AlreadyMember as exc:
+    except (service.AlreadyMember, service.PaymentDue) as exc:
         flash(exc.message, "info")
         return redirect(url_for("billing.membership"))
     except DomainError as exc:
