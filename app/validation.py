@@ -127,13 +127,13 @@ def _written_date(value: object) -> object:
     # JSON has no date type: a date is the text YYYY-MM-DD. Pydantic's lax mode would also read a number
     # as seconds since 1970 (1e9 -> 2001-09-09), which no client means as a date of birth or a day.
     if isinstance(value, int | float):
-        raise ValueError("must be a date written as YYYY-MM-DD")
+        raise Problem("must be a date written as YYYY-MM-DD", "Enter a date, for example 2027-03-15.")
     return value
 
 
 def _written_instant(value: object) -> object:
     if isinstance(value, int | float):
-        raise ValueError("must be a date and time written in ISO 8601 with an offset")
+        raise Problem("must be a date and time written in ISO 8601 with an offset", "Enter a date and a time.")
     return value
 
 
