@@ -200,6 +200,12 @@ def test_clinician_forms(client, team, browser_login, make_patient):
     response = client.post(chart + "/tasks", data={"title": "", "due": "soon", "csrf_token": token})
     assert response.status_code == 422
     check(response.get_data(as_text=True), ["task-title", "task-owner", "task-due"])
+    response = client.post(
+        chart + "/goals", data={"text": " ", "target": "3 walks", "base_version": "0", "csrf_token": token}
+    )
+    assert response.status_code == 422
+    check(response.get_data(as_text=True), ["goal-text"])
+    assert 'value="3 walks"' in response.get_data(as_text=True)
     response = client.post(chart + "/medications", data={"name": "", "dose": "", "csrf_token": token})
     assert response.status_code == 422
     assert "Enter the medication" in response.get_data(as_text=True)
