@@ -56,6 +56,7 @@ def test_week_grid_fits_a_phone(page: Page, live_server: str) -> None:
     assert box[1] > box[0]  # the week scrolls inside its own box
     shot(page, "schedule-week-375")
     page.get_by_role("link", name="Day", exact=True).click()
+    page.wait_for_load_state()  # measured before schedule.css applied, the day grid was 481 px (a race)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     shot(page, "schedule-day-375")
 
