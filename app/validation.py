@@ -39,6 +39,15 @@ PASSWORD_MIN = 12
 PASSWORD_MAX = 256
 
 
+class Problem(ValueError):
+    """A field type's check failed: ``str()`` is the API's message (``fields``), ``plain`` what a page
+    shows next to the field (``app.pagekit.forms``)."""
+
+    def __init__(self, message: str, plain: str) -> None:
+        super().__init__(message)
+        self.plain = plain
+
+
 @lru_cache(maxsize=1)
 def _known_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
@@ -46,14 +55,16 @@ def _known_zones() -> frozenset[str]:
 
 def _timezone(value: str) -> str:
     if value not in _known_zones():
-        raise ValueError("unknown time zone (use an IANA name such as America/New_York)")
+        raise Problem(
+            "unknown time zone (use an IANA name such as America/New_York)", "Choose your time zone from the list."
+        )
     return value
 
 
 def _state(value: str) -> str:
     code = value.strip().upper()
     if code not in US_STATES:
-        raise ValueError("unknown US state code")
+        raise Problem("unknown US state code", "Choose a US state from the list.")
     return code
 
 
@@ -61,15 +72,18 @@ def _phone(value: str) -> str:
     try:
         parsed = phonenumbers.parse(value, "US")
     except phonenumbers.NumberParseException as exc:
-        raise ValueError("not a phone number") from exc
+        raise Problem("not a phone number", "Enter a US mobile number, for example (212) 555-0142.") from exc
     if not phonenumbers.is_valid_number(parsed):
-        raise ValueError("not a valid phone number")
+        raise Problem("not a valid phone number", "Enter a US mobile number, for example (212) 555-0142.")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _not_common(value: str) -> str:
     if is_common(value):
-        raise ValueError("this password is too common or too easy to guess; a short sentence works well")
+        raise Problem(
+            "this password is too common or too easy to guess; a short sentence works well",
+            "This password is too common or too easy to guess. A short sentence works well.",
+        )
     return value
 
 
@@ -95,7 +109,10 @@ _ASCII_INT = re.compile(r"-?[0-9]{1,18}")  # str.isdigit() also accepts "²" and
 
 def _day_in_range(value: date) -> date:
     if not MIN_DAY <= value <= MAX_DAY:
-        raise ValueError(f"must be a date from {MIN_DAY.isoformat()} to {MAX_DAY.isoformat()}")
+        raise Problem(
+            f"must be a date from {MIN_DAY.isoformat()} to {MAX_DAY.isoformat()}",
+            f"Enter a date between {MIN_YEAR} and {MAX_YEAR}.",
+        )
     return value
 
 
@@ -110,13 +127,13 @@ def _written_date(value: object) -> object:
     # JSON has no date type: a date is the text YYYY-MM-DD. Pydantic's lax mode would also read a number
     # as seconds since 1970 (1e9 -> 2001-09-09), which no client means as a date of birth or a day.
     if isinstance(value, int | float):
-        raise ValueError("must be a date written as YYYY-MM-DD")
+        raise Problem("must be a date written as YYYY-MM-DD", "Enter a date, for example 2027-03-15.")
     return value
 
 
 def _written_instant(value: object) -> object:
     if isinstance(value, int | float):
-        raise ValueError("must be a date and time written in ISO 8601 with an offset")
+        raise Problem("must be a date and time written in ISO 8601 with an offset", "Enter a date and a time.")
     return value
 
 
@@ -126,7 +143,7 @@ Day = Annotated[date, BeforeValidator(_written_date), AfterValidator(_day_in_ran
 def _born_by_today(value: date) -> date:
     # UTC's today is the latest calendar date anywhere in the US: nobody here is born "tomorrow" by it.
     if value > datetime.now(UTC).date():
-        raise ValueError("a date of birth cannot be in the future")
+        raise Problem("a date of birth cannot be in the future", "A date of birth cannot be in the future.")
     return value
 
 

@@ -12,36 +12,63 @@ from app.audit.event import AuditEvent
 from app.csv_safe import to_csv
 from app.extensions import db
 
-# What people read in the list; the raw action stays in the export.
+# What the patient reads in "who viewed my record" (said to the patient: "your care plan"); the raw
+# action stays in the admins' search and the export.
 ACTION_LABELS = {
-    "account.create": "created the account",
-    "appointment.read": "viewed an appointment",
-    "care_plan.read": "viewed the care plan",
-    "care_plan.update": "changed the care plan",
-    "medication.add": "added a medication",
+    "account.create": "created your account",
+    "account.enable": "changed whether your account can sign in",
+    "account.date_of_birth": "updated your date of birth",
+    "account.phone": "updated your mobile number",
+    "appointment.book": "booked a visit for you",
+    "appointment.cancel": "cancelled a visit",
+    "appointment.reschedule": "moved a visit",
+    "appointment.read": "viewed one of your visits",
+    "appointment.list": "saw your visits in a schedule",
+    "appointment.video_join": "joined your video visit",
+    "assessment.create": "added check-in results",
+    "assessment.read": "viewed your check-in results",
+    "care_consent.give": "recorded your consent to coordinated care",
+    "care_consent.withdraw": "recorded that you withdrew consent to coordinated care",
+    "care_minutes.create": "logged time spent on your care",
+    "care_minutes.delete": "removed a log of time spent on your care",
+    "care_minutes.read": "viewed the time logged on your care",
+    "care_plan.read": "viewed your care plan",
+    "care_plan.update": "changed your care plan",
+    "care_plan.history": "viewed the history of your care plan",
+    "care_team.read": "viewed your care team",
+    "care_team.remove": "changed your care team",
+    "caseload.read": "saw you in their list of patients",
+    "review_list.read": "saw you in the team's review list",
+    "fhir_export.read": "exported your record",
+    "medication.add": "added a medication to your record",
+    "medication.change": "changed a medication's dose",
     "medication.discontinue": "stopped a medication",
-    "note.create": "wrote a handoff note",
-    "assessment.read": "viewed check-in scores",
-    "task.read": "viewed the care team's tasks",
-    "intake.create": "completed the intake",
-    "emergency_access": "opened the record in an emergency",
-    "appointment.list": "listed appointments",
-    "outbox.read": "viewed text messages",
-    "caseload.read": "viewed the caseload",
-    "review_list.read": "viewed the review list",
-    "care_minutes.read": "viewed care minutes",
-    "calendar_feed.read": "calendar feed fetched",
-    "visit_note.read": "read a visit note",
-    "visit_note.list": "looked for visit notes",
+    "note.create": "wrote a note for your care team",
+    "note.read": "read your care team's notes",
+    "task.create": "added a task about your care",
+    "task.complete": "completed a task about your care",
+    "task.safety_repeat": "followed up on a safety check",
+    "intake.create": "completed your questionnaire",
+    "emergency_access": "opened your record in an emergency",
+    "outbox.read": "viewed the texts we sent you",
+    "sms.opt_in": "turned on texts",
+    "sms.opt_out": "turned off texts",
+    "calendar_feed.read": "your visit appeared in a clinician's calendar",
+    "visit_note.read": "read your visit notes",
+    "visit_note.list": "looked at your visit notes",
     "visit_note.create": "started a visit note",
     "visit_note.update": "edited a draft visit note",
     "visit_note.sign": "signed a visit note",
-    "visit_note.addendum": "added an addendum to a visit note",
-    "visit_note.withhold": "withheld a visit note from the patient (harm exception)",
-    "message.read": "read the messages",
-    "message.create": "wrote a message",
-    "message_inbox.read": "listed the message threads",
+    "visit_note.addendum": "added to a visit note",
+    "visit_note.withhold": "kept a visit note from your portal (harm exception)",
+    "psychotherapy_note.read": "read their private notes from your session",
+    "psychotherapy_note.write": "wrote private notes from your session",
+    "task.read": "viewed the care team's tasks about you",
+    "message.read": "read your messages",
+    "message.create": "wrote in your message thread",
+    "message_inbox.read": "saw your message thread in their inbox",
 }
+OUTCOME_LABELS = {"ok": "", "denied": "refused", "failed": "did not succeed"}
 
 
 @dataclass(frozen=True)
@@ -54,7 +81,10 @@ class AccessEntry:
 
 
 def _label(action: str) -> str:
-    return ACTION_LABELS.get(action, action.replace("_", " ").replace(".", ": "))
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    thing, _, verb = action.partition(".")  # an action with no label yet still reads as words
+    return f"{verb.replace('_', ' ') or 'opened'} your {thing.replace('_', ' ')}".strip()
 
 
 def record_access(patient_id: int, limit: int = 200) -> list[AccessEntry]:

@@ -8,8 +8,10 @@ the scheduler call the same function without touching ``flask.request``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import insert
@@ -30,6 +32,23 @@ class Actor(Protocol):
 
 
 current_ip: ContextVar[str | None] = ContextVar("audit_current_ip", default=None)
+# The demo's seeded history plays past events through the services: their rows carry the time the
+# story says they happened (``dated``), not the moment of seeding. Nothing else sets it.
+_dated: ContextVar[datetime | None] = ContextVar("audit_dated", default=None)
+
+
+@contextmanager
+def dated(at: datetime) -> Iterator[None]:
+    """Rows recorded inside the block are dated ``at`` (the demo's history only)."""
+    token = _dated.set(at)
+    try:
+        yield
+    finally:
+        _dated.reset(token)
+
+
+def _occurred_at() -> datetime:
+    return _dated.get() or utcnow()
 
 
 def record(
@@ -43,6 +62,7 @@ def record(
     subject: str | None = None,
 ) -> AuditEvent:
     event = AuditEvent(
+        occurred_at=_occurred_at(),
         actor_id=actor.id if actor is not None else None,
         actor_role=actor.role if actor is not None else None,
         patient_id=patient_id,
@@ -72,7 +92,7 @@ def record_patients(
     if not ids:
         return 0
     common = {
-        "occurred_at": utcnow(),
+        "occurred_at": _occurred_at(),
         "actor_id": actor.id if actor is not None else None,
         "actor_role": actor.role if actor is not None else None,
         "action": action,

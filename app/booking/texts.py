@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from flask import current_app
 
@@ -13,7 +14,7 @@ from app.accounts.user import User
 from app.booking.appointment import Appointment, AppointmentStatus
 from app.extensions import db
 from app.sms import messages, sender
-from app.sms.outbox import Text, enqueue, enqueue_all, suppress_pending
+from app.sms.outbox import Text, after_quiet_hours, enqueue, enqueue_all, exempt_from_quiet_hours, suppress_pending
 from app.sms.outbox_message import OutboxMessage
 
 
@@ -44,7 +45,10 @@ def _reminders(patient: User, appointment: Appointment, now: datetime) -> list[T
     for hours in current_app.config["SMS_REMINDER_HOURS"]:
         kind, due = f"reminder_{hours}h", appointment.start_at - timedelta(hours=hours)
         if due > now:  # a reminder whose time had already passed when the visit was booked is skipped
-            reminders.append(_text(patient, appointment, kind, messages.reminder, due))
+            # Its day word ("today", "tomorrow") is said as of when it will go out: after quiet hours.
+            sent = due if exempt_from_quiet_hours(kind) else after_quiet_hours(due, patient.timezone)
+            build = partial(messages.reminder, sent_at=sent, hours=hours)
+            reminders.append(_text(patient, appointment, kind, build, due))
     return reminders
 
 

@@ -18,6 +18,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from app.accounts.user import User
+from app.audit import service as audit
 from app.billing.demo import simulate as demo_billing
 from app.billing.plans import PLANS
 from app.booking import service as booking
@@ -106,10 +107,14 @@ def _visits(story: stories.Story, patient: User, team: dict[str, User], now: dat
     if not (past or ahead):
         return False
     if planned and not consent.history(patient.id):  # asked on the booking page, before the first booking
-        consent.give(patient, "booking", now=min(planned[0][0] - BOOKED_AHEAD, now))
-    for start, visit, clinician in past:
-        made = booking.book(patient, clinician.id, visit.type, start, now=start - BOOKED_AHEAD)
-        booking.mark(clinician, made.id, visit.outcome, now=made.end_at + MARKED_AFTER)
+        given = min(planned[0][0] - BOOKED_AHEAD, now)
+        with audit.dated(given):
+            consent.give(patient, "booking", now=given)
+    for start, visit, clinician in past:  # the audit trail dates each step when the story has it happen
+        with audit.dated(start - BOOKED_AHEAD):
+            made = booking.book(patient, clinician.id, visit.type, start, now=start - BOOKED_AHEAD)
+        with audit.dated(made.end_at + MARKED_AFTER):
+            booking.mark(clinician, made.id, visit.outcome, now=made.end_at + MARKED_AFTER)
     for start, visit, clinician in ahead:
         if needs_membership(patient, visit.type):
             continue  # Alex's trial comes from the demo payment provider only
@@ -157,8 +162,9 @@ def _timeline(story: stories.Story, patient: User, team: dict[str, User], now: d
             day = _minutes_day(entry, minutes.today_for(who, now))
             at = min(now, _at(day, "17:00", who.timezone))
             events.append((at, partial(minutes.log, who, pid, day, entry.minutes, entry.activity, entry.note, now=at)))
-    for _, action in sorted(events, key=lambda e: e[0]):  # stable: same-time events keep the story's order
-        action()
+    for at, action in sorted(events, key=lambda e: e[0]):  # stable: same-time events keep the story's order
+        with audit.dated(at):  # the trail says when it happened in the story, not when the demo was seeded
+            action()
     return bool(events)
 
 

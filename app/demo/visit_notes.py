@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from app.accounts.user import User
+from app.audit import service as audit
 from app.booking.appointment import Appointment
 from app.care_team import service as care
 from app.extensions import db
@@ -65,9 +66,11 @@ def seed_notes(now: datetime) -> bool:
             continue
         at = min(visit.end_at + MARKED_AFTER, now)
         sections = EVALUATION | _diagnosis(visit.patient_id)
-        note = notes.start_note(prescriber, visit.id, "psychiatric_evaluation", sections, now=at)
-        notes.sign(prescriber, note.id, now=at)
-        notes.add_addendum(prescriber, note.id, ADDENDUM, now=min(at + timedelta(days=1), now))
+        with audit.dated(at):  # the trail dates the note when the story writes it
+            note = notes.start_note(prescriber, visit.id, "psychiatric_evaluation", sections, now=at)
+            notes.sign(prescriber, note.id, now=at)
+        with audit.dated(later := min(at + timedelta(days=1), now)):
+            notes.add_addendum(prescriber, note.id, ADDENDUM, now=later)
         created = True
     latest: dict[int, tuple[Appointment, bool]] = {}
     for visit, noted in _completed("therapy_session"):
@@ -77,7 +80,8 @@ def seed_notes(now: datetime) -> bool:
         if noted or therapist is None:
             continue
         at = min(visit.end_at + MARKED_AFTER, now)
-        note = notes.start_note(therapist, visit.id, "dap", THERAPY, now=at)
-        notes.sign(therapist, note.id, now=at)
+        with audit.dated(at):
+            note = notes.start_note(therapist, visit.id, "dap", THERAPY, now=at)
+            notes.sign(therapist, note.id, now=at)
         created = True
     return created

@@ -25,8 +25,3 @@ def page(
         return view
 
     return decorate
-
-
-def form_errors(fields: dict[str, str]) -> dict[str, str]:
-    """Pydantic's field paths, trimmed to the form field names the templates use."""
-    return {name.split(".")[0]: reason for name, reason in fields.items()}

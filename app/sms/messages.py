@@ -4,7 +4,7 @@ is not private."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 PRACTICE = "Harbor Mind"
@@ -31,8 +31,25 @@ def booking_confirmation(start: datetime, tz: str, link: str) -> str:
     return f"{PRACTICE}: your visit is booked for {_when(start, tz)}. Details: {link} Reply STOP to opt out."
 
 
-def reminder(start: datetime, tz: str, link: str) -> str:
-    return f"{PRACTICE}: reminder of your video visit {_when(start, tz)}. Reply C to confirm. Join: {link}"
+def day_and_time(start: datetime, tz: str, said_at: datetime) -> str:
+    """ "today at 3:00 PM EST", "tomorrow at 9:00 AM EDT" or "on Mon Mar 8 at 12:30 AM EDT": the day
+    word compares calendar days in the patient's zone at the moment the text is sent, so a text sent at
+    11 PM about a 1 AM visit says "tomorrow", and a 24 h reminder across a DST change says what the
+    calendar says (the day the clocks fall back has 25 hours: 24 hours before 11:30 PM is the same day)."""
+    zone = ZoneInfo(tz)
+    local = start.astimezone(zone)
+    days = (local.date() - said_at.astimezone(zone).date()).days
+    day = "today" if days == 0 else "tomorrow" if days == 1 else f"on {local:%a %b %-d}"
+    return f"{day} at {local:%-I:%M %p %Z}"
+
+
+def reminder(start: datetime, tz: str, link: str, sent_at: datetime | None = None, hours: int = 24) -> str:
+    """The day-before reminder and the last one (2 hours or less before) say different things; both
+    name the day as the patient will read it when it arrives (``sent_at``, after quiet hours)."""
+    when = day_and_time(start, tz, sent_at or start - timedelta(hours=hours))
+    if hours <= 2:
+        return f"{PRACTICE}: your video visit starts soon, {when}. Join: {link}"
+    return f"{PRACTICE}: reminder of your video visit {when}. Reply C to confirm. Join: {link}"
 
 
 def rescheduled(start: datetime, tz: str, link: str) -> str:

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
 from app import access
+from app.accounts.queries import names_by_id
 from app.accounts.service import find_by_email
 from app.audit import queries
 from app.audit import service as audit
@@ -69,11 +70,12 @@ def admin_audit() -> str:
     f, errors = _filter()
     page_no = parse_int(request.args.get("page", "1"), 1, 10_000) or 1
     events = queries.search(f, page_no) if not errors else []
+    names = names_by_id([e.actor_id for e in events] + [e.patient_id for e in events])
     audit.record("audit.search", actor=current_user, patient_id=f.patient_id if f.patient_id != -1 else None)
     db.session.commit()
     next_args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("audit/admin_search.html", events=events, errors=errors, args=request.args, page=page_no,
-                           next_args=next_args)  # fmt: skip
+                           next_args=next_args, names=names)  # fmt: skip
 
 
 @page(bp, "/admin/audit/export.csv", access_rule=access.roles(Role.ADMIN))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from app.accounts.queries import names_by_id
+from app.accounts.queries import people_by_id
 from app.audit import queries
 
 
@@ -19,12 +19,14 @@ class AccessRow:
 
 
 def record_access(patient_id: int, limit: int = 200) -> list[AccessRow]:
-    """Everyone other than the patient who touched the patient's record, newest first; "System" when no
-    person did."""
+    """Everyone other than the patient who touched the patient's record, newest first, by name and role in
+    words; "Harbor Mind (automatic)" when no person did, "A former staff member" for a removed account."""
     entries = queries.record_access(patient_id, limit)
-    names = names_by_id(e.actor_id for e in entries if e.actor_id is not None)
-    return [AccessRow(e.occurred_at, _name(names, e.actor_id), e.role, e.what, e.outcome) for e in entries]
+    people = people_by_id(e.actor_id for e in entries if e.actor_id is not None)
+    return [AccessRow(e.occurred_at, *_who(people, e.actor_id), e.what, e.outcome) for e in entries]
 
 
-def _name(names: dict[int, str], actor_id: int | None) -> str:
-    return names.get(actor_id, "System") if actor_id is not None else "System"
+def _who(people: dict[int, tuple[str, str]], actor_id: int | None) -> tuple[str, str | None]:
+    if actor_id is None:
+        return "Harbor Mind (automatic)", None
+    return people.get(actor_id, ("A former staff member", None))

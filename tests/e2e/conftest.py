@@ -10,6 +10,7 @@ from pathlib import Path
 
 import flask_migrate
 import pytest
+from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
 
@@ -29,6 +30,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+LIVE_APPS: dict[str, Flask] = {}  # the served app by its base URL, for tests that read ids from the demo data
 
 
 @pytest.fixture(scope="session")
@@ -51,6 +53,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
+    LIVE_APPS[f"http://127.0.0.1:{server.server_port}"] = app
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:

@@ -18,9 +18,9 @@ def test_patient_sees_who_else_touched_the_record(client, make_patient, make_cli
     db.session.commit()
     browser_login(patient)
     html = client.get("/my/record-access").get_data(as_text=True)
-    assert "Dr. Rivera" in html and "viewed the care plan" in html
-    assert html.count("viewed the care plan") == 1
-    assert "created the account" not in html  # the patient's own actions are not "someone else"
+    assert "Dr. Rivera" in html and "Viewed your care plan" in html
+    assert html.count("Viewed your care plan") == 1
+    assert "Created your account" not in html  # the patient's own actions are not "someone else"
 
 
 def test_only_patients_have_an_access_log_page(client, make_staff, browser_login):
@@ -73,3 +73,48 @@ def test_audit_export_neutralises_formulas(client, make_patient, make_staff, bro
     cells = {r["object_id"] for r in csv.DictReader(io.StringIO(export.get_data(as_text=True)))}
     assert {"'" + p for p in payloads} <= cells
     assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
+
+
+def test_who_viewed_my_record_names_people_roles_and_things_in_plain_words(
+    client, make_patient, make_clinician, browser_login
+):
+    """Issue 17: the person's name and role ("Psychiatrist (MD)"), what they viewed said to the patient
+    ("Viewed your check-in results"), the time in the patient's zone."""
+    from datetime import UTC, datetime
+
+    patient = make_patient(timezone="America/Los_Angeles")
+    doctor = make_clinician("MD", name="Dr. Rivera")
+    therapist = make_clinician("LCSW", name="Sam Okafor")
+    event = record("assessment.read", actor=doctor, patient_id=patient.id)
+    event.occurred_at = datetime(2026, 3, 1, 20, 5, tzinfo=UTC)  # 12:05 PM in Los Angeles
+    record("visit_note.read", actor=therapist, patient_id=patient.id)
+    db.session.commit()
+    browser_login(patient)
+    html = client.get("/my/record-access").get_data(as_text=True)
+    row = html.split("Dr. Rivera")[1].split("</tr>")[0]
+    assert "Psychiatrist (MD)" in row and "Viewed your check-in results" in row
+    assert "Sun Mar 1, 2026 at 12:05 PM PST" in html.split("Dr. Rivera")[0].rsplit("<tr>", 1)[1]
+    assert "Sam Okafor" in html and "Licensed clinical social worker (LCSW)" in html and "Read your visit notes" in html
+    for raw in ("assessment.read", "assessment: read", "clinician)", "UTC"):
+        assert raw not in html
+
+
+def test_admin_audit_names_people_next_to_ids_in_the_admins_zone(
+    client, make_patient, make_clinician, make_staff, browser_login
+):
+    from datetime import UTC, datetime
+
+    patient = make_patient(name="Pat Example")
+    doctor = make_clinician("MD", name="Dr. Rivera")
+    event = record("care_plan.read", actor=doctor, patient_id=patient.id)
+    event.occurred_at = datetime(2026, 7, 4, 16, 30, tzinfo=UTC)
+    db.session.commit()
+    admin = make_staff("admin")
+    admin.timezone = "America/Chicago"
+    db.session.commit()
+    browser_login(admin)
+    html = client.get(f"/admin/audit?patient={patient.id}&action=care_plan").get_data(as_text=True)
+    row = html.split("care_plan.read")[0].rsplit("<tr>", 1)[1]
+    assert f'Dr. Rivera <span class="hint">(#{doctor.id}, clinician)' in row
+    assert f'Pat Example <span class="hint">(#{patient.id})' in row
+    assert "2026-07-04 11:30:00 AM CDT" in row and "When (America/Chicago)" in html

@@ -48,7 +48,7 @@ def test_admin_listing_all_appointments_is_recorded_on_each_patients_record(
     response = client.get("/api/v1/appointments", headers=auth_headers(admin))
     assert response.status_code == 200 and len(response.get_json()) == 2
     assert _rows("appointment.list", admin.id) == {ada.id: 1, bo.id: 1}
-    assert any(row.who == admin.name and row.what == "listed appointments" for row in record_access(ada.id))
+    assert any(row.who == admin.name and row.what == "saw your visits in a schedule" for row in record_access(ada.id))
     # The patient's own list is not a disclosure.
     client.get("/api/v1/appointments", headers=auth_headers(ada))
     assert _rows("appointment.list", ada.id) == {}
@@ -74,7 +74,7 @@ def test_caseload_is_recorded_per_patient_not_with_a_null_patient(client, make_p
     response = client.get("/api/v1/caseload", headers=auth_headers(therapist))
     assert response.status_code == 200
     assert _rows("caseload.read", therapist.id) == {p.id: 1 for p in patients}
-    assert any(row.what == "viewed the caseload" for row in record_access(patients[0].id))
+    assert any(row.what == "saw you in their list of patients" for row in record_access(patients[0].id))
 
 
 def test_calendar_feed_fetch_is_recorded_on_each_patients_record(client, make_patient, make_clinician):

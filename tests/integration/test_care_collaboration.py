@@ -314,7 +314,9 @@ def test_check_in_is_progressively_enhanced(client, people, browser_login):
     assert "<script>" not in html  # the CSP forbids inline script
     assert "data-one-at-a-time" in html and html.count('data-question="') == 9
     assert html.count("data-crisis-item") == 4  # every answer of item 9
-    assert re.search(r'<aside class="crisis" id="crisis-box" role="alert" hidden>', html)
+    # hidden until item 9 is above 0; its message is the alert crisis.js fills when it shows the box
+    assert re.search(r'<aside class="crisis" id="crisis-box" aria-labelledby="crisis-h" hidden>', html)
+    assert '<p role="alert" data-crisis-message>' in html
     gad = client.get("/check-in?instrument=GAD-7").get_data(as_text=True)
     assert gad.count('data-question="') == 7 and "crisis-box" not in gad.split("<footer")[0].split("<form")[1]
     js = client.get("/static/js/check-in.js")
@@ -332,7 +334,8 @@ def test_check_in_without_js_still_posts_and_keeps_answers_on_error(client, peop
     partial = client.post("/check-in", data={"csrf_token": token, "instrument": "PHQ-9", "q0": "1", "q8": "1"})
     html = partial.get_data(as_text=True)
     assert partial.status_code == 422
-    assert '<aside class="crisis" id="crisis-box" role="alert">' in html  # item 9 already above 0: shown
+    # item 9 already above 0: shown
+    assert '<aside class="crisis" id="crisis-box" aria-labelledby="crisis-h">' in html
     assert 'name="q0" value="1" checked' in html
     form = {f"q{i}": "0" for i in range(9)} | {"csrf_token": token, "instrument": "PHQ-9"}
     assert "Your score is <strong>0</strong>" in client.post("/check-in", data=form).get_data(as_text=True)

@@ -120,7 +120,7 @@ def test_open_check_ins_care_plan_trend_and_record_access(client, people, browse
     assert trend.count("<svg ") == 2 and 'data-instrument="PHQ-9"' in trend and 'data-instrument="GAD-7"' in trend
     assert trend.count('class="point"') == 3 and "latest 9 (mild)" in trend
     viewed = html.split('id="access-title"')[1].split("</section>")[0]
-    assert "Terry Therapist" in viewed and "viewed the care plan" in viewed and EASTERN.search(viewed)
+    assert "Terry Therapist" in viewed and "viewed your care plan" in viewed and EASTERN.search(viewed)
 
 
 def test_a_new_patient_sees_what_to_do_next(client, make_patient, browser_login):

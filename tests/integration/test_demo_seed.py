@@ -222,3 +222,18 @@ def test_the_demo_clinic_has_coded_problems_evaluations_that_name_them_and_medic
     _, meds, _ = care.plan_with_history(maya, riley.id)
     stopped = [m for m in meds if m.status == "discontinued"]
     assert [m.name for m in stopped] == ["Escitalopram"] and "Nausea" in (stopped[0].reason or "")
+
+
+def test_the_demo_history_is_dated_when_it_happened(seeded):
+    """Issue 17: "who viewed my record" shows the story's times (a medication started weeks ago, a
+    check-in read after the visit), not a burst at the moment the demo was seeded."""
+    from app.audit.event import AuditEvent
+    from app.web.record_access import record_access
+
+    now = utcnow()
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.in_(("medication.add", "care_plan.update"))))
+    dates = sorted({e.occurred_at.date() for e in events})
+    assert len(dates) > 3 and dates[0] < (now - timedelta(days=14)).date()
+    rows = [r for s in STORIES for r in record_access(find_by_email(f"{s.handle}@demo-clinic.example.com").id)]
+    assert rows and all(r.occurred_at <= now for r in rows)
+    assert min(r.occurred_at for r in rows) < now - timedelta(days=7)

@@ -98,7 +98,7 @@ def test_errors_sit_next_to_their_fields_and_input_is_kept(client, make_patient)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
     assert re.search(r'id="state"[^>]*aria-describedby="state-hint state-error"[^>]*aria-invalid="true"', html)
-    assert 'id="state-error">unknown US state code' in html
+    assert 'id="state-error">Choose a US state from the list.' in html
     assert 'id="password-error">' in html and "at least 12" in html
     assert 'href="#state"' in html and 'href="#password"' in html  # the summary links to each field
     assert 'value="Kim"' in html and "short" not in html.split('id="password"')[1].split(">")[0]

@@ -146,5 +146,5 @@ def test_signup_page_shows_errors_next_to_fields_and_keeps_input(client, make_pa
     response = client.post("/signup", data=form)
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert 'id="state-error">unknown US state code' in html
+    assert 'id="state-error">Choose a US state from the list.' in html
     assert 'value="Kim"' in html and "a long passphrase" not in html

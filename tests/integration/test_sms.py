@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from twilio.request_validator import RequestValidator
@@ -95,8 +96,8 @@ def test_a_bookings_texts_carry_their_keys_bodies_due_times_and_number(app, worl
     link = f"{app.config['PUBLIC_BASE_URL']}/appointments/{appointment.id}"
     expected = {
         "booking_confirmation": (messages.booking_confirmation, _now()),
-        "reminder_24h": (messages.reminder, start - timedelta(hours=24)),
-        "reminder_2h": (messages.reminder, start - timedelta(hours=2)),
+        "reminder_24h": (partial(messages.reminder, hours=24), start - timedelta(hours=24)),
+        "reminder_2h": (partial(messages.reminder, hours=2), start - timedelta(hours=2)),
     }
     written = {m.kind: m for m in _outbox()}
     assert set(written) == set(expected)
@@ -796,3 +797,44 @@ def test_enqueue_drops_a_text_that_quiet_hours_would_push_past_its_not_after(wor
             for key, until in keys.items()]  # fmt: skip
     assert sent == [False, True]
     assert [m.dedupe_key for m in _outbox()] == ["test:in-time"]
+
+
+def _book_at(clinician, patient, start_ny: datetime):
+    return booking.book(patient, clinician.id, "therapy_session", start_ny.astimezone(UTC),
+                        now=start_ny.astimezone(UTC) - timedelta(days=3))  # fmt: skip
+
+
+def _reminders() -> dict[str, OutboxMessage]:
+    return {m.kind: m for m in _outbox() if m.kind.startswith("reminder_")}
+
+
+def test_reminders_name_the_day_as_the_patient_reads_it_across_midnight_and_dst(world):
+    """Issue 17: the day word is the patient's calendar when the text arrives (after quiet hours)."""
+    from zoneinfo import ZoneInfo
+
+    ny = ZoneInfo("America/New_York")
+    clinician, patient = world
+    _book_at(clinician, patient, datetime(2027, 5, 4, 15, tzinfo=ny))
+    texts = _reminders()
+    assert "tomorrow at 3:00 PM EDT" in texts["reminder_24h"].body
+    assert "today at 3:00 PM EDT" in texts["reminder_2h"].body
+    db.session.execute(db.delete(OutboxMessage))
+    # 1 AM: the 2 h reminder goes at 11 PM the evening before (exempt from quiet hours): "tomorrow";
+    # the 24 h one would be at 1 AM, waits for 8 AM that day: also "tomorrow".
+    _book_at(clinician, patient, datetime(2027, 5, 6, 1, tzinfo=ny))
+    texts = _reminders()
+    assert "tomorrow at 1:00 AM EDT" in texts["reminder_2h"].body
+    assert "tomorrow at 1:00 AM EDT" in texts["reminder_24h"].body
+    db.session.execute(db.delete(OutboxMessage))
+    # Fall back: 24 h before 10 PM EST on Nov 1 2026 is 11 PM EDT Oct 31, quiet hours: sent 8 AM Nov 1.
+    _book_at(clinician, patient, datetime(2026, 11, 1, 22, tzinfo=ny))
+    texts = _reminders()
+    assert texts["reminder_24h"].due_at.astimezone(ny) == datetime(2026, 11, 1, 8, tzinfo=ny)
+    assert "today at 10:00 PM EST" in texts["reminder_24h"].body
+    db.session.execute(db.delete(OutboxMessage))
+    # Spring forward: 24 h before 1 AM EDT on Mar 15 2027 is midnight EST Mar 14, sent 8 AM EDT Mar 14.
+    _book_at(clinician, patient, datetime(2027, 3, 15, 1, tzinfo=ny))
+    texts = _reminders()
+    assert texts["reminder_24h"].due_at.astimezone(ny) == datetime(2027, 3, 14, 8, tzinfo=ny)
+    assert "tomorrow at 1:00 AM EDT" in texts["reminder_24h"].body
+    assert "tomorrow at 1:00 AM EDT" in texts["reminder_2h"].body  # 11 PM EDT Mar 14

@@ -16,9 +16,10 @@ from werkzeug.wrappers import Response
 from app import access
 from app.accounts import service
 from app.accounts.schemas import BirthDateIn
-from app.pagekit.pages import form_errors, page
+from app.pagekit.forms import plain_errors
+from app.pagekit.pages import page
 from app.reference.roles import Role
-from app.validation import PhoneNumber, format_phone, validation_fields
+from app.validation import PhoneNumber, format_phone
 
 bp = Blueprint("accounts", __name__)
 PATIENT = access.roles(Role.PATIENT)
@@ -27,7 +28,7 @@ STEPS = ("Your account", "Mobile number", "Text reminders")
 
 
 def birth_date_problem(reason: str) -> str:
-    """A date-of-birth validation message in plain words, for the pages."""
+    """A date-of-birth message in plain words, from the form's plain message (``pagekit.forms``)."""
     if "future" in reason:
         return "A date of birth cannot be in the future."
     if "1900" in reason:
@@ -36,7 +37,7 @@ def birth_date_problem(reason: str) -> str:
 
 
 def plain_birth_date(errors: dict[str, str]) -> dict[str, str]:
-    """Form errors with a date-of-birth message (pydantic's words) put in plain words."""
+    """Form errors (already in plain words) with the date-of-birth message said for a birth date."""
     if "date_of_birth" in errors:
         errors["date_of_birth"] = birth_date_problem(errors["date_of_birth"])
     return errors
@@ -90,7 +91,7 @@ def date_of_birth() -> ResponseReturnValue:
         try:
             data = BirthDateIn.model_validate({"date_of_birth": value})
         except ValidationError as exc:
-            errors = plain_birth_date(form_errors(validation_fields(exc)))
+            errors = plain_birth_date(plain_errors(exc, ("date_of_birth",)))
         else:
             service.save_date_of_birth(current_user, data.date_of_birth)
             flash("Your date of birth is saved.", "success")

@@ -13,8 +13,9 @@ from app import access
 from app.auth import recovery, service
 from app.auth.browser import sign_in
 from app.auth.throttle import login_throttled, reset_request_throttled
-from app.pagekit.pages import form_errors, page
-from app.validation import Password, validation_fields
+from app.pagekit.forms import plain_errors
+from app.pagekit.pages import page
+from app.validation import Password
 
 bp = Blueprint("auth", __name__)
 
@@ -79,7 +80,7 @@ def reset_password(token: str) -> ResponseReturnValue:
         form = NewPassword.model_validate({"password": request.form.get("password", "")})
         recovery.reset_password(token, form.password)
     except ValidationError as exc:
-        return render_template("auth/reset.html", invalid=False, errors=form_errors(validation_fields(exc))), 422
+        return render_template("auth/reset.html", invalid=False, errors=plain_errors(exc, ("password",))), 422
     logout_user()
     session.clear()
     flash("Your password was changed and you were signed out everywhere. Sign in with the new password.", "success")

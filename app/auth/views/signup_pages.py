@@ -13,12 +13,19 @@ from app.accounts.schemas import PatientSignup
 from app.accounts.throttle import signup_throttled
 from app.accounts.views.pages import STEPS, bp, plain_birth_date
 from app.auth.browser import sign_in
-from app.pagekit.pages import form_errors, page
+from app.pagekit.forms import plain_errors
+from app.pagekit.pages import page
 from app.reference.roles import COMMON_US_TIMEZONES, US_STATES
-from app.validation import validation_fields
 
 # Only what is needed to match a patient with a clinician licensed where they are.
 FIELDS = ("name", "email", "password", "state", "timezone", "date_of_birth")
+MISSING = {
+    "name": "Enter your name.",
+    "email": "Enter your e-mail address.",
+    "password": "Choose a password of at least 12 characters.",
+    "state": "Choose the state you are in during visits.",
+    "timezone": "Choose your time zone.",
+}
 
 
 def _render(values: dict[str, str], errors: dict[str, str], status: int = 200) -> tuple[str, int]:
@@ -49,7 +56,7 @@ def signup() -> ResponseReturnValue:
         user = service.register_patient(signup_data, source="web_signup")
     except ValidationError as exc:
         values.pop("password")
-        return _render(values, plain_birth_date(form_errors(validation_fields(exc))), 422)
+        return _render(values, plain_birth_date(plain_errors(exc, FIELDS, missing=MISSING)), 422)
     except service.EmailTaken as exc:
         values.pop("password")
         return _render(values, {"email": exc.message}, 409)

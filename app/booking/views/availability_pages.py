@@ -17,9 +17,10 @@ from app.booking import availability_grid, feeds, service
 from app.booking.schemas import AvailabilityPatch
 from app.booking.views.pages import bp
 from app.errors import Invalid
+from app.pagekit.forms import plain_message
 from app.pagekit.pages import page
 from app.reference.roles import Role
-from app.validation import parse_int, validation_fields
+from app.validation import parse_int
 
 CLINICIAN = access.roles(Role.CLINICIAN)
 NEW_FEED = "new_calendar_feed"  # session key: the feed token made by the last POST, until shown
@@ -120,7 +121,10 @@ def _save(data: dict) -> dict[str, str] | None:
         patch = AvailabilityPatch.model_validate(data)
         service.update_availability(current_user, patch.model_dump(mode="json", exclude_unset=True), actor=current_user)
     except ValidationError as exc:
-        return {_field(k): v for k, v in validation_fields(exc).items()}
+        errors: dict[str, str] = {}
+        for err in exc.errors():  # plain words (pagekit.forms), each on the form field that holds the value
+            errors.setdefault(_field(".".join(str(p) for p in err["loc"])), plain_message(err))
+        return errors
     except Invalid as exc:
         return exc.fields
     flash("Availability saved.", "success")

@@ -18,8 +18,8 @@ from app.care_team import service
 from app.care_team.schemas import DiscontinueIn, MedicationChangeIn, MedicationIn
 from app.care_team.views.pages import bp, render_chart
 from app.errors import Conflict, Forbidden
+from app.pagekit.forms import plain_errors
 from app.pagekit.pages import page
-from app.validation import validation_fields
 
 START_FIELDS = ("name", "dose", "route", "frequency", "instructions", "started_on")
 PLAIN = {
@@ -34,7 +34,7 @@ PLAIN = {
 
 
 def _plain_errors(exc: ValidationError) -> dict[str, str]:
-    return {field: PLAIN.get(field, "Check this field.") for field in validation_fields(exc)}
+    return plain_errors(exc, (*START_FIELDS, "reason"), messages=PLAIN)
 
 
 def _values(fields: tuple[str, ...]) -> dict[str, str]:

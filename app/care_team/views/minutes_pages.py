@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -71,6 +71,10 @@ def minutes_csv(patient_id: int) -> Response:
     return _csv_response(minutes.month_csv(report), f"care-minutes-{patient_id}-{month:%Y-%m}.csv")
 
 
+MINUTES_FORM = "minutes_form"  # the session key of a refused entry, read once by the form
+MINUTES_FIELDS = ("date", "minutes", "activity", "note")
+
+
 def _back(patient_id: int, month: date | None = None) -> ResponseReturnValue:
     if request.form.get("back") == "report":
         return redirect(
@@ -87,7 +91,9 @@ def log_minutes(patient_id: int) -> ResponseReturnValue:
     try:
         row = minutes.log(current_user, patient_id, day, amount, form.get("activity", ""), form.get("note", "")[:4000])
     except Invalid as exc:
-        flash("Minutes not logged: " + " ".join(exc.fields.values()), "error")
+        # The form shows each error next to its field and keeps what was typed (``_minutes_form.html``).
+        session[MINUTES_FORM] = {"errors": exc.fields, "values": {k: form.get(k, "")[:200] for k in MINUTES_FIELDS}}
+        flash("Minutes not logged: please correct the fields marked in the form.", "error")
         return _back(patient_id, minutes.month_start(day) if day else None)
     flash(f"{row.minutes} minutes logged for {row.service_date:%b %-d}.", "success")
     return _back(patient_id, minutes.month_start(row.service_date))

@@ -49,7 +49,7 @@ def chart(patient_id: int) -> ResponseReturnValue:
 
 def render_chart(patient_id: int, status: int = 200, **forms: object) -> ResponseReturnValue:
     """The chart, with a form sent back (its values kept, its errors next to its fields) when ``forms``
-    names one: ``med_form``, ``med_change`` or ``task_form``."""
+    names one: ``med_form``, ``med_change``, ``task_form`` or ``goal_form``."""
     context = chart_view.chart(current_user, patient_id).context()
     return render_template("care/chart.html", **context, **forms), status
 
@@ -58,9 +58,9 @@ def render_chart(patient_id: int, status: int = 200, **forms: object) -> Respons
 def add_goal(patient_id: int) -> ResponseReturnValue:
     care_access.team_only(current_user, patient_id)  # who may, before what: 403 for the patient, 404 for strangers
     text = request.form.get("text", "").strip()[:2000]
-    if not text:
-        flash("Write the goal in the patient's words.", "error")
-        return redirect(url_for("care.chart", patient_id=patient_id))
+    if not text:  # the error next to the field, what was typed kept
+        errors = {"text": "Write the goal in the patient's words."}
+        return render_chart(patient_id, 422, goal_form={"errors": errors, "values": request.form})
     plan = service.plan_of(patient_id)
     goals = [
         *plan.goals,

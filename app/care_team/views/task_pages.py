@@ -14,8 +14,9 @@ from app.care_team import handoff
 from app.care_team.schemas import TaskIn
 from app.care_team.views.pages import bp, render_chart
 from app.errors import Invalid
+from app.pagekit.forms import plain_errors
 from app.pagekit.pages import page
-from app.validation import MAX_DB_ID, parse_int, validation_fields
+from app.validation import MAX_DB_ID, parse_int
 
 PLAIN = {
     "title": "Say what needs doing.",
@@ -37,7 +38,7 @@ def add_task(patient_id: int) -> ResponseReturnValue:
             current_user, patient_id, task.title, task.owner_id, task.due, urgent=task.priority == "urgent"
         )
     except ValidationError as exc:
-        errors = {field: PLAIN.get(field, "Check this field.") for field in validation_fields(exc)}
+        errors = plain_errors(exc, ("title", "owner_id", "due", "priority"), messages=PLAIN)
         return render_chart(patient_id, 422, task_form={"values": values, "errors": errors})
     except Invalid:
         return render_chart(patient_id, 422, task_form={"values": values, "errors": {"owner_id": PLAIN["owner_id"]}})

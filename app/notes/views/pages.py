@@ -25,6 +25,25 @@ NOTE_LABELS = {"template": "Template", "sections": "Note", "confirm": "Confirmat
                "reason": "Reason"}  # fmt: skip
 
 
+def _plain(fields: dict[str, str]) -> dict[str, str]:
+    """The notes service's field errors in plain words, each on its form field (``section_<key>``)."""
+    errors: dict[str, str] = {}
+    for name, reason in fields.items():
+        if name == "template":
+            errors["template"] = "Choose a note template that fits this visit."
+        elif name.startswith("sections."):
+            if "at most" in reason:
+                plain = f"Keep this section under {MAX_SECTION_CHARS:,} characters."
+            elif reason == "must be text" or reason.startswith("not a section"):
+                plain = "Write this section as text."
+            else:  # the diagnosis codes' checks (notes/diagnoses.py) are written in plain words already
+                plain = reason
+            errors["section_" + name.removeprefix("sections.")] = plain
+        else:
+            errors["sections"] = "Write at least one section before signing."
+    return errors
+
+
 def _render_note(appointment_id: int, errors: dict[str, str] | None = None, status: int = 200) -> Any:
     view = service.note_page(current_user, appointment_id, request.values.get("template"))
     values: dict[str, str] = {}
@@ -43,11 +62,6 @@ def _icd10_search(q: str) -> dict[str, Any]:
     """The diagnosis section's code search without JavaScript: the query and its results."""
     q = q.strip()[:100]
     return {"q": q, "results": icd10.search(q, 20) if len(q) >= 2 else []}
-
-
-def _form_errors(fields: dict[str, str]) -> dict[str, str]:
-    """The service's field names as the form's: ``sections.diagnosis`` is the ``section_diagnosis`` field."""
-    return {(k.replace("sections.", "section_", 1) if k.startswith("sections.") else k): v for k, v in fields.items()}
 
 
 def _with_code(sections: dict[str, str], code: str) -> dict[str, str] | None:
@@ -91,7 +105,7 @@ def save_visit_note(appointment_id: int) -> Any:
     try:
         service.save_draft(current_user, appointment_id, template, sections)
     except Invalid as exc:
-        return _render_note(appointment_id, _form_errors(exc.fields), 422)
+        return _render_note(appointment_id, _plain(exc.fields), 422)
     if request.form.get("icd_search"):  # "Search codes" without JavaScript: saved, then the results
         q = request.form.get("icd_q", "").strip()[:100]
         return redirect(url_for("notes.visit_note", appointment_id=appointment_id, icd_q=q, _anchor="diagnosis-codes"))
@@ -111,7 +125,7 @@ def sign_visit_note(note_id: int) -> Any:
     try:
         signed = service.sign(current_user, note_id)
     except Invalid as exc:
-        return _render_note(note.appointment_id, _form_errors(exc.fields), 422)
+        return _render_note(note.appointment_id, _plain(exc.fields), 422)
     message = "Note signed. It can no longer be changed; add an addendum if something needs adding."
     if signed.template == diagnoses.TEMPLATE and diagnoses.coded(str(signed.sections.get(diagnoses.SECTION) or ""))[0]:
         message += " Its coded diagnoses are on the problem list."
@@ -167,7 +181,7 @@ def psychotherapy_note(appointment_id: int) -> Any:
         psychotherapy.authored_visit(current_user, appointment_id)
         text = request.form.get("text", "")
         if len(text) > MAX_SECTION_CHARS:
-            errors["text"] = f"At most {MAX_SECTION_CHARS} characters."
+            errors["text"] = f"Keep the note under {MAX_SECTION_CHARS:,} characters."
         else:
             psychotherapy.write(current_user, appointment_id, text)
             flash("Psychotherapy note saved. Only you can read it.", "success")

@@ -8,13 +8,23 @@ from pydantic import TypeAdapter, ValidationError
 
 from app import access
 from app.accounts.service import SMS_CONSENT_TEXT
+from app.db import utcnow
 from app.notifications import preferences
+from app.notifications.texts_list import texts_to_you
 from app.pagekit.pages import page
 from app.reference.roles import Role
 from app.sms.outbox_message import STATUSES
-from app.validation import PhoneNumber
+from app.validation import PhoneNumber, format_phone
 
 bp = Blueprint("notifications", __name__)
+
+# Where the consent on file was given, as the settings page says it.
+CONSENT_SOURCES = {
+    "settings": "on this page",
+    "web_onboarding": "when you set up your account",
+    "web_signup": "when you signed up",
+    "api": "when your account was made",
+}
 
 
 @page(bp, "/outbox", access_rule=access.roles(Role.ADMIN, Role.CLINICIAN))
@@ -52,5 +62,7 @@ def sms_settings():
         errors=errors,
         consent_text=SMS_CONSENT_TEXT,
         number_stopped=preferences.number_replied_stop(profile.phone),
-        messages=preferences.outbox_for(current_user, None),
+        texts=texts_to_you([m for m, _ in preferences.outbox_for(current_user, None)], current_user.timezone, utcnow()),
+        consent_source=CONSENT_SOURCES.get(profile.sms_consent_source or "", "when your account was made"),
+        phone_shown=format_phone(profile.phone) if profile.phone else None,
     ), (422 if errors else 200)
