@@ -25,6 +25,8 @@ from datetime import UTC, datetime, timedelta
 from playwright.sync_api import Browser
 from sqlalchemy import select
 
+from app.accounts import invitations
+from app.accounts.invitation import Invitation
 from app.accounts.service import find_by_email
 from app.auth import recovery
 from app.auth.password_reset import PasswordResetToken
@@ -55,6 +57,7 @@ NOT_A_PAGE = {
     "accounts.onboarding_done": "a redirect to the care-finder",
     "billing.demo_checkout": "opened by 'Start membership' with a one-time checkout token",
     "billing.success": "where Stripe Checkout returns, with its session id",
+    "care.icd10_lookup": "JSON for the chart's code search as you type",
 }
 # Pages reached with a query string, found as the first link to them on another page the role sees.
 LINKED_FROM = {"booking.confirm": "/clinicians/{clinician_id}"}
@@ -88,7 +91,11 @@ def candidates(base: str) -> dict[str, list[str]]:
             "user_id": [str(alex.id)],
         }
         # a live reset link; the invalid-link pages (a reset link, a calendar feed) are pages too
-        values["token"] = [_reset_link_for(find_by_email(email_for("patient2")).id), "not-a-real-token"]
+        values["token"] = [
+            _reset_link_for(find_by_email(email_for("patient2")).id),
+            _invitation_link_for("narrow-screens@demo-clinic.example.com"),
+            "not-a-real-token",
+        ]
         db.session.remove()
     return values
 
@@ -99,6 +106,16 @@ def _reset_link_for(user_id: int) -> str:
     now = datetime.now(UTC)
     db.session.add(PasswordResetToken(user_id=user_id, token_hash=recovery._digest(raw), created_at=now,
                                       expires_at=now + timedelta(hours=2)))  # fmt: skip
+    db.session.commit()
+    return raw
+
+
+def _invitation_link_for(email: str) -> str:
+    """A pending staff invitation's token, as the e-mailed link carries it (only its digest is stored)."""
+    raw = secrets.token_urlsafe(32)
+    now = datetime.now(UTC)
+    db.session.add(Invitation(email=email, name="Narrow Screens", role="billing_admin", created_at=now,
+                              token_hash=invitations._digest(raw), expires_at=now + timedelta(hours=72)))  # fmt: skip
     db.session.commit()
     return raw
 
