@@ -155,6 +155,28 @@ def test_never_opted_in_gets_nothing_sent(world, make_patient, sms, fake):
     assert fake.requests == []
 
 
+def test_why_a_text_is_not_sent_is_recorded_in_the_words_the_settings_page_reads(world, make_patient):
+    # notifications/texts_list.py turns these exact reasons into "Not sent because …" for the patient.
+    no_number = make_patient(sms_opt_in=False)
+    not_opted_in = make_patient(phone="+12125550198", sms_opt_in=False)
+    for patient in (no_number, not_opted_in):
+        enqueue(patient, kind="followup", body="hello", due_at=_now(), dedupe_key=f"t:{patient.id}")
+    reasons = {m.patient_id: (m.status, m.status_reason) for m in _outbox()}
+    assert reasons == {
+        no_number.id: ("suppressed", "no mobile number"),
+        not_opted_in.id: ("suppressed", "patient has not opted in to texts"),
+    }
+
+
+def test_a_text_landing_exactly_at_its_not_after_is_dropped_and_one_a_minute_earlier_is_kept(world):
+    _, patient = world
+    noon = _now()  # outside quiet hours: the send time is the due time
+    assert enqueue(patient, kind="followup", body="at", due_at=noon, dedupe_key="t:at", not_after=noon) is False
+    kept = enqueue(patient, kind="followup", body="before", due_at=noon, dedupe_key="t:before",
+                   not_after=noon + timedelta(minutes=1))  # fmt: skip
+    assert kept is True and [m.dedupe_key for m in _outbox()] == ["t:before"]
+
+
 @pytest.mark.parametrize(
     ("local", "expected"),
     [
