@@ -157,14 +157,17 @@ def test_never_opted_in_gets_nothing_sent(world, make_patient, sms, fake):
 
 def test_why_a_text_is_not_sent_is_recorded_in_the_words_the_settings_page_reads(world, make_patient):
     # notifications/texts_list.py turns these exact reasons into "Not sent because …" for the patient.
+    # A user without a patient profile (staff) is never texted either: a suppressed row, not an error.
+    clinician, _ = world
     no_number = make_patient(sms_opt_in=False)
     not_opted_in = make_patient(phone="+12125550198", sms_opt_in=False)
-    for patient in (no_number, not_opted_in):
-        enqueue(patient, kind="followup", body="hello", due_at=_now(), dedupe_key=f"t:{patient.id}")
-    reasons = {m.patient_id: (m.status, m.status_reason) for m in _outbox()}
-    assert reasons == {
-        no_number.id: ("suppressed", "no mobile number"),
-        not_opted_in.id: ("suppressed", "patient has not opted in to texts"),
+    for user in (no_number, not_opted_in, clinician):
+        enqueue(user, kind="followup", body="hello", due_at=_now(), dedupe_key=f"t:{user.id}")
+    rows = {m.patient_id: (m.status, m.status_reason, m.to_number) for m in _outbox()}
+    assert rows == {
+        no_number.id: ("suppressed", "no mobile number", ""),
+        not_opted_in.id: ("suppressed", "patient has not opted in to texts", "+12125550198"),
+        clinician.id: ("suppressed", "no mobile number", ""),
     }
 
 
