@@ -470,8 +470,11 @@ def test_only_an_evaluation_needs_the_patients_date_of_birth(make_patient, make_
     assert service.needs_birth_date(unknown, "psychiatric_evaluation")
     assert not service.needs_birth_date(known, "psychiatric_evaluation")
     assert not service.needs_birth_date(unknown, "medication_management")
-    with pytest.raises(service.BirthDateNeeded):
+    with pytest.raises(service.BirthDateNeeded) as refused:
         service.book(unknown, prescriber.id, "psychiatric_evaluation", VISIT_AT, now=A_WEEK_BEFORE)
+    # The API's 422 names the field (the page links to the date-of-birth form from it) and says why.
+    assert refused.value.fields == {"date_of_birth": "needed before a psychiatric evaluation"}
+    assert refused.value.message == "Add your date of birth before booking a psychiatric evaluation."
     booked = service.book(known, prescriber.id, "psychiatric_evaluation", VISIT_AT, now=A_WEEK_BEFORE)
     assert booked.type == "psychiatric_evaluation"
     assert service.book(unknown, prescriber.id, "medication_management", VISIT_AT + timedelta(hours=2),
