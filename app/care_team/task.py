@@ -82,6 +82,10 @@ class Task(db.Model):
     def is_safety(self) -> bool:
         return self.kind == TaskKind.SAFETY
 
+    def count_of(self, kind: TaskEventKind) -> int:
+        """How many rows of ``kind`` its history has (``events`` must be loaded: the lists that show it do)."""
+        return sum(1 for event in self.events if event.kind == kind)
+
 
 class TaskEvent(db.Model):
     """One event in a task's history: opened, a repeat positive screen (with that check-in and its
