@@ -3,16 +3,21 @@ demo clinic) and Debian's Chromium driven by Playwright. Screenshots go to test-
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import flask_migrate
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, sync_playwright
 from werkzeug.serving import make_server
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 from app import create_app
 from app.demo.seed import seed_demo
@@ -33,6 +38,37 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 LIVE_APPS: dict[str, Flask] = {}  # the served app by its base URL, for tests that read ids from the demo data
 
 
+def _closed_before_sent(app: Flask) -> WSGIApplication:
+    """The app with every answer read and closed before Werkzeug writes it. Chromium drops requests it
+    no longer needs (a favicon, a stylesheet when the page moves on); Werkzeug's development server then
+    skips closing the answer's open file, and the ResourceWarning of its later collection fails whichever
+    test happens to be running (CI, stop 22). Answers here are small; gunicorn serves production."""
+
+    def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        answer = app(environ, start_response)
+        try:
+            return [b"".join(answer)]
+        finally:
+            close = getattr(answer, "close", None)
+            if close is not None:
+                close()
+
+    return wsgi
+
+
+@contextlib.contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve the app on a free port of 127.0.0.1 in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, _closed_before_sent(app), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     db_file = tmp_path_factory.mktemp("e2e") / "e2e.sqlite3"
@@ -50,16 +86,11 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         flask_migrate.upgrade()
         seed_demo()
         db.session.remove()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    LIVE_APPS[f"http://127.0.0.1:{server.server_port}"] = app
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        with app.app_context():
-            db.engine.dispose()
+    with serving(app) as base:
+        LIVE_APPS[base] = app
+        yield base
+    with app.app_context():
+        db.engine.dispose()
 
 
 @pytest.fixture(scope="session")

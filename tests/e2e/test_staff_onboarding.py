@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -18,7 +17,6 @@ from datetime import timedelta
 import flask_migrate
 import pytest
 from playwright.sync_api import Page, expect
-from werkzeug.serving import make_server
 
 from app import create_app
 from app.accounts import service as accounts
@@ -29,7 +27,7 @@ from app.db import utcnow
 from app.demo.seed import seed_demo
 from app.extensions import db
 from tests.conftest import TEST_SECRET
-from tests.e2e.conftest import MFA_SECRETS, shot, sign_in, totp_for
+from tests.e2e.conftest import MFA_SECRETS, serving, shot, sign_in, totp_for
 
 PASSWORD = "staff onboarding e2e 2026"
 NY = "America/New_York"
@@ -84,13 +82,10 @@ def clinic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Clinic]:
     logger = logging.getLogger("app.mail")
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield Clinic(f"http://127.0.0.1:{server.server_port}", mail, visit_id)
+        with serving(app) as base:
+            yield Clinic(base, mail, visit_id)
     finally:
-        server.shutdown()
         logger.removeHandler(handler)
         with app.app_context():
             db.engine.dispose()
