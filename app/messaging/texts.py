@@ -25,7 +25,14 @@ def _key(message: Message) -> str:
 
 
 def announce(patient: User, message: Message, now: datetime) -> None:
-    """Queue the announcement for ``patient`` in the caller's transaction, unless one still waits."""
+    """Queue the announcement for ``patient`` in the caller's transaction, unless one still waits.
+
+    Replies to one patient take turns here: the patient's row is locked (FOR NO KEY UPDATE, which the
+    message's own foreign-key lock does not block, so two replies cannot deadlock) until the caller
+    commits, and the next reply's look for a waiting text sees the text the first one queued. Without
+    it PostgreSQL let simultaneous replies each find none and queue one apiece. SQLite's writers take
+    turns already (BEGIN IMMEDIATE) and ignore the clause."""
+    db.session.execute(select(User.id).where(User.id == patient.id).with_for_update(key_share=True))
     waiting = db.session.scalar(
         select(OutboxMessage.id)
         .where(
