@@ -44,6 +44,11 @@ PROJECTS = {
             "tests/integration/test_time_rules.py",
             "tests/integration/test_sms.py",
             "tests/integration/test_care_consent.py",
+            "tests/integration/test_video_visits.py",
+            "tests/integration/test_audit_reads.py",
+            "tests/integration/test_booking_pages.py",
+            "tests/integration/test_booking_picker.py",
+            "tests/integration/test_booking_statements.py",
         ],
     ),
 }

@@ -4,12 +4,14 @@ calendar feed."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from app.audit.event import AuditEvent
 from app.booking import feeds, openings, service
+from app.booking.appointment import Appointment
 from app.care_team.member import CareTeamMember
 from app.db import utcnow
 from app.extensions import db
@@ -52,6 +54,31 @@ def test_admin_listing_all_appointments_is_recorded_on_each_patients_record(
     # The patient's own list is not a disclosure.
     client.get("/api/v1/appointments", headers=auth_headers(ada))
     assert _rows("appointment.list", ada.id) == {}
+
+
+def test_an_admins_appointment_list_is_the_latest_500_and_records_only_the_patients_it_shows(
+    client, make_patient, make_clinician, make_staff, auth_headers
+):
+    therapist, earliest, later = make_clinician("LCSW"), make_patient(name="Earliest"), make_patient(name="Later")
+    first = datetime(2031, 1, 6, 14, 0, tzinfo=UTC)
+    db.session.execute(insert(Appointment), [
+        {"patient_id": (earliest if i == 0 else later).id, "clinician_id": therapist.id, "type": "therapy_session",
+         "start_at": first + timedelta(hours=i), "end_at": first + timedelta(hours=i, minutes=50),
+         "blocked_until": first + timedelta(hours=i, minutes=50), "visit_token": secrets.token_urlsafe(24)}
+        for i in range(501)
+    ])  # fmt: skip
+    db.session.commit()
+    admin = make_staff("admin")
+    listed = client.get("/api/v1/appointments", headers=auth_headers(admin)).get_json()
+    assert len(listed) == 500
+    assert listed[0]["start"] == (first + timedelta(hours=500)).isoformat().replace("+00:00", "Z")
+    assert {a["patient_id"] for a in listed} == {later.id}  # the earliest visit is past the list's end
+    # One row per patient shown, naming what was read (the admins' audit search and export show it).
+    rows = db.session.execute(
+        select(AuditEvent.patient_id, AuditEvent.object_type, AuditEvent.object_id)
+        .where(AuditEvent.action == "appointment.list", AuditEvent.actor_id == admin.id)
+    ).all()  # fmt: skip
+    assert [tuple(row) for row in rows] == [(later.id, "appointment", None)]
 
 
 def test_outbox_as_admin_is_recorded_on_each_patients_record(client, make_patient, make_staff, browser_login):

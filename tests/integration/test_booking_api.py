@@ -8,6 +8,7 @@ import pytest
 from icalendar import Calendar
 
 from app.audit.event import AuditEvent
+from app.auth.service import set_enabled
 from app.booking import openings, service
 from app.booking.appointment import Appointment
 from app.care_team.member import CareTeamMember
@@ -73,6 +74,37 @@ def test_directory_filters(client, make_clinician, auth_headers):
         "timezone",
     }
     assert client.get("/api/v1/clinicians", headers=headers, query_string={"state": "ZZ"}).status_code == 422
+
+
+def test_the_directory_is_in_name_order_and_a_language_asked_for_leaves_out_other_speakers(
+    client, make_clinician, auth_headers
+):
+    zoe = make_clinician("LCSW", name="Zoe Adams", languages=["French"])  # made first: first in table order
+    amir = make_clinician("LCSW", name="Amir Young", languages=["Spanish", "English"])
+    mia = make_clinician("MD", name="Mia Lopez", languages=["spanish"])
+    headers = auth_headers(amir)
+
+    def names(**q):
+        found = client.get("/api/v1/clinicians", headers=headers, query_string=q).get_json()
+        return [c["name"] for c in found if c["id"] in {zoe.id, amir.id, mia.id}]
+
+    assert names() == ["Amir Young", "Mia Lopez", "Zoe Adams"]
+    assert names(language="Spanish") == ["Amir Young", "Mia Lopez"]  # any case; Zoe speaks French only
+    assert names(language="French") == ["Zoe Adams"]
+
+
+def test_a_disabled_clinician_or_a_patient_is_no_clinician(
+    client, make_clinician, make_patient, make_staff, auth_headers
+):
+    admin = make_staff("admin")
+    leaving, patient = make_clinician("LCSW", name="Leaving Soon"), make_patient()
+    assert client.get(f"/clinicians/{leaving.id}").status_code == 200
+    set_enabled(leaving, False, actor=admin)
+    for user_id in (leaving.id, patient.id, 999_999):
+        assert client.get(f"/clinicians/{user_id}").status_code == 404, user_id  # the public profile page
+        response = client.get(f"/api/v1/clinicians/{user_id}/availability", headers=auth_headers(admin))
+        assert response.status_code == 404, user_id
+        assert response.get_json() == {"error": "not_found", "message": "No such clinician."}
 
 
 def test_slots_are_written_in_the_viewers_zone(client, setup):
@@ -217,6 +249,30 @@ def test_visibility_404_for_others_and_audit_of_staff_reads(
     reads = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "appointment.read")).all()
     assert {e.actor_role for e in reads} == {"clinician", "admin"}
     assert all(e.patient_id == patient.id for e in reads)
+
+
+def test_a_staff_read_of_a_visit_is_one_audit_row_naming_that_visit_and_its_patient(
+    client, setup, make_staff, auth_headers
+):
+    therapist, patient, _, headers = setup
+    appointment = _book(client, therapist, headers, _first_slot(client, therapist, headers)[0]["start"]).get_json()
+    admin = make_staff("admin")
+    assert client.get(f"/api/v1/appointments/{appointment['id']}", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/appointments/{appointment['id']}", headers=auth_headers(admin)).status_code == 200
+    reads = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "appointment.read")).all()
+    # The admins' audit search and export show what was read: the visit, not just whose record.
+    assert [(e.actor_id, e.actor_role, e.patient_id, e.object_type, e.object_id) for e in reads] == [
+        (admin.id, "admin", patient.id, "appointment", str(appointment["id"]))
+    ]
+
+
+def test_a_type_the_clinician_does_not_offer_is_refused_naming_the_clinician(client, setup):
+    therapist, _, _, headers = setup
+    slot = _first_slot(client, therapist, headers)[0]["start"]
+    for kind in ("medication_management", "no_such_type"):
+        response = _book(client, therapist, headers, slot, kind=kind)
+        assert response.status_code == 422, kind
+        assert response.get_json()["fields"] == {"type": f"{therapist.name} does not offer this appointment type"}
 
 
 def test_lists_are_the_callers_own_latest_first(client, setup, make_staff, auth_headers):

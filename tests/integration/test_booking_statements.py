@@ -80,3 +80,19 @@ def test_statements_per_booking_request(client, booking, consent):
     assert response.status_code == 201, response.get_json()
     expected = (BOOK_WITH_CONSENT if consent else BOOK)[db.engine.dialect.name]
     assert len(seen) == expected, "\n".join(seen)
+
+
+def test_a_clinician_lookup_reads_the_profile_with_the_user_and_never_their_licence_rows(
+    client, booking, make_staff, auth_headers
+):
+    """``get_clinician`` (the availability editor, the confirm page): the profile comes in the user's
+    own statement; licences, modalities and languages, which these paths never read, are not loaded."""
+    therapist, _ = booking
+    headers = auth_headers(make_staff("admin"))
+    with statements() as seen:
+        response = client.get(f"/api/v1/clinicians/{therapist}/availability", headers=headers)
+    assert response.status_code == 200, response.get_json()
+    profile_reads = [s for s in seen if "clinician_profiles" in s]
+    assert len(profile_reads) == 1 and "users" in profile_reads[0], "\n".join(seen)
+    rows = ("clinician_licenses", "clinician_modalities", "clinician_languages")
+    assert not [s for s in seen if any(table in s for table in rows)], "\n".join(seen)

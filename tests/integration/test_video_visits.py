@@ -21,6 +21,7 @@ from app.booking.appointment import Appointment
 from app.extensions import db
 from app.notifications import preferences
 from app.sms.outbox_message import OutboxMessage
+from app.web.record_access import record_access
 from tests.integration.actors import sign_in
 from tests.integration.conftest import csrf_token_from
 
@@ -112,6 +113,21 @@ def test_a_participant_in_the_window_gets_the_room_and_no_one_else_does(
         )
     ).all()
     assert {e.actor_id for e in joins} == {patient.id, therapist.id}
+
+
+def test_a_join_is_on_the_patients_record_naming_the_visit(app, jitsi, visit):
+    patient, therapist, appointment = visit
+    _room_of(_join(sign_in(app, therapist), appointment.visit_token))
+    _room_of(_join(sign_in(app, patient), appointment.visit_token))
+    joins = db.session.scalars(db.select(AuditEvent).where(AuditEvent.action == "appointment.video_join")).all()
+    # The admins' audit search and export: who joined which visit, on whose record.
+    assert sorted((e.actor_id, e.patient_id, e.object_type, e.object_id) for e in joins) == sorted(
+        (who.id, patient.id, "appointment", str(appointment.id)) for who in (patient, therapist)
+    )
+    # The patient's "who viewed my record" shows the clinician's join (their own is not a disclosure).
+    assert [(row.who, row.what) for row in record_access(patient.id) if row.what == "joined your video visit"] == [
+        (therapist.name, "joined your video visit")
+    ]
 
 
 def test_no_room_outside_the_join_window(app, jitsi, visit):
