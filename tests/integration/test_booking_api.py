@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
@@ -12,6 +13,7 @@ from app.auth.service import set_enabled
 from app.booking import openings, service
 from app.booking.appointment import Appointment
 from app.care_team.member import CareTeamMember
+from app.errors import Invalid
 from app.extensions import db
 
 WEEKDAYS_9_TO_17 = [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(7)]
@@ -172,10 +174,18 @@ def test_book_then_slot_is_gone_and_team_formed(client, setup):
     assert db.session.scalar(db.select(CareTeamMember).where(CareTeamMember.patient_id == patient.id)) is not None
 
 
-def test_the_booking_answer_is_what_a_fresh_read_returns_in_utc(client, setup):
+def test_the_booking_answer_is_what_a_fresh_read_returns_in_utc(client, setup, monkeypatch):
+    # The answer is built from the new row without reading it back: it must not carry the server's
+    # own zone (TZ) either, so the booking runs with the server in a zone that is not UTC.
     therapist, _, _, headers = setup
     slot = datetime.fromisoformat(_first_slot(client, therapist, headers)[0]["start"])
-    response = _book(client, therapist, headers, slot.astimezone(timezone(timedelta(hours=-5))).isoformat())
+    monkeypatch.setenv("TZ", "America/Chicago")
+    time.tzset()
+    try:
+        response = _book(client, therapist, headers, slot.astimezone(timezone(timedelta(hours=-5))).isoformat())
+    finally:
+        monkeypatch.undo()
+        time.tzset()
     assert response.status_code == 201, response.get_json()
     body = response.get_json()
     assert body["start"].endswith("Z") and body["end"].endswith("Z") and datetime.fromisoformat(body["start"]) == slot
@@ -535,3 +545,50 @@ def test_only_an_evaluation_needs_the_patients_date_of_birth(make_patient, make_
     assert booked.type == "psychiatric_evaluation"
     assert service.book(unknown, prescriber.id, "medication_management", VISIT_AT + timedelta(hours=2),
                         now=A_WEEK_BEFORE).type == "medication_management"  # fmt: skip
+
+
+def test_booking_a_visit_writes_one_audit_row_naming_the_patient_and_the_visit(booked):
+    patient, _, _, appointment = booked
+    (row,) = _audit_of("appointment.book")
+    assert (row.actor_id, row.actor_role, row.patient_id) == (patient.id, "patient", patient.id)
+    assert (row.object_type, row.object_id) == ("appointment", str(appointment.id))
+
+
+def test_only_an_enabled_clinician_can_be_booked_anyone_else_is_422_on_the_clinician_id(client, setup, make_patient):
+    therapist, patient, _, headers = setup
+    start = _first_slot(client, therapist, headers)[0]["start"]
+    another_patient = make_patient(state="NY")  # no such id; a patient, the booking one too; a disabled clinician
+    therapist.is_enabled = False  # an account switched off (e.g. a clinician who left)
+    db.session.commit()
+    body = {"type": "therapy_session", "start": start}
+    for not_bookable in (999_999, patient.id, another_patient.id, therapist.id):
+        response = client.post("/api/v1/appointments", headers=headers, json=body | {"clinician_id": not_bookable})
+        assert response.status_code == 422, (not_bookable, response.get_json())
+        assert response.get_json()["fields"] == {"clinician_id": "no such clinician"}
+    assert db.session.scalar(db.select(db.func.count()).select_from(Appointment)) == 0
+
+
+def test_changing_availability_writes_an_audit_row_naming_who_changed_whose(client, setup, make_staff, auth_headers):
+    therapist, _, _, _ = setup  # the therapist set their own hours in the fixture
+    admin = make_staff("admin")
+    path = f"/api/v1/clinicians/{therapist.id}/availability"
+    assert client.put(path, headers=auth_headers(admin), json={"gap_minutes": 5}).status_code == 200
+    rows = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.action == "availability.update").order_by(AuditEvent.id)
+    )
+    assert [(r.actor_id, r.actor_role, r.object_type, r.object_id) for r in rows] == [
+        (therapist.id, "clinician", "clinician", str(therapist.id)),
+        (admin.id, "admin", "clinician", str(therapist.id)),
+    ]
+
+
+def test_availability_the_slot_rules_cannot_use_is_refused_by_the_service_saying_why(make_clinician):
+    # The API and the editor validate first; the seed and other callers of the service rely on this.
+    clinician = make_clinician("LCSW", licensed_states=["NY"])
+    service.update_availability(clinician, ALL_DAY, actor=clinician)
+    with pytest.raises(Invalid) as refused:
+        service.update_availability(clinician, {"slot_step_minutes": 0}, actor=clinician)
+    assert refused.value.fields == {"availability": "slot_step_minutes must be positive"}
+    db.session.rollback()  # what the request's teardown does
+    assert service.availability_of(clinician).slot_step_minutes == 30
+    assert len(_audit_of("availability.update")) == 1

@@ -157,6 +157,18 @@ def test_overlapping_but_different_starts_yield_one(live_app):
     assert results.count(201) == 1 and results.count(409) == 4, results
 
 
+def test_simultaneous_bookings_of_separate_slots_keep_the_clinicians_daily_cap(live_app):
+    # No constraint knows max_per_day: only the clinician's schedule lock (booking's _serialise_on on
+    # PostgreSQL, the write lock on SQLite) keeps each count-then-insert whole.
+    app, created = live_app
+    clinician, tokens = _people(5, created, "cap")
+    booking.update_availability(clinician, {"max_per_day": 2}, actor=clinician)
+    base = _slot_start(5)
+    starts = [(base + timedelta(hours=i)).isoformat() for i in range(5)]  # an hour apart: no two overlap
+    results = _race(app, clinician.id, tokens, starts)
+    assert sorted(results) == [201, 201] + [409] * 3, results
+
+
 def test_one_patient_booking_two_clinicians_at_once_gets_one_visit_and_a_409(live_app):
     # Different clinicians take different locks, so both checks pass; on PostgreSQL the patient's
     # exclusion constraint stops the second INSERT, which must be a 409 like any lost race, not a 500.

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -158,3 +158,12 @@ def test_covered_days_run_from_giving_through_withdrawing(make_patient):
     given = row.given_at.astimezone(consent.ZoneInfo("America/New_York")).date()
     assert min(days) == given and max(days) == given + timedelta(days=5) and len(days) == 6
     assert consent.covered_days(patient.id, date(2000, 1, 1), date(2000, 1, 31), "America/New_York") == set()
+
+
+def test_consent_given_with_a_booking_is_dated_by_the_bookings_clock(make_patient, clinician):
+    visit_at = datetime(2031, 3, 3, 17, 0, tzinfo=UTC)
+    booked_at = visit_at - timedelta(days=7)
+    patient = make_patient()
+    booking.book(patient, clinician.id, "initial_consultation", visit_at, now=booked_at, care_consent_from="api")
+    [row] = _rows(patient.id)
+    assert (row.given_at, row.source) == (booked_at, "api")
