@@ -128,14 +128,17 @@ def availability_row(clinician_id: int, timezone: str) -> ClinicianAvailability:
 
 
 def update_availability(clinician: User, changes: dict, *, actor: User | None) -> ClinicianAvailability:
-    """Apply only the named fields; the merged document must still make sense."""
+    """Apply only the named fields; the merged document must still make sense. It is checked before
+    the row is touched, so a refused change leaves nothing in the session for a later commit to save."""
     row = availability_of(clinician)
-    for field, value in changes.items():
-        setattr(row, field, value)
+    merged = row.document()
+    merged.update((field, value) for field, value in changes.items() if field in merged)
     try:
-        slots.Availability.from_document(row.document())
+        slots.Availability.from_document(merged)
     except (ValueError, KeyError) as exc:
         raise Invalid({"availability": str(exc)}) from exc
+    for field, value in changes.items():
+        setattr(row, field, value)
     db.session.add(row)
     audit.record("availability.update", actor=actor, object_type="clinician", object_id=clinician.id)
     db.session.commit()

@@ -592,3 +592,16 @@ def test_availability_the_slot_rules_cannot_use_is_refused_by_the_service_saying
     db.session.rollback()  # what the request's teardown does
     assert service.availability_of(clinician).slot_step_minutes == 30
     assert len(_audit_of("availability.update")) == 1
+
+
+def test_a_refused_availability_change_leaves_nothing_for_a_later_commit(make_clinician):
+    # A caller that catches the refusal and commits other work (the seed, the CLI) must not save it.
+    clinician = make_clinician("LCSW", licensed_states=["NY"])
+    saved = service.update_availability(clinician, ALL_DAY, actor=clinician)
+    before = (saved.slot_step_minutes, saved.gap_minutes)
+    with pytest.raises(Invalid):
+        service.update_availability(clinician, {"gap_minutes": before[1] + 5, "slot_step_minutes": 0}, actor=clinician)
+    db.session.commit()
+    db.session.expire_all()
+    row = service.availability_of(clinician)
+    assert (row.slot_step_minutes, row.gap_minutes) == before
