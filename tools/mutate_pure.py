@@ -44,6 +44,7 @@ PROJECTS = {
             "tests/integration/test_time_rules.py",
             "tests/integration/test_sms.py",
             "tests/integration/test_care_consent.py",
+            "tests/integration/test_offboarding.py",
         ],
     ),
 }
