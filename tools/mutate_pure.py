@@ -49,6 +49,7 @@ PROJECTS = {
             "tests/integration/test_booking_pages.py",
             "tests/integration/test_booking_picker.py",
             "tests/integration/test_booking_statements.py",
+            "tests/integration/test_offboarding.py",
         ],
     ),
 }

@@ -192,6 +192,21 @@ def test_the_booking_answer_is_what_a_fresh_read_returns_in_utc(client, setup, m
     assert client.get(f"/api/v1/appointments/{body['id']}", headers=headers).get_json() == body
 
 
+def test_the_move_answer_is_what_a_fresh_read_returns_in_utc(client, setup):
+    therapist, _, _, headers = setup
+    slots = _first_slot(client, therapist, headers)
+    booked = _book(client, therapist, headers, slots[0]["start"]).get_json()
+    new_start = datetime.fromisoformat(slots[4]["start"])
+    written = new_start.astimezone(timezone(timedelta(hours=-5))).isoformat()
+    response = client.post(f"/api/v1/appointments/{booked['id']}/reschedule", headers=headers, json={"start": written})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (
+        body["start"].endswith("Z") and body["end"].endswith("Z") and datetime.fromisoformat(body["start"]) == new_start
+    )
+    assert client.get(f"/api/v1/appointments/{booked['id']}", headers=headers).get_json() == body
+
+
 def test_a_second_visit_with_the_same_clinician_keeps_one_care_team_row(client, setup):
     therapist, patient, _, headers = setup
     slots = _first_slot(client, therapist, headers)
@@ -605,3 +620,47 @@ def test_a_refused_availability_change_leaves_nothing_for_a_later_commit(make_cl
     db.session.expire_all()
     row = service.availability_of(clinician)
     assert (row.slot_step_minutes, row.gap_minutes) == before
+
+
+def test_a_clinician_who_never_set_hours_offers_nothing_and_booking_them_is_409(make_patient, make_clinician):
+    # No availability row yet: on PostgreSQL booking creates one to lock on, then finds nothing offered.
+    newcomer = make_clinician("LCSW", licensed_states=["NY"])
+    patient = make_patient(state="NY")
+    with pytest.raises(service.SlotUnavailable) as refused:
+        service.book(patient, newcomer.id, "therapy_session", VISIT_AT, now=A_WEEK_BEFORE)
+    assert refused.value.message == service.SlotUnavailable.message
+    assert db.session.scalar(db.select(db.func.count()).select_from(Appointment)) == 0
+
+
+def test_a_cancelled_visit_frees_its_time_for_the_clinician_and_for_the_patient(booked, make_patient):
+    patient, clinician, other, appointment = booked
+    service.cancel(patient, appointment.id, None, now=A_WEEK_BEFORE)
+    taken_by_another = service.book(make_patient(state="NY"), clinician.id, "therapy_session", VISIT_AT,
+                                    now=A_WEEK_BEFORE)  # fmt: skip
+    with_another_clinician = service.book(patient, other.id, "therapy_session", VISIT_AT, now=A_WEEK_BEFORE)
+    assert taken_by_another.start_at == with_another_clinician.start_at == VISIT_AT
+
+
+def test_an_evening_visit_blocks_the_first_slots_after_midnight_for_its_gap(booked, make_patient):
+    _, clinician, _, _ = booked
+    service.update_availability(clinician, {"gap_minutes": 60}, actor=clinician)
+    evening = datetime(2031, 3, 4, 6, 30, tzinfo=UTC)  # Monday 22:30 in Los Angeles: ends 23:20, blocks until 00:20
+    service.book(make_patient(state="NY"), clinician.id, "therapy_session", evening, now=A_WEEK_BEFORE)
+    patient = make_patient(state="NY")
+    midnight = evening + timedelta(hours=1, minutes=30)
+    with pytest.raises(service.SlotUnavailable):
+        service.book(patient, clinician.id, "therapy_session", midnight, now=A_WEEK_BEFORE)
+    after_the_gap = midnight + timedelta(minutes=30)
+    assert (
+        service.book(patient, clinician.id, "therapy_session", after_the_gap, now=A_WEEK_BEFORE).start_at
+        == after_the_gap
+    )
+
+
+def test_a_patient_may_book_visits_back_to_back_with_their_own_visit(booked):
+    patient, clinician, _, appointment = booked  # VISIT_AT, 50 minutes
+    service.update_availability(clinician, {"slot_step_minutes": 10}, actor=clinician)
+    ends_as_it_starts = VISIT_AT - timedelta(minutes=50)
+    before = service.book(patient, clinician.id, "therapy_session", ends_as_it_starts, now=A_WEEK_BEFORE)
+    after = service.book(patient, clinician.id, "therapy_session", VISIT_AT + timedelta(minutes=50), now=A_WEEK_BEFORE)
+    assert (before.end_at, after.start_at) == (VISIT_AT, appointment.end_at)

@@ -6,12 +6,15 @@ PostgreSQL against the suite's database (rows removed afterwards), on SQLite aga
 
 from __future__ import annotations
 
+import secrets
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import flask_migrate
 import pytest
-from sqlalchemy import delete, text
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session
 
 from app import create_app
 from app.accounts import service as accounts
@@ -19,6 +22,7 @@ from app.accounts.schemas import ClinicianCreate, PatientSignup
 from app.accounts.user import User
 from app.auth import service as auth_service
 from app.booking import service as booking
+from app.booking.appointment import Appointment, AppointmentStatus
 from app.booking.schemas import AvailabilityPatch
 from app.extensions import db
 from tests.conftest import PASSWORD, TEST_SECRET
@@ -202,3 +206,129 @@ def test_one_patient_booking_two_clinicians_at_once_gets_one_visit_and_a_409(liv
     assert all(a in ((201, None), (409, "slot_unavailable")) for a in answers), answers
     assert sorted(code for code, _ in answers) == [201] * 5 + [409] * 5, answers
     assert set(messages) == {"You already have an appointment at that time."}, messages
+
+
+def _at_once(app, calls: list[tuple[str, str, dict]]) -> list[int]:
+    """Send each (token, path, body) POST from a thread of its own, all released together."""
+    _release_test_reads()
+    barrier = threading.Barrier(len(calls))
+    results: list[int] = [0] * len(calls)
+
+    def attempt(i: int) -> None:
+        token, path, body = calls[i]
+        client = app.test_client()
+        barrier.wait()
+        results[i] = client.post(path, headers={"Authorization": f"Bearer {token}"}, json=body).status_code
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    return results
+
+
+def _one_visit_a_day(clinician: User) -> None:
+    booking.update_availability(clinician, {"max_per_day": 1}, actor=clinician)
+
+
+def _booked_starts(clinician_id: int) -> list[datetime]:
+    db.session.rollback()  # a fresh snapshot: what the racing requests committed
+    return sorted(
+        db.session.scalars(
+            select(Appointment.start_at).where(
+                Appointment.clinician_id == clinician_id, Appointment.status == AppointmentStatus.BOOKED
+            )
+        )
+    )
+
+
+def test_simultaneous_bookings_of_different_times_on_a_one_visit_day_yield_one(live_app):
+    # No two of these visits overlap, so no exclusion constraint stops the second: only the
+    # clinician's schedule lock makes the "one visit a day" check and the insert one at a time.
+    app, created = live_app
+    clinician, tokens = _people(8, created, "per-day")
+    _one_visit_a_day(clinician)
+    base = _slot_start(5)  # 10:00 in New York; the eight starts are 10:00..17:00 of one local day
+    starts = [(base + timedelta(hours=i)).isoformat() for i in range(8)]
+    body = {"clinician_id": clinician.id, "type": "therapy_session"}
+    calls = [(tokens[i], "/api/v1/appointments", {**body, "start": starts[i]}) for i in range(8)]
+    results = _at_once(app, calls)
+    assert sorted(results) == [201] + [409] * 7, results
+    assert len(_booked_starts(clinician.id)) == 1
+
+
+def test_simultaneous_moves_into_a_one_visit_day_move_one(live_app):
+    app, created = live_app
+    clinician, tokens = _people(6, created, "per-day-move")
+    _one_visit_a_day(clinician)
+    base = _slot_start(5)
+    patients = created[-6:]
+    visits = [
+        booking.book(db.session.get(User, patients[i]), clinician.id, "therapy_session", base + timedelta(days=1 + i))
+        for i in range(6)
+    ]  # one a day, on six other days
+    moves = [{"start": (base + timedelta(hours=i)).isoformat()} for i in range(6)]
+    calls = [(tokens[i], f"/api/v1/appointments/{visits[i].id}/reschedule", moves[i]) for i in range(6)]
+    results = _at_once(app, calls)
+    assert sorted(results) == [200] + [409] * 5, results
+    on_the_day = [s for s in _booked_starts(clinician.id) if s < base + timedelta(days=1)]
+    assert len(on_the_day) == 1, on_the_day
+
+
+def test_a_move_that_loses_to_the_patients_own_booking_elsewhere_says_the_patient_is_busy(live_app, is_postgres):
+    # The move's check cannot see a booking not yet committed; PostgreSQL's patient exclusion
+    # constraint makes the move wait for it and then refuses it: a 409 in the move's own words.
+    if not is_postgres:
+        pytest.skip("the exclusion constraints are PostgreSQL's; on SQLite the two writes cannot interleave")
+    app, created = live_app
+    first, tokens = _people(1, created, "move-lost")
+    second, _ = _people(0, created, "move-lost-b")
+    patient = db.session.get(User, created[-2])
+    base = _slot_start(6)
+    visit_id = booking.book(patient, first.id, "therapy_session", base).id
+    target = base + timedelta(hours=2)
+    elsewhere = Session(db.engine)  # the patient's booking with the other clinician, still in flight
+    elsewhere.add(Appointment(patient_id=patient.id, clinician_id=second.id, type="therapy_session",
+                              start_at=target, end_at=target + timedelta(minutes=50), gap_minutes=0,
+                              blocked_until=target + timedelta(minutes=50), status=AppointmentStatus.BOOKED,
+                              visit_token=secrets.token_urlsafe(24)))  # fmt: skip
+    elsewhere.flush()
+    answer: list = []
+
+    def move() -> None:
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {tokens[0]}"}
+        body = {"start": target.isoformat()}
+        response = client.post(f"/api/v1/appointments/{visit_id}/reschedule", headers=headers, json=body)
+        answer.append((response.status_code, response.get_json()))
+
+    _release_test_reads()
+    mover = threading.Thread(target=move)
+    mover.start()
+    try:
+        _wait_until_a_statement_waits_on_a_lock(exclude=elsewhere)
+    finally:
+        elsewhere.commit()
+        elsewhere.close()
+    mover.join(60)
+    ((status, body),) = answer
+    assert (status, body["error"]) == (409, "slot_unavailable"), body
+    assert body["message"] == "The patient already has an appointment at that time."
+    assert _booked_starts(first.id) == [base]
+
+
+def _wait_until_a_statement_waits_on_a_lock(exclude: Session) -> None:
+    """Until another backend of this database waits on a lock (the move, on the in-flight row)."""
+    own = exclude.scalar(text("SELECT pg_backend_pid()"))
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock' AND pid <> :own"
+    )
+    with db.engine.connect() as watcher:
+        for _ in range(6000):
+            if watcher.execute(query, {"own": own}).scalar():
+                return
+            watcher.rollback()
+            time.sleep(0.01)
+    raise AssertionError("the move never waited for the in-flight booking")
