@@ -531,3 +531,47 @@ def test_an_event_records_its_type_created_time_and_payload(client, stripe_mode,
     row = db.session.get(StripeEvent, event["id"])
     assert (row.type, row.created, json.loads(row.payload)) == (event["type"], 1_700_000_123, event)
     assert row.patient_id == patient.id and row.received_at is not None and row.processed_at is not None
+
+
+# --- the envelope: what a signed body must be before anything is recorded (docs/deploy.md) ----------------
+
+LAST_SECOND_OF_2999 = 32_503_679_999  # Unix seconds; the column is 64-bit, app.validation's years end at 2999
+
+
+def test_a_signed_body_that_is_not_a_stripe_event_is_400_naming_each_bad_field_and_nothing_is_kept(client, stripe_mode):
+    """Stripe's delivery log shows our answer: it names every field that is wrong and why, and no row is
+    written for a body we cannot record."""
+    bad_id = {"id": "must be a Stripe id: 1 to 255 printable ASCII characters"}
+    bad_type = {"type": "must be an event type name"}
+    bad_created = {"created": f"must be a Unix time in seconds, a JSON integer from 0 to {LAST_SECOND_OF_2999}"}
+    cases = [
+        ({"id": 12}, bad_id),
+        ({"id": "evt with spaces"}, bad_id),
+        ({"type": ["invoice.paid"]}, bad_type),
+        ({"type": "invoice paid"}, bad_type),
+        ({"created": -1}, bad_created),
+        ({"created": LAST_SECOND_OF_2999 + 1}, bad_created),
+        ({"created": True}, bad_created),  # a JSON boolean is no time, though Python counts it as 1
+        ({"created": "1700000000"}, bad_created),
+        ({"id": "", "type": "", "created": 1.5}, {**bad_id, **bad_type, **bad_created}),
+    ]
+    for changes, fields in cases:
+        event = {**stripe_mode.event("charge.refunded", {"id": "ch_1", "object": "charge"}), **changes}
+        response = _deliver(client, stripe_mode, event)
+        answer = {"error": "invalid", "message": "This is not a Stripe event we can record.", "fields": fields}
+        assert (response.status_code, response.get_json()) == (400, answer), changes
+    db.session.expire_all()
+    assert db.session.scalars(db.select(StripeEvent)).all() == []
+
+
+def test_an_events_created_time_is_kept_from_0_to_the_last_second_of_2999_and_as_0_when_stripe_sends_none(
+    client, stripe_mode
+):
+    for created, kept in ((0, 0), (LAST_SECOND_OF_2999, LAST_SECOND_OF_2999), (None, 0), ("absent", 0)):
+        event = stripe_mode.event("charge.refunded", {"id": "ch_1", "object": "charge"})
+        if created == "absent":
+            del event["created"]
+        else:
+            event["created"] = created
+        assert _outcome(client, stripe_mode, event) == ("ignored", "event type not used"), created
+        assert db.session.get(StripeEvent, event["id"]).created == kept, created
