@@ -252,21 +252,26 @@ def committed(app, fake, monkeypatch):
     db.session = swapped
 
 
-def test_the_same_event_five_times_at_once_has_one_effect(app, stripe_mode, committed, make_patient):
+def _past_due_patient_and_failed_invoice(fake, committed, make_patient) -> tuple:
+    """A committed patient whose subscription is past due, and the ``invoice.payment_failed`` event for it."""
     patient = make_patient(member=False, phone="+12125550142", sms_opt_in=True)
     committed.append(patient.id)
     customer = "cus_race_" + str(patient.id)
     db.session.add(Membership(patient_id=patient.id, customer_id=customer, status="none", updated_at=db.func.now()))
     db.session.commit()
-    stripe_mode.sessions["cs_race"] = {"id": "cs_race", "customer": customer, "client_reference_id": str(patient.id),
-                                       "line_items": [{"price": PRICE_MONTHLY}],
-                                       "subscription_data": {"trial_period_days": "7",
-                                                             "metadata": {"patient_id": str(patient.id)}}}  # fmt: skip
-    session = stripe_mode.complete_checkout("cs_race")
-    sub = stripe_mode.update_subscription(session["subscription"], status="past_due")
+    fake.sessions["cs_race"] = {"id": "cs_race", "customer": customer, "client_reference_id": str(patient.id),
+                                "line_items": [{"price": PRICE_MONTHLY}],
+                                "subscription_data": {"trial_period_days": "7",
+                                                      "metadata": {"patient_id": str(patient.id)}}}  # fmt: skip
+    session = fake.complete_checkout("cs_race")
+    sub = fake.update_subscription(session["subscription"], status="past_due")
     invoice = {"id": "in_race", "object": "invoice", "customer": customer,
                "parent": {"subscription_details": {"subscription": sub["id"]}}}  # fmt: skip
-    event = stripe_mode.event("invoice.payment_failed", invoice)
+    return patient, fake.event("invoice.payment_failed", invoice)
+
+
+def _five_at_once(app, fake, event) -> list[tuple[int, str]]:
+    """The same signed delivery from five threads released together: the answers' (status, outcome)."""
     payload = json.dumps(event)
     barrier, statuses = threading.Barrier(5), []
 
@@ -274,7 +279,7 @@ def test_the_same_event_five_times_at_once_has_one_effect(app, stripe_mode, comm
         client = FlaskClient(app, app.response_class)  # a plain client: each thread its own request context
         barrier.wait()
         response = client.post("/billing/stripe/webhook", data=payload, content_type="application/json",
-                               headers={"Stripe-Signature": stripe_mode.sign(payload)})  # fmt: skip
+                               headers={"Stripe-Signature": fake.sign(payload)})  # fmt: skip
         statuses.append((response.status_code, response.get_json()["outcome"]))
 
     threads = [threading.Thread(target=deliver) for _ in range(5)]
@@ -282,16 +287,41 @@ def test_the_same_event_five_times_at_once_has_one_effect(app, stripe_mode, comm
         t.start()
     for t in threads:
         t.join()
-    assert sorted(statuses) == [(200, "duplicate")] * 4 + [(200, "processed")]
+    return sorted(statuses)
+
+
+def _outcome_attempts_and_texts(app, event, patient) -> tuple[str, int, list[str]]:
+    """The stored event's outcome and attempts, and the kinds of the texts its patient got (then removed)."""
     with app.app_context():
-        rows = db.session.scalars(db.select(StripeEvent).where(StripeEvent.id == event["id"])).all()
-        assert len(rows) == 1 and rows[0].attempts == 1
+        (row,) = db.session.scalars(db.select(StripeEvent).where(StripeEvent.id == event["id"])).all()
+        outcome, attempts = row.outcome, row.attempts
         texts = db.session.scalars(db.select(OutboxMessage).where(OutboxMessage.patient_id == patient.id)).all()
-        assert [t.kind for t in texts] == ["payment_failed"]
+        kinds = [t.kind for t in texts]
         from sqlalchemy import text
 
         db.session.execute(text("DELETE FROM outbox_messages WHERE patient_id = :p"), {"p": patient.id})
         db.session.commit()
+        return outcome, attempts, kinds
+
+
+def test_the_same_event_five_times_at_once_has_one_effect(app, stripe_mode, committed, make_patient):
+    patient, event = _past_due_patient_and_failed_invoice(stripe_mode, committed, make_patient)
+    assert _five_at_once(app, stripe_mode, event) == [(200, "duplicate")] * 4 + [(200, "processed")]
+    assert _outcome_attempts_and_texts(app, event, patient) == ("processed", 1, ["payment_failed"])
+
+
+def test_a_failed_event_retried_five_times_at_once_is_applied_once(app, stripe_mode, committed, make_patient):
+    """Stripe could not be asked the first time (kept as ``failed``); then Stripe's retries arrive
+    together: one of them applies it, the others wait for it and answer ``duplicate`` (on PostgreSQL the
+    stored event's row is locked while a delivery applies it)."""
+    patient, event = _past_due_patient_and_failed_invoice(stripe_mode, committed, make_patient)
+    stripe_mode.fail_next.extend([500, 500, 500])  # the SDK's own retries included
+    first = FlaskClient(app, app.response_class).post(
+        "/billing/stripe/webhook", data=json.dumps(event), content_type="application/json",
+        headers={"Stripe-Signature": stripe_mode.sign(json.dumps(event))})  # fmt: skip
+    assert first.status_code == 503
+    assert _five_at_once(app, stripe_mode, event) == [(200, "duplicate")] * 4 + [(200, "processed")]
+    assert _outcome_attempts_and_texts(app, event, patient) == ("processed", 2, ["payment_failed"])
 
 
 def test_billing_admin_reprocesses_a_failed_event_from_the_console(client, stripe_mode, make_patient, make_staff,
