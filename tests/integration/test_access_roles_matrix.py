@@ -898,6 +898,19 @@ def test_a_patient_is_told_a_team_only_action_is_for_their_care_team(client, mak
     assert response.get_json() == {"error": "forbidden", "message": "This is for your care team."}
 
 
+def test_a_team_member_is_told_only_the_patient_changes_the_team(client, team, make_clinician, auth_headers):
+    p, therapist = team["patient"], team["therapist"]
+    path = f"/api/v1/patients/{p.id}/care-team/{therapist.id}"
+    refused = client.delete(path, headers=team["h"]["prescriber"])
+    assert refused.status_code == 403
+    assert refused.get_json() == {
+        "error": "forbidden",
+        "message": "Only the patient changes who is on their care team.",
+    }
+    assert client.delete(path, headers=auth_headers(make_clinician("MD"))).status_code == 404  # not on the team
+    assert client.delete(path, headers=team["h"]["patient"]).status_code == 204
+
+
 def test_an_id_that_is_no_patients_is_404_even_to_its_owner(client, make_clinician, auth_headers):
     clinician = make_clinician("MD")
     for patient_id in (clinician.id, 999_999):

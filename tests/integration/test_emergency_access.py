@@ -11,6 +11,7 @@ from app.care_team.emergency import EmergencyAccess
 from app.care_team.task import Task
 from app.db import utcnow
 from app.extensions import db
+from tests.integration.conftest import csrf_token_from
 
 EVERY_DAY = {"weekly": [{"weekday": d, "start": "00:00", "end": "24:00"} for d in range(7)], "min_notice_minutes": 0}
 
@@ -86,8 +87,6 @@ def test_break_the_glass(client, make_patient, make_clinician, make_staff, auth_
 
 
 def test_break_the_glass_page(client, make_patient, make_clinician, browser_login):
-    from tests.integration.conftest import csrf_token_from
-
     patient = make_patient()
     browser_login(make_clinician("DO"))
     page = client.get("/emergency-access").get_data(as_text=True)
@@ -137,3 +136,64 @@ def test_an_emergency_grant_opens_one_patients_record_to_one_clinician(
     assert client.get(f"/api/v1/patients/{patient.id}/care-plan", headers=auth_headers(colleague)).status_code == 404
     other = f"/api/v1/patients/{other_patient.id}/care-plan"
     assert client.get(other, headers=auth_headers(on_call)).status_code == 404
+
+
+def _team_and_on_call(make_patient, make_clinician):
+    """A patient with a therapist on the team, and an on-call prescriber who is not."""
+    patient = make_patient()
+    member = make_clinician("LCSW", licensed_states=["NY"])
+    booking.update_availability(member, EVERY_DAY, actor=member)
+    day = (utcnow() + timedelta(days=2)).date()
+    start = openings.open_slots(member, "therapy_session", day, day, "America/New_York")[0][0]
+    booking.book(patient, member.id, "therapy_session", start)
+    return patient, member, make_clinician("MD", name="Dr. On Call")
+
+
+def test_an_emergency_grant_reads_the_record_but_does_not_make_a_team_member(
+    client, make_patient, make_clinician, auth_headers
+):
+    # Break-glass opens the chart to read; exporting the record and writing to the patient stay the
+    # team's (404, as for anyone off the team), whatever the grant.
+    patient, _, on_call = _team_and_on_call(make_patient, make_clinician)
+    headers = auth_headers(on_call)
+    reason = {"reason": "Patient called the crisis line, team unreachable overnight"}
+    assert (
+        client.post(f"/api/v1/patients/{patient.id}/emergency-access", headers=headers, json=reason).status_code == 201
+    )
+    assert client.get(f"/api/v1/patients/{patient.id}/care-plan", headers=headers).status_code == 200
+    assert client.get(f"/api/v1/patients/{patient.id}/fhir", headers=headers).status_code == 404
+    written = client.post(f"/api/v1/patients/{patient.id}/messages", headers=headers, json={"body": "I am covering"})
+    assert written.status_code == 404
+
+
+def test_the_thread_page_tells_a_break_glass_reader_why_they_cannot_write(
+    client, make_patient, make_clinician, browser_login
+):
+    patient, _, on_call = _team_and_on_call(make_patient, make_clinician)
+    browser_login(on_call)
+    db.session.add(EmergencyAccess(clinician_id=on_call.id, patient_id=patient.id, reason="Crisis call, team away",
+                                   expires_at=utcnow() + timedelta(hours=1)))  # fmt: skip
+    db.session.commit()
+    page = client.get(f"/patients/{patient.id}/messages")
+    assert page.status_code == 200
+    assert "You are reading this thread with emergency access" in page.get_data(as_text=True)
+
+
+def test_the_patient_is_told_emergency_access_is_for_clinicians(client, make_patient, auth_headers):
+    patient = make_patient()
+    refused = client.post(f"/api/v1/patients/{patient.id}/emergency-access", headers=auth_headers(patient),
+                          json={"reason": "let me in to my own record"})  # fmt: skip
+    assert refused.status_code == 403
+    assert refused.get_json() == {"error": "forbidden", "message": "Emergency access is for clinicians."}
+
+
+def test_the_patients_own_chart_has_no_minutes_form(client, make_patient, make_clinician, browser_login):
+    # Logging care-management minutes is the team's work; the patient reads their chart.
+    patient, member, _ = _team_and_on_call(make_patient, make_clinician)
+    browser_login(patient)
+    chart = client.get(f"/patients/{patient.id}/chart")
+    assert chart.status_code == 200
+    assert "Log care-management minutes" not in chart.get_data(as_text=True)
+    client.post("/logout", data={"csrf_token": csrf_token_from(chart.get_data(as_text=True))})
+    browser_login(member)
+    assert "Log care-management minutes" in client.get(f"/patients/{patient.id}/chart").get_data(as_text=True)

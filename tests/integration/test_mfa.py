@@ -194,6 +194,26 @@ def test_the_access_check_itself_refuses_a_session_owing_the_second_factor(app, 
             with pytest.raises(MfaRequired):
                 access.check(rule)
         access.check(access.MFA_STEP)  # the two-factor pages stay open to it
+        # Where the browser goes next: the code page once enrolled, setting up two-factor before that.
+        for enrolled, page in ((False, "auth.mfa_setup"), (True, "auth.mfa_verify")):
+            user.mfa_enabled = enrolled
+            with pytest.raises(MfaRequired) as owed:
+                access.check(access.ANY_USER)
+            assert owed.value.page_endpoint == page
         user.mfa_pending = False
         access.check(access.ANY_USER)
         access.check(access.roles(Role.ADMIN))
+
+
+def test_an_enrolled_user_half_signed_in_is_sent_to_the_code_page_not_to_set_up_again(client, make_staff,
+                                                                                     browser_login):  # fmt: skip
+    admin = make_staff("admin")
+    browser_login(admin)  # enrols
+    client.post(
+        "/account/sign-out-everywhere",
+        data={"csrf_token": csrf_token_from(client.get("/account").get_data(as_text=True))},
+    )
+    _password_step(client, admin)
+    blocked = client.get("/dashboard")
+    assert blocked.status_code == 302 and "/login/verify" in blocked.headers["Location"]
+    assert client.get("/api/v1/me").status_code == 401
