@@ -35,7 +35,7 @@ LINKED = ["app", "tests", "migrations", "wsgi.py"]
 PROJECTS = {
     "pure": (
         ["app/booking/slots.py", "app/care_team/measures.py"],
-        ["tests/unit/test_slots.py", "tests/unit/test_measures.py"],
+        ["tests/unit/test_slots.py", "tests/unit/test_slots_is_free.py", "tests/unit/test_measures.py"],
     ),
     "fast-rules": (
         ["app/booking/service.py", "app/sms/outbox.py"],

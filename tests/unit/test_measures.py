@@ -369,3 +369,6 @@ def test_the_caseload_change_words_cannot_be_misread():
     assert describe_change(12.5) == "\u221212.5 % (better)"
     assert describe_change(0.0) == "0 % (no change)"
     assert describe_change(None) == "—"
+    # Under one point either way still says which way (change_percent has one decimal).
+    assert describe_change(-0.5) == "+0.5 % (worse)"
+    assert describe_change(0.5) == "\u22120.5 % (better)"

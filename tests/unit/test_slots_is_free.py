@@ -79,3 +79,32 @@ def test_every_offered_slot_is_free(minute, gap):
     offered = compute_slots(avail, 50, busy, ny(9, 0), start, start + timedelta(microseconds=1))
     if offered:
         assert is_free(avail, 50, busy, start)
+
+
+def test_a_duration_that_is_not_positive_is_refused_and_one_minute_is_a_visit():
+    with pytest.raises(ValueError, match=r"^duration_minutes must be positive$"):
+        is_free(hours(iv("09:00", "17:00")), 0, [], ny(10, 9))
+    assert is_free(hours(iv("09:00", "17:00")), 1, [], ny(10, 16, 59))
+
+
+def test_a_naive_start_is_refused_naming_it():
+    with pytest.raises(ValueError, match=r"^start must be a timezone-aware datetime$"):
+        is_free(hours(iv("09:00", "17:00")), 50, [], datetime(2027, 3, 10, 9))
+
+
+TOKYO = "Asia/Tokyo"  # ahead of UTC: the clinician's date is a day later than UTC's in the morning
+
+
+def tokyo(day: int, hour: int, minute: int = 0) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return datetime(2027, 3, day, hour, minute, tzinfo=ZoneInfo(TOKYO)).astimezone(UTC)
+
+
+def test_the_day_and_the_daily_cap_are_the_clinicians_own_not_utcs():
+    # 08:00 in Tokyo is 23:00 UTC the day before: the hours and the count are those of Tokyo's date.
+    mornings = Availability(TOKYO, {wd: (iv("07:00", "12:00"),) for wd in range(7)}, {}, max_per_day=1)
+    assert is_free(mornings, 50, [], tokyo(10, 8))
+    earlier_that_morning = [Busy(tokyo(10, 7), tokyo(10, 7, 30))]  # 22:00 UTC on the 9th
+    assert not is_free(mornings, 50, earlier_that_morning, tokyo(10, 10))
+    assert is_free(mornings, 50, [Busy(tokyo(9, 7), tokyo(9, 7, 30))], tokyo(10, 10))  # the day before
