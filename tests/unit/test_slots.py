@@ -693,3 +693,10 @@ def test_each_negative_setting_is_refused_and_zero_is_not(setting, message):
     with pytest.raises(ValueError, match="^" + re.escape(message) + "$"):
         avail(**{setting: -1})
     assert getattr(avail(**{setting: 0}), setting) == 0
+
+
+def test_the_window_end_is_excluded_even_on_a_grid_point():
+    # window_start <= start < window_end: a slot starting exactly at the window's end belongs to the next window.
+    a = avail(weekly=every_day(iv("09:00", "17:00")), slot_step_minutes=30)
+    found = compute_slots(a, 30, [], FAR_PAST, utc(2027, 3, 10, 9), utc(2027, 3, 10, 10))
+    assert found == [utc(2027, 3, 10, 9), utc(2027, 3, 10, 9, 30)]
