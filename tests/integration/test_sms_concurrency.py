@@ -50,13 +50,6 @@ SELECT '+12125550142', 'drill message ' || g, 'reminder_24h', 'drill:' || g, :du
 """
 
 
-FILL_SQL = """
-INSERT INTO outbox_messages (to_number, body, kind, dedupe_key, due_at, status, attempts, created_at, updated_at)
-SELECT '+12125550142', 'drill message ' || g, 'reminder_24h', 'drill:' || g, :due, 'queued', 0, :now, :now
-  FROM generate_series(1, :n) g
-"""
-
-
 def _fill(n: int) -> None:
     now = utcnow()
     with db.engine.begin() as conn:
