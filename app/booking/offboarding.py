@@ -119,7 +119,7 @@ def _free(colleague: User, appointment: Appointment, extra: list[slots.Busy] | N
     avail = slots.Availability.from_document(availability_row(colleague.id, colleague.timezone).document())
     duration = TYPES[appointment.type].duration_minutes
     lo, hi = slots.busy_window(avail, duration, appointment.start_at, appointment.start_at + timedelta(minutes=1))
-    busy = booked_spans(colleague.id, lo, hi, exclude_id=appointment.id) + (extra or [])
+    busy = booked_spans(colleague.id, lo, hi) + (extra or [])  # the visit is the leaving clinician's, never among these
     return slots.is_free(avail, duration, busy, appointment.start_at)
 
 

@@ -161,13 +161,11 @@ def _type_for(clinician: User, code: str) -> AppointmentType:
 LONGEST_VISIT = timedelta(hours=24)
 
 
-def booked_spans(clinician_id: int, lo: datetime, hi: datetime, exclude_id: int | None = None) -> list[slots.Busy]:
+def booked_spans(clinician_id: int, lo: datetime, hi: datetime) -> list[slots.Busy]:
     query = select(Appointment.start_at, Appointment.end_at).where(
         Appointment.clinician_id == clinician_id, Appointment.status == AppointmentStatus.BOOKED,
         Appointment.start_at < hi, Appointment.start_at > lo - LONGEST_VISIT, Appointment.end_at > lo,
     )  # fmt: skip
-    if exclude_id is not None:
-        query = query.where(Appointment.id != exclude_id)
     return [slots.Busy(s, e) for s, e in db.session.execute(query)]
 
 
