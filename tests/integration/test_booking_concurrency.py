@@ -116,26 +116,11 @@ def _release_test_reads() -> None:
 
 
 def _race(app, clinician_id: int, tokens: list[str], starts: list[str]) -> list[int]:
-    _release_test_reads()
-    barrier = threading.Barrier(len(tokens))
-    results: list[int] = [0] * len(tokens)
-
-    def attempt(i: int) -> None:
-        client = app.test_client()
-        barrier.wait()
-        response = client.post(
-            "/api/v1/appointments",
-            headers={"Authorization": f"Bearer {tokens[i]}"},
-            json={"clinician_id": clinician_id, "type": "therapy_session", "start": starts[i]},
-        )
-        results[i] = response.status_code
-
-    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(tokens))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    return results
+    """Each patient books their start at the same instant (``_at_once``)."""
+    body = {"clinician_id": clinician_id, "type": "therapy_session"}
+    return _at_once(
+        app, [(t, "/api/v1/appointments", body | {"start": s}) for t, s in zip(tokens, starts, strict=True)]
+    )
 
 
 def _slot_start(days: int = 2) -> datetime:

@@ -20,6 +20,15 @@ def _password_step(client, user):
     return client.post("/login", data={"email": user.email, "password": PASSWORD, "csrf_token": token})
 
 
+def _again_with_the_password_only(client, user):
+    """Signed in already (and enrolled): sign out everywhere, then the password step only."""
+    client.post(
+        "/account/sign-out-everywhere",
+        data={"csrf_token": csrf_token_from(client.get("/account").get_data(as_text=True))},
+    )
+    return _password_step(client, user)
+
+
 def test_staff_must_enrol_before_anything_else(client, make_clinician):
     clinician = make_clinician("MD")
     first = _password_step(client, clinician)
@@ -43,11 +52,7 @@ def test_staff_must_enrol_before_anything_else(client, make_clinician):
 def test_session_id_changes_after_the_second_factor(client, make_staff, browser_login):
     admin = make_staff("admin")
     browser_login(admin)  # enrols
-    client.post(
-        "/account/sign-out-everywhere",
-        data={"csrf_token": csrf_token_from(client.get("/account").get_data(as_text=True))},
-    )
-    _password_step(client, admin)
+    _again_with_the_password_only(client, admin)
     pending = db.session.scalars(db.select(LoginSession).where(LoginSession.ended_at.is_(None))).one()
     verify = client.get("/login/verify").get_data(as_text=True)
     done = client.post("/login/verify", data={"code": totp_code(admin), "csrf_token": csrf_token_from(verify)})
@@ -61,13 +66,9 @@ def test_session_id_changes_after_the_second_factor(client, make_staff, browser_
 def test_a_code_works_only_once(client, make_staff, browser_login):
     billing = make_staff("billing_admin")
     browser_login(billing)
-    client.post(
-        "/account/sign-out-everywhere",
-        data={"csrf_token": csrf_token_from(client.get("/account").get_data(as_text=True))},
-    )
     used = db.session.get(MfaSecret, billing.id)
     replay = pyotp.TOTP(used.secret).generate_otp(used.last_step)
-    _password_step(client, billing)
+    _again_with_the_password_only(client, billing)
     verify = client.get("/login/verify").get_data(as_text=True)
     refused = client.post("/login/verify", data={"code": replay, "csrf_token": csrf_token_from(verify)})
     assert refused.status_code == 401 and "each works once" in refused.get_data(as_text=True)
@@ -209,11 +210,7 @@ def test_an_enrolled_user_half_signed_in_is_sent_to_the_code_page_not_to_set_up_
                                                                                      browser_login):  # fmt: skip
     admin = make_staff("admin")
     browser_login(admin)  # enrols
-    client.post(
-        "/account/sign-out-everywhere",
-        data={"csrf_token": csrf_token_from(client.get("/account").get_data(as_text=True))},
-    )
-    _password_step(client, admin)
+    _again_with_the_password_only(client, admin)
     blocked = client.get("/dashboard")
     assert blocked.status_code == 302 and "/login/verify" in blocked.headers["Location"]
     assert client.get("/api/v1/me").status_code == 401
