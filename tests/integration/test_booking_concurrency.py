@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import flask_migrate
@@ -27,6 +28,7 @@ from app.booking.schemas import AvailabilityPatch
 from app.extensions import db
 from tests.conftest import PASSWORD, TEST_SECRET
 from tests.integration.conftest import REAL_SESSION, give_membership
+from tests.integration.racing import at_once
 
 THREADS = 20
 
@@ -194,22 +196,20 @@ def test_one_patient_booking_two_clinicians_at_once_gets_one_visit_and_a_409(liv
 
 
 def _at_once(app, calls: list[tuple[str, str, dict]]) -> list[int]:
-    """Send each (token, path, body) POST from a thread of its own, all released together."""
+    """Send each (token, path, body) POST from a thread of its own, all released together; the statuses."""
     _release_test_reads()
-    barrier = threading.Barrier(len(calls))
     results: list[int] = [0] * len(calls)
 
-    def attempt(i: int) -> None:
-        token, path, body = calls[i]
-        client = app.test_client()
-        barrier.wait()
-        results[i] = client.post(path, headers={"Authorization": f"Bearer {token}"}, json=body).status_code
+    def post(i: int) -> Callable[[], None]:
+        def job() -> None:
+            token, path, body = calls[i]
+            results[i] = (
+                app.test_client().post(path, headers={"Authorization": f"Bearer {token}"}, json=body).status_code
+            )
 
-    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+        return job
+
+    assert at_once(app, [post(i) for i in range(len(calls))]) == []
     return results
 
 

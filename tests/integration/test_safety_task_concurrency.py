@@ -18,7 +18,6 @@ simultaneous check-ins each see no open task and open two.
 from __future__ import annotations
 
 import collections
-import os
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -39,18 +38,12 @@ from app.care_team.assessment import Assessment
 from app.care_team.member import CareTeamMember
 from app.care_team.task import Task, TaskKind, TaskStatus
 from app.extensions import db
-from bench.processes import start_gunicorn
-from tests.conftest import PASSWORD, TEST_AUDIT_KEY, TEST_SECRET, private_database
+from tests.conftest import PASSWORD, private_database
 from tests.integration.conftest import give_membership, real_commits
+from tests.integration.racing import TIMEOUT, app_settings, at_once, served
 
 CHECK_INS = 12
-TIMEOUT = 60
 POSITIVE = {"instrument": "PHQ-9", "answers": [1, 1, 1, 1, 1, 1, 1, 1, 2]}
-
-
-def _config(url: str) -> dict:
-    return {"DATABASE_URL": url, "SECRET_KEY": TEST_SECRET, "AUDIT_KEY": TEST_AUDIT_KEY, "REDIS_URL": None,
-            "SCHEDULER_ENABLED": False, "SMS_BACKEND": "console", "BILLING_BACKEND": "dummy"}  # fmt: skip
 
 
 def _seed() -> dict:
@@ -123,70 +116,42 @@ def database(tmp_path) -> Iterator[str]:
 
 
 def test_simultaneous_positive_check_ins_over_http_open_one_task_per_owner(database, tmp_path):
-    app = create_app(_config(database))
+    app = create_app(app_settings(database))
     with real_commits(app, migrate=True):
         seeded = _seed()
-    env = dict(os.environ, DATABASE_URL=database, SECRET_KEY=TEST_SECRET, AUDIT_KEY=TEST_AUDIT_KEY, REDIS_URL="",
-               FLASK_DEBUG="0", SCHEDULER_ENABLED="0", SMS_BACKEND="console", BILLING_BACKEND="dummy")  # fmt: skip
     log = tmp_path / "server.log"
-    server, port = start_gunicorn(
-        "safety-race", "wsgi:app", env, log, probe="/healthz", workers=4, start_within=90
-    )  # four workers importing the app on a busy machine
-    url = f"http://127.0.0.1:{port}/api/v1/patients/{seeded['patient_id']}/assessments"
+    with served(database, log, "safety-race") as base:
+        _race_over_http(base, seeded, log)
+    with real_commits(app):
+        _assert_one_task_each_with_every_screen(seeded, CHECK_INS)
+
+
+def _race_over_http(base: str, seeded: dict, log) -> None:
+    """CHECK_INS positive check-ins released together against the served app; every answer a 201, the
+    server's log clean, and the API's own view: one open safety task per owner with every check-in."""
+    url = f"{base}/api/v1/patients/{seeded['patient_id']}/assessments"
     barrier = threading.Barrier(CHECK_INS)
 
     def check_in(n: int) -> tuple[int, dict]:
         headers = {"Authorization": f"Bearer {seeded['tokens'][_who(n)]}"}
         with requests.Session() as http:  # connect first, so the barrier releases requests, not handshakes
-            http.get(f"http://127.0.0.1:{port}/healthz", timeout=TIMEOUT)
+            http.get(f"{base}/healthz", timeout=TIMEOUT)
             barrier.wait()
             answer = http.post(url, json=POSITIVE, headers=headers, timeout=TIMEOUT)
         return answer.status_code, answer.json()
 
-    try:
-        with ThreadPoolExecutor(CHECK_INS) as pool:
-            answers = list(pool.map(check_in, range(CHECK_INS)))
-        listed = requests.get(
-            url.replace("/assessments", "/tasks"),
-            headers={"Authorization": f"Bearer {seeded['tokens']['therapist']}"},
-            timeout=TIMEOUT,
-        )
-    finally:
-        server.stop()
-    print(f"\n{database.split(':', 1)[0]}, gunicorn -w 4: statuses {collections.Counter(s for s, _ in answers)}")
+    with ThreadPoolExecutor(CHECK_INS) as pool:
+        answers = list(pool.map(check_in, range(CHECK_INS)))
+    therapist = {"Authorization": f"Bearer {seeded['tokens']['therapist']}"}
+    listed = requests.get(url.replace("/assessments", "/tasks"), headers=therapist, timeout=TIMEOUT)
+    print(f"\ngunicorn -w 4: statuses {collections.Counter(s for s, _ in answers)}")
     assert [s for s, _ in answers] == [201] * CHECK_INS, answers
     assert all(body["item9_positive"] and body["crisis_resources"] for _, body in answers)
     assert "Traceback" not in log.read_text()
-    # The API's own view of it: one open safety task per owner, every check-in in its history.
     assert listed.status_code == 200
     safety = [t for t in listed.json() if t["kind"] == "safety"]
     assert sorted(t["owner_id"] for t in safety) == seeded["owners"]
     assert all(len(t["history"]) == CHECK_INS for t in safety)
-    with real_commits(app):
-        _assert_one_task_each_with_every_screen(seeded, CHECK_INS)
-
-
-def _race(app: Flask, jobs: list[Callable[[], object]]) -> list[Exception]:
-    """Run ``jobs`` at once, each in its own thread, app context and session; the exceptions raised."""
-    barrier = threading.Barrier(len(jobs))
-    failures: list[Exception] = []
-
-    def run(job: Callable[[], object]) -> None:
-        with app.app_context():
-            try:
-                barrier.wait()
-                job()
-            except Exception as exc:  # collected, and asserted on by the caller
-                failures.append(exc)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(job,)) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(TIMEOUT)
-    return failures
 
 
 def _check_in_as(app: Flask, seeded: dict, n: int) -> Callable[[], object]:
@@ -204,10 +169,10 @@ def _check_in_as(app: Flask, seeded: dict, n: int) -> Callable[[], object]:
 
 
 def test_simultaneous_positive_check_ins_in_process_threads_open_one_task_per_owner(database):
-    app = create_app(_config(database))
+    app = create_app(app_settings(database))
     with real_commits(app, migrate=True):
         seeded = _seed()
-        failures = _race(app, [_check_in_as(app, seeded, n) for n in range(CHECK_INS * 2)])
+        failures = at_once(app, [_check_in_as(app, seeded, n) for n in range(CHECK_INS * 2)])
         assert failures == []
         _assert_one_task_each_with_every_screen(seeded, CHECK_INS * 2)
 
@@ -216,10 +181,10 @@ def test_closing_the_task_while_check_ins_arrive_keeps_one_open_task_and_every_s
     """The prescriber marks their open safety task done while more positive check-ins arrive: whichever
     order the database settles on, they end with at most one open safety task, and every check-in is in
     exactly one of their tasks' histories (the closed one's or the new one's); the therapist's stays one."""
-    app = create_app(_config(database))
+    app = create_app(app_settings(database))
     with real_commits(app, migrate=True):
         seeded = _seed()
-        assert _race(app, [_check_in_as(app, seeded, 0)]) == []  # opens the tasks
+        assert at_once(app, [_check_in_as(app, seeded, 0)]) == []  # opens the tasks
         prescriber_id = seeded["ids"]["prescriber"]
         first = db.session.scalar(select(Task.id).where(Task.owner_id == prescriber_id))
         db.session.rollback()
@@ -229,7 +194,7 @@ def test_closing_the_task_while_check_ins_arrive_keeps_one_open_task_and_every_s
 
         jobs = [_check_in_as(app, seeded, n) for n in range(1, CHECK_INS)]
         jobs.insert(CHECK_INS // 2, close)
-        assert _race(app, jobs) == []
+        assert at_once(app, jobs) == []
         screens = _screens(seeded["patient_id"])
         by_owner = _histories(seeded["patient_id"])
         mine = by_owner[prescriber_id]
