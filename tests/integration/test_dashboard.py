@@ -5,7 +5,7 @@ role may open is at most two clicks away."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -80,7 +80,9 @@ def test_join_button_when_the_visit_is_about_to_start(client, people, browser_lo
     now = utcnow()
     yesterday, tomorrow = (now - timedelta(days=1)).date(), (now + timedelta(days=1)).date()
     slots = openings.open_slots(prescriber, KIND, yesterday, tomorrow, "America/New_York", now=now - timedelta(days=2))
-    start = next(s for s, e in slots if s - timedelta(minutes=14) <= now < e - timedelta(minutes=2))
+    # In UTC: minus 14 minutes on a New York time is wall-clock arithmetic, an hour off on the fall-back night.
+    spans = [(s.astimezone(UTC), e.astimezone(UTC)) for s, e in slots]
+    start = next(s for s, e in spans if s - timedelta(minutes=14) <= now < e - timedelta(minutes=2))
     visit = booking.book(patient, prescriber.id, KIND, start, now=start - timedelta(hours=1))
     browser_login(patient)
     html = client.get("/dashboard").get_data(as_text=True)
