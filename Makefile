@@ -9,7 +9,7 @@ PYTEST := $(BIN)/python -m pytest
 
 export FLASK_APP := wsgi
 
-.PHONY: install run test lint security test-unit test-integration test-sqlite test-postgres test-e2e drill bench mutate clean
+.PHONY: install run test lint security test-unit test-integration test-sqlite test-postgres test-e2e drill bench mutate clock-sweep clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -90,6 +90,13 @@ mutate: install
 	$(BIN)/mutmut run --max-children $(MUTATE_CHILDREN)
 	$(BIN)/mutmut results
 	$(BIN)/python tools/mutants_table.py
+
+# The SQLite integration suite at the clock's risky instants (DST nights in New York, midnight, year end,
+# leap day) under libfaketime (Debian's faketime, installed here when missing); not part of `make test`
+# (about 10 minutes on 2 cores). One line per instant; logs in test-artifacts/clock-sweep/.
+clock-sweep: install
+	command -v faketime >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime)
+	$(BIN)/python tools/clock_sweep.py
 
 clean:
 	rm -rf $(VENV) instance test-artifacts mutants build/mutate-pure
