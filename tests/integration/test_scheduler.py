@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
@@ -114,8 +114,16 @@ def test_an_idle_run_of_the_built_scheduler_logs_nothing_at_info(app, caplog):
 def test_a_run_that_did_something_says_what_at_info(app, caplog, make_patient):
     """The same job with a text due: one INFO line with what was sent."""
     now = utcnow()
-    zones = ("America/New_York", "America/Los_Angeles", "Pacific/Honolulu", "Pacific/Guam")
-    awake = next(z for z in zones if 9 <= now.astimezone(ZoneInfo(z)).hour < 20)  # outside quiet hours
+    # Between them some zone is between 09:00 and 20:00 at every hour of the year (no US zone is from
+    # 10:00 to 13:00 UTC, hence London).
+    zones = ("America/New_York", "America/Los_Angeles", "Pacific/Honolulu", "Pacific/Guam", "Europe/London")
+
+    def awake_at(moment):
+        return [z for z in zones if 9 <= moment.astimezone(ZoneInfo(z)).hour < 20]  # outside quiet hours
+
+    for day in (datetime(2027, 1, 15, tzinfo=UTC), datetime(2027, 7, 15, tzinfo=UTC)):  # so CI's hour cannot matter
+        assert all(awake_at(day + timedelta(hours=h)) for h in range(24))
+    awake = awake_at(now)[0]
     patient = make_patient(phone="+12065550123", sms_opt_in=True, timezone=awake)
     enqueue(patient, kind="followup", body="A test text.", due_at=now, dedupe_key="test:sched-log")
     db.session.commit()
