@@ -179,7 +179,7 @@ RILEY = Story(
         Visit("lmhc", "therapy_session", -2, "16:00", "no_show"),
         *[Visit("psychiatrist", "medication_management", d, "14:00") for d in (-70, -42, -14)],
         Visit("lmhc", "therapy_session", 2, "16:00", "booked"),
-        Visit("psychiatrist", "medication_management", 12, "14:00", "booked"),
+        Visit("psychiatrist", "medication_management", 11, "14:00", "booked"),  # a weekend moves it to +13 at most
     ],
     phq9=list(zip(_weekly(-84, -7), [19, 19, 18, 18, 17, 17, 16, 17, 16, 15, 16, 15], strict=True)),
     gad7=list(zip(_weekly(-84, -7, 14), [12, 12, 11, 11, 10, 10], strict=True)),
