@@ -93,7 +93,7 @@ mutate: install
 
 # The SQLite integration suite at the clock's risky instants (DST nights in New York, midnight, year end,
 # leap day) under libfaketime (Debian's faketime, installed here when missing); not part of `make test`
-# (about 10 minutes on 2 cores). One line per instant; logs in test-artifacts/clock-sweep/.
+# (about 15 minutes on 2 cores). One line per instant; logs in test-artifacts/clock-sweep/.
 clock-sweep: install
 	command -v faketime >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime)
 	$(BIN)/python tools/clock_sweep.py

@@ -5,7 +5,7 @@ one run in many and looks flaky. This runs the suite on SQLite (whose clock is t
 the app and the database agree) under libfaketime (Debian's ``faketime``) at each instant below, two at
 a time, and prints one line per instant. A relative offset (``+Ns``) is used, not a fixed start, so
 the clock still moves and the processes a test starts (gunicorn, a killed sender) share the shifted
-time. Not part of ``make test`` (about 10 minutes on 2 cores); ``make clock-sweep``.
+time. Not part of ``make test`` (about 15 minutes on 2 cores); ``make clock-sweep``.
 
 Under libfaketime pytest prints its summary and then never exits (threads left waiting on faked
 deadlines), so this file is also a pytest plugin (``-p clock_sweep``): it ends the process with the
@@ -36,6 +36,9 @@ INSTANTS = {
     "2026-12-07T04:50:00": "23:50 in New York, 20:50 in Los Angeles: midnight and quiet hours close",
     "2026-12-31T23:55:00": "five minutes before the year ends in UTC",
     "2028-02-29T04:30:00": "leap day in UTC, still February 28 in New York",
+    "2026-12-07T12:59:00": "Monday 07:59 in New York: quiet hours about to end, no US zone awake",
+    "2026-12-12T16:00:00": "Saturday 11:00 in New York: the weekend",
+    "2027-07-07T10:30:00": "a summer Wednesday, 06:30 in New York (daylight time)",
 }
 LEFT_OUT = "tests/integration/test_sqlite_transactions.py::test_a_chart_read_waits_for_a_busy_writer_then_answers"
 LOGS = ROOT / "test-artifacts" / "clock-sweep"
