@@ -14,7 +14,8 @@ Run: ``python tools/mutate_pure.py run --max-children 1 [NAME ...]``, ``... resu
 
 ``--project fast-rules`` (first argument) is a second such project, ``build/mutate-fast-rules/``, for a
 quick pass over the booking rules and the outbox: the same integration tests as the main
-``[tool.mutmut]`` minus ``test_access_roles_matrix.py``. That one test takes 15 s, mutmut maps it to
+``[tool.mutmut]`` (read from it) minus ``test_access_roles_matrix.py`` and three files that reach neither
+module. That one test takes 15 s, mutmut maps it to
 nearly every booking function and runs a mutant's tests in no set order, so in the main project it
 makes most mutants, killed or not, cost 15 s or more. A mutant that survives the fast pass is
 re-run in the main project (``mutmut run NAME``), where the matrix test is in the selection: only
@@ -27,31 +28,26 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 LINKED = ["app", "tests", "migrations", "wsgi.py"]
 # project name -> (modules to mutate, the tests mutmut may map to them)
-PROJECTS = {
+PROJECTS: dict[str, tuple[list[str], list[str] | None]] = {
     "pure": (
         ["app/booking/slots.py", "app/care_team/measures.py"],
         ["tests/unit/test_slots.py", "tests/unit/test_slots_is_free.py", "tests/unit/test_measures.py"],
     ),
-    "fast-rules": (
-        ["app/booking/service.py", "app/sms/outbox.py"],
-        [
-            "tests/integration/test_booking_api.py",
-            "tests/integration/test_time_rules.py",
-            "tests/integration/test_sms.py",
-            "tests/integration/test_care_consent.py",
-            "tests/integration/test_video_visits.py",
-            "tests/integration/test_audit_reads.py",
-            "tests/integration/test_booking_pages.py",
-            "tests/integration/test_booking_picker.py",
-            "tests/integration/test_booking_statements.py",
-            "tests/integration/test_offboarding.py",
-        ],
-    ),
+    # The main [tool.mutmut] selection (read from pyproject.toml, so the two never drift apart) minus
+    # the files below: the slow access matrix, and the tests that reach neither module.
+    "fast-rules": (["app/booking/service.py", "app/sms/outbox.py"], None),
+}
+FAST_RULES_LEAVE_OUT = {
+    "tests/integration/test_access_roles_matrix.py",
+    "tests/integration/test_billing_stripe.py",
+    "tests/integration/test_mfa.py",
+    "tests/integration/test_emergency_access.py",
 }
 MUTMUT_TABLE = re.compile(r"^\[tool\.mutmut\]\n(?:(?!\[).*\n|\n)*", re.MULTILINE)
 
@@ -60,8 +56,15 @@ def _toml_list(items: list[str]) -> str:
     return "[" + ", ".join(f'"{item}"' for item in items) + "]"
 
 
+def main_selection() -> list[str]:
+    """The test files of pyproject.toml's own [tool.mutmut] table."""
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        return list(tomllib.load(f)["tool"]["mutmut"]["pytest_add_cli_args_test_selection"])
+
+
 def prepare(project: str) -> Path:
-    modules, tests = PROJECTS[project]
+    modules, listed = PROJECTS[project]
+    tests = listed if listed is not None else [t for t in main_selection() if t not in FAST_RULES_LEAVE_OUT]
     work = ROOT / "build" / f"mutate-{project}"
     work.mkdir(parents=True, exist_ok=True)
     for name in LINKED:
